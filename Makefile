@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level build.  `make` builds llm.ko (through kbuild, see Kbuild) and
+# the userspace side: the shared core as build/libllm.a and llmctl.
+#
+#   make            module + llmctl
+#   make test       every test (unit, fuzz, QEMU); ends "N passed, N failed"
+#   make demo       boot a VM, load a model, print what the kernel generates
+#   make bench      throughput figures
+#   make setup      install the Debian packages the project needs
+#
+# KDIR selects the kernel headers; by default the newest Debian
+# linux-headers-*-amd64 installed (never the running kernel's).
+
+KDIR ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
+BUILD := build
+CC ?= gcc
+
+# The shared core, as userspace compiles it.
+CORE_SRCS := \
+	arena/arena.c \
+	llm/platform_user.c
+
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-Wno-sign-compare -Wshadow -ffp-contract=off -fno-math-errno \
+	-I. $(EXTRA_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/rel/%.o)
+CORE_SAN_OBJS := $(CORE_SRCS:%.c=$(BUILD)/san/%.o)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
+	$(filter-out tests/unit/check.c,$(wildcard tests/unit/test_*.c)))
+
+.PHONY: all module user test unit-test qemu-test demo bench setup clean \
+	checkpatch
+
+all: module user
+
+setup:
+	@scripts/setup.sh
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make setup' (or set KDIR)"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+user: $(BUILD)/libllm.a $(BUILD)/llmctl $(BUILD)/llmctl.static
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -MMD -c $< -o $@
+
+$(BUILD)/libllm.a: $(CORE_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libllm-san.a: $(CORE_SAN_OBJS)
+	$(AR) rcs $@ $^
+
+LLMCTL_SRCS := $(wildcard userctl/*.c)
+LLMCTL_OBJS := $(LLMCTL_SRCS:%.c=$(BUILD)/rel/%.o)
+
+$(BUILD)/llmctl: $(LLMCTL_OBJS) $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+$(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -static -o $@ $^ -lm -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.c tests/unit/check.h $(BUILD)/libllm-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/unit/check.c $(BUILD)/libllm-san.a -lm -lpthread
+
+unit-test: $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+
+qemu-test: module $(BUILD)/llmctl.static
+	@qemu-tests/run.sh
+
+test:
+	@scripts/setup.sh
+	@tests/run-all.sh
+
+checkpatch:
+	@scripts/checkpatch.sh
+
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one header the shared core (arena/, quant/, and the model, tokenizer,
+ * sampler and generation parts of llm/) sees.  It maps a handful of
+ * allocation-free primitives onto the kernel when built by kbuild and onto
+ * libc when built for userspace, so the same C runs in both.
+ *
+ * Rules for core code: no other system header, no float/double in any
+ * prototype that a non-FPU object can see (pass pointers or raw bits),
+ * errors are negative errno values.
+ */
+#ifndef LLM_PLATFORM_H
+#define LLM_PLATFORM_H
+
+#ifdef __KERNEL__
+
+#include <linux/types.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/errno.h>
+#include <linux/printk.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/compiler.h>
+#include <linux/limits.h>
+
+#define llm_err(fmt, ...)	pr_err_ratelimited(fmt, ##__VA_ARGS__)
+#define llm_warn(fmt, ...)	pr_warn_ratelimited(fmt, ##__VA_ARGS__)
+#define llm_info(fmt, ...)	pr_info(fmt, ##__VA_ARGS__)
+#define llm_snprintf		snprintf
+
+/* Bracket float/SIMD work; callers keep each bracket short (one layer). */
+void llm_fpu_begin(void);
+void llm_fpu_end(void);
+/* Give the CPU away between FPU chunks. */
+static inline void llm_yield(void)
+{
+	cond_resched();
+}
+
+bool llm_cpu_has_avx2(void);
+bool llm_cpu_has_avx512(void);
+
+#else /* userspace */
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <string.h>
+#include <errno.h>
+#include <stdio.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
+typedef int64_t s64;
+
+#ifndef SIZE_MAX
+#define SIZE_MAX ((size_t)-1)
+#endif
+#define U32_MAX ((u32)~0U)
+#define S32_MAX ((s32)(U32_MAX >> 1))
+#define U64_MAX ((u64)~0ULL)
+
+#define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
+#define check_sub_overflow(a, b, d) __builtin_sub_overflow(a, b, d)
+#define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#define __maybe_unused	__attribute__((unused))
+#define __packed	__attribute__((packed))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define min(a, b)	((a) < (b) ? (a) : (b))
+#define max(a, b)	((a) > (b) ? (a) : (b))
+#define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+/* Core log lines go to stderr; LLM_QUIET silences them (fuzzers). */
+extern int llm_log_quiet;
+#define llm_log(lvl, fmt, ...) do {					\
+	if (!llm_log_quiet)						\
+		fprintf(stderr, "llm: " lvl fmt, ##__VA_ARGS__);	\
+} while (0)
+#define llm_err(fmt, ...)	llm_log("error: ", fmt, ##__VA_ARGS__)
+#define llm_warn(fmt, ...)	llm_log("warning: ", fmt, ##__VA_ARGS__)
+#define llm_info(fmt, ...)	llm_log("", fmt, ##__VA_ARGS__)
+#define llm_snprintf		snprintf
+
+static inline void llm_fpu_begin(void) { }
+static inline void llm_fpu_end(void) { }
+static inline void llm_yield(void) { }
+
+bool llm_cpu_has_avx2(void);
+bool llm_cpu_has_avx512(void);
+
+#endif /* __KERNEL__ */
+
+#define LLM_ALIGN_UP(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define LLM_IS_POW2(x)		((x) != 0 && (((x) & ((x) - 1)) == 0))
+
+#endif /* LLM_PLATFORM_H */

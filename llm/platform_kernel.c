@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel side of llm/platform.h.
+ */
+#include <asm/fpu/api.h>
+#include <asm/cpufeature.h>
+
+#include "platform.h"
+
+void llm_fpu_begin(void)
+{
+	kernel_fpu_begin();
+}
+
+void llm_fpu_end(void)
+{
+	kernel_fpu_end();
+}
+
+bool llm_cpu_has_avx2(void)
+{
+	return boot_cpu_has(X86_FEATURE_AVX2) && boot_cpu_has(X86_FEATURE_FMA) &&
+	       boot_cpu_has(X86_FEATURE_F16C);
+}
+
+bool llm_cpu_has_avx512(void)
+{
+	return boot_cpu_has(X86_FEATURE_AVX512F) &&
+	       boot_cpu_has(X86_FEATURE_AVX512BW) &&
+	       boot_cpu_has(X86_FEATURE_AVX512VL);
+}

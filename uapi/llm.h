@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * llm: the ioctl interface of /dev/llm, shared by the kernel module and
+ * userspace.  Self-contained: only <linux/types.h> and <linux/ioctl.h>.
+ *
+ * Versioning.  Every struct starts with __u32 size, which the caller sets to
+ * sizeof() of the struct as *it* was compiled.  The kernel dispatches on the
+ * command number alone (never on _IOC_SIZE), reads min(size, its own size)
+ * bytes, requires any bytes past what it knows to be zero, and writes back
+ * at most size bytes.  So a struct only ever grows at its end, and old and
+ * new programs keep working with old and new kernels.  Reserved fields and
+ * unknown flag bits must be zero, or the call fails with EINVAL.
+ *
+ * Numbers that are fractions (temperature, top-p) travel as thousandths in
+ * integers: no floating point crosses this interface.
+ */
+#ifndef _UAPI_LINUX_LLM_H
+#define _UAPI_LINUX_LLM_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/* Bumped on any incompatible change (there has been none). */
+#define LLM_ABI_VERSION		1
+
+#define LLM_IOC_MAGIC		0xB8
+
+#define LLM_NAME_LEN		64
+#define LLM_ARCH_LEN		16
+#define LLM_ERROR_LEN		128
+
+/**
+ * struct llm_model_info - what is loaded (all zero when nothing is)
+ * @name: general.name from the file, NUL-terminated
+ * @arch: general.architecture, e.g. "llama"
+ * @n_params: number of weights
+ * @bytes: bytes of the model image held in the arena
+ * @n_vocab: vocabulary size
+ * @n_ctx_train: context length the model was trained for
+ * @n_ctx: context length sessions get (min of the above and max_context)
+ * @n_embd: embedding width
+ * @n_layers: transformer blocks
+ * @n_heads: attention heads
+ * @n_kv_heads: key/value heads (grouped-query attention when < n_heads)
+ * @n_ff: feed-forward width
+ * @type_mask: bit (1 << LLM_TYPE_x) set for each tensor type present
+ * @reserved: must be zero
+ */
+struct llm_model_info {
+	char name[LLM_NAME_LEN];
+	char arch[LLM_ARCH_LEN];
+	__u64 n_params;
+	__u64 bytes;
+	__u32 n_vocab;
+	__u32 n_ctx_train;
+	__u32 n_ctx;
+	__u32 n_embd;
+	__u32 n_layers;
+	__u32 n_heads;
+	__u32 n_kv_heads;
+	__u32 n_ff;
+	__u32 type_mask;
+	__u32 reserved;
+};
+
+/* Tensor types, numbered as ggml numbers them. */
+enum llm_tensor_type {
+	LLM_TYPE_F32 = 0,
+	LLM_TYPE_F16 = 1,
+	LLM_TYPE_Q4_0 = 2,
+	LLM_TYPE_Q8_0 = 8,
+};
+
+/**
+ * struct llm_limits - enforced limits (module parameters)
+ * @max_prompt_tokens: tokens one prompt may have
+ * @max_new_tokens: tokens one request may generate
+ * @max_context: context length cap for a session
+ * @max_wall_ms: wall time one request may take (0: no limit)
+ * @max_prompt_bytes: bytes one prompt write may carry
+ * @reserved: zero
+ */
+struct llm_limits {
+	__u32 max_prompt_tokens;
+	__u32 max_new_tokens;
+	__u32 max_context;
+	__u32 max_wall_ms;
+	__u32 max_prompt_bytes;
+	__u32 reserved;
+};
+
+/**
+ * struct llm_info - LLM_IOC_GET_INFO
+ * @size: in: sizeof(struct llm_info) as the caller knows it
+ * @abi_version: LLM_ABI_VERSION of the running module
+ * @flags: LLM_INFO_* bits
+ * @sessions_max: session slots (module parameter)
+ * @sessions_active: slots in use now
+ * @arena_size: bytes reserved at module load
+ * @arena_used: bytes allocated now
+ * @arena_peak: most bytes ever allocated
+ * @model: the loaded model
+ * @limits: the limits in force
+ */
+struct llm_info {
+	__u32 size;
+	__u32 abi_version;
+	__u32 flags;
+	__u32 sessions_max;
+	__u32 sessions_active;
+	__u32 reserved0;
+	__u64 arena_size;
+	__u64 arena_used;
+	__u64 arena_peak;
+	struct llm_model_info model;
+	struct llm_limits limits;
+};
+
+#define LLM_INFO_MODEL_LOADED	(1U << 0)
+
+/* LLM_IOC_LOAD operations (struct llm_load.op). */
+enum llm_load_op {
+	LLM_LOAD_FD = 1,	/* read the whole model from @fd */
+	LLM_LOAD_BEGIN,		/* start a buffer upload of @len bytes */
+	LLM_LOAD_DATA,		/* append @len bytes from @data */
+	LLM_LOAD_COMMIT,	/* parse and bind what was uploaded */
+	LLM_LOAD_ABORT,		/* drop an upload in progress */
+};
+
+/**
+ * struct llm_load - LLM_IOC_LOAD (needs CAP_SYS_ADMIN)
+ * @size: sizeof(struct llm_load)
+ * @op: enum llm_load_op
+ * @fd: with LLM_LOAD_FD, a file descriptor open for reading
+ * @flags: zero
+ * @data: with LLM_LOAD_DATA, the user address of the bytes
+ * @len: bytes at @data (DATA) or in the whole model (BEGIN)
+ * @loaded: out: bytes received so far
+ * @total: out: bytes expected in all
+ * @error: out: on failure, a sentence saying what is wrong with the file
+ *
+ * A model is loaded either in one call (LLM_LOAD_FD) or uploaded in pieces
+ * (BEGIN, DATA..., COMMIT), which lets a caller show progress.  Loading
+ * fails with EBUSY while any session has a request running.
+ */
+struct llm_load {
+	__u32 size;
+	__u32 op;
+	__s32 fd;
+	__u32 flags;
+	__u64 data;
+	__u64 len;
+	__u64 loaded;
+	__u64 total;
+	char error[LLM_ERROR_LEN];
+};
+
+#define LLM_STOP_MAX		4
+#define LLM_STOP_LEN		32
+
+/**
+ * struct llm_params - LLM_IOC_SET_PARAMS / LLM_IOC_GET_PARAMS
+ * @size: sizeof(struct llm_params)
+ * @flags: zero
+ * @temperature_milli: temperature x 1000; 0 is greedy
+ * @top_k: keep the k most likely tokens (0: all)
+ * @top_p_milli: nucleus mass x 1000 (1000: off)
+ * @max_tokens: tokens to generate per request (capped by max_new_tokens)
+ * @seed: sampler seed; each request restarts from it
+ * @stop: up to LLM_STOP_MAX stop strings, NUL-padded ("" unused)
+ *
+ * The parameters belong to the session (the open file).
+ */
+struct llm_params {
+	__u32 size;
+	__u32 flags;
+	__u32 temperature_milli;
+	__u32 top_k;
+	__u32 top_p_milli;
+	__u32 max_tokens;
+	__u64 seed;
+	char stop[LLM_STOP_MAX][LLM_STOP_LEN];
+};
+
+/* Why a generation ended (struct llm_generate.stop_reason). */
+enum llm_stop_reason {
+	LLM_STOP_NONE = 0,
+	LLM_STOP_EOS,		/* the model produced end-of-sequence */
+	LLM_STOP_MAX_TOKENS,	/* max_tokens reached */
+	LLM_STOP_STRING,	/* a stop string appeared */
+	LLM_STOP_CONTEXT,	/* the session's context is full */
+	LLM_STOP_CANCELLED,	/* a signal or close stopped it */
+	LLM_STOP_TIMEOUT,	/* max_wall_ms passed */
+};
+
+/**
+ * struct llm_generate - LLM_IOC_GENERATE: prompt in, completion out
+ * @size: sizeof(struct llm_generate)
+ * @flags: LLM_GEN_* bits
+ * @prompt: user address of the prompt (UTF-8, not NUL-terminated)
+ * @prompt_len: bytes at @prompt (0: continue from the context as it is)
+ * @text_cap: bytes available at @text
+ * @text: user address for the completion text
+ * @tokens: user address for the generated token ids (__u32), or 0
+ * @tokens_cap: entries available at @tokens
+ * @text_len: out: bytes written to @text (not NUL-terminated)
+ * @n_tokens: out: tokens generated
+ * @n_prompt_tokens: out: tokens the prompt became
+ * @stop_reason: out: enum llm_stop_reason
+ * @prefill_ns: out: time spent on the prompt
+ * @decode_ns: out: time spent generating
+ *
+ * Runs on the caller's session: context carries over from earlier
+ * requests unless LLM_GEN_RESET is set.  A signal stops it within one
+ * token step (stop_reason LLM_STOP_CANCELLED, the output so far kept).
+ */
+struct llm_generate {
+	__u32 size;
+	__u32 flags;
+	__u64 prompt;
+	__u32 prompt_len;
+	__u32 text_cap;
+	__u64 text;
+	__u64 tokens;
+	__u32 tokens_cap;
+	__u32 text_len;
+	__u32 n_tokens;
+	__u32 n_prompt_tokens;
+	__u32 stop_reason;
+	__u32 reserved;
+	__u64 prefill_ns;
+	__u64 decode_ns;
+};
+
+#define LLM_GEN_RESET		(1U << 0)	/* clear the context first */
+
+/**
+ * struct llm_stats - LLM_IOC_GET_STATS
+ * @size: sizeof(struct llm_stats)
+ * @flags: zero
+ * @requests_total: requests served since load of the module
+ * @errors_total: requests that failed
+ * @tokens_prompt_total: prompt tokens processed
+ * @tokens_generated_total: tokens generated
+ * @prefill_tok_per_s_milli: last request's prompt speed x 1000
+ * @decode_tok_per_s_milli: last request's generation speed x 1000
+ * @session_requests: this session's requests
+ * @session_tokens: this session's tokens in context now
+ */
+struct llm_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 requests_total;
+	__u64 errors_total;
+	__u64 tokens_prompt_total;
+	__u64 tokens_generated_total;
+	__u64 prefill_tok_per_s_milli;
+	__u64 decode_tok_per_s_milli;
+	__u64 session_requests;
+	__u64 session_tokens;
+};
+
+#define LLM_IOC_GET_INFO	_IOWR(LLM_IOC_MAGIC, 0x00, struct llm_info)
+#define LLM_IOC_LOAD		_IOWR(LLM_IOC_MAGIC, 0x01, struct llm_load)
+#define LLM_IOC_UNLOAD		_IO(LLM_IOC_MAGIC, 0x02)
+#define LLM_IOC_SET_PARAMS	_IOW(LLM_IOC_MAGIC, 0x03, struct llm_params)
+#define LLM_IOC_GET_PARAMS	_IOWR(LLM_IOC_MAGIC, 0x04, struct llm_params)
+#define LLM_IOC_GENERATE	_IOWR(LLM_IOC_MAGIC, 0x05, struct llm_generate)
+#define LLM_IOC_RESET		_IO(LLM_IOC_MAGIC, 0x06)
+#define LLM_IOC_GET_STATS	_IOWR(LLM_IOC_MAGIC, 0x07, struct llm_stats)
+
+#endif /* _UAPI_LINUX_LLM_H */

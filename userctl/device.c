@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Opening /dev/llm and turning the module's errors into sentences.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "llmctl.h"
+
+const char *llmctl_dev_path = "/dev/llm";
+
+int llmctl_open_dev(int flags)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(llmctl_dev_path, flags | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	switch (errno) {
+	case ENOENT:
+	case ENXIO:
+	case ENODEV:
+		if (stat("/sys/module/llm", &st) == 0)
+			fprintf(stderr, "llmctl: %s is missing although the llm module is loaded (is devtmpfs mounted?)\n",
+				llmctl_dev_path);
+		else
+			fprintf(stderr, "llmctl: %s not found: the llm kernel module is not loaded (try: insmod llm.ko)\n",
+				llmctl_dev_path);
+		return -EXIT_NODEV;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr, "llmctl: permission denied opening %s (its mode is set by the module parameter dev_mode)\n",
+			llmctl_dev_path);
+		return -EXIT_PERM;
+	case EBUSY:
+		fprintf(stderr, "llmctl: all session slots of %s are in use; try again later or load the module with more sessions=\n",
+			llmctl_dev_path);
+		return -EXIT_FAIL;
+	default:
+		fprintf(stderr, "llmctl: cannot open %s: %s\n",
+			llmctl_dev_path, strerror(errno));
+		return -EXIT_FAIL;
+	}
+}
+
+void llmctl_explain(const char *what, int err)
+{
+	const char *why;
+
+	switch (err) {
+	case EPERM:
+		why = "this needs CAP_SYS_ADMIN (run as root)";
+		break;
+	case ENODATA:
+		why = "no model is loaded (llmctl load MODEL.gguf)";
+		break;
+	case EBUSY:
+		why = "the device is busy: requests are running";
+		break;
+	case ENOMEM:
+		why = "the arena is too small (reload the module with a larger arena_mb)";
+		break;
+	case ENOTTY:
+		why = "the module does not know this request (llmctl and llm.ko versions differ?)";
+		break;
+	case EINVAL:
+		why = "the module refused the request as invalid";
+		break;
+	case EINTR:
+		why = "interrupted";
+		break;
+	case ETIMEDOUT:
+		why = "the request took longer than the module's max_wall_ms";
+		break;
+	case E2BIG:
+		why = "the input is larger than the module's limits allow";
+		break;
+	default:
+		why = strerror(err);
+		break;
+	}
+	fprintf(stderr, "llmctl: %s: %s\n", what, why);
+}
+
+bool llmctl_is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help") ||
+	       !strcmp(arg, "help");
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * llmctl: command-line tool for the llm kernel module (and offline model
+ * tools built on the same core as the module).
+ */
+#ifndef LLMCTL_H
+#define LLMCTL_H
+
+#include <stdio.h>
+#include <stdbool.h>
+
+/* Exit codes (documented in docs/llmctl.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* the operation failed */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_NODEV = 3,		/* /dev/llm missing: module not loaded */
+	EXIT_NOMODEL = 4,	/* no model loaded in the kernel */
+	EXIT_PERM = 5,		/* not allowed */
+	EXIT_INTR = 130,	/* stopped by Ctrl-C */
+};
+
+struct llmctl_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*help)(FILE *out);
+};
+
+extern const char *llmctl_dev_path;
+
+/* Open the device; on failure print a sentence and return -exit code. */
+int llmctl_open_dev(int flags);
+/* Turn an errno from the module into a sentence for @what. */
+void llmctl_explain(const char *what, int err);
+/* True when argv[i] asks for help. */
+bool llmctl_is_help(const char *arg);
+
+int cmd_info(int argc, char **argv);
+void help_info(FILE *out);
+
+#endif /* LLMCTL_H */
