@@ -19,7 +19,16 @@ CC ?= gcc
 # The shared core, as userspace compiles it.
 CORE_SRCS := \
 	arena/arena.c \
-	llm/platform_user.c
+	llm/gguf.c \
+	llm/tokenizer.c \
+	llm/model.c \
+	llm/forward.c \
+	llm/sampler.c \
+	llm/generate.c \
+	llm/platform_user.c \
+	quant/types.c \
+	quant/ref.c \
+	quant/avx2.c
 
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -Wshadow -ffp-contract=off -fno-math-errno \
@@ -29,6 +38,12 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/rel/%.o)
 CORE_SAN_OBJS := $(CORE_SRCS:%.c=$(BUILD)/san/%.o)
+
+# The AVX2 kernels; they run only where llm_cpu_has_avx2() says so.
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/rel/quant/avx2.o $(BUILD)/san/quant/avx2.o: \
+	USER_CFLAGS += -mavx2 -mfma -mf16c
+endif
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(filter-out tests/unit/check.c,$(wildcard tests/unit/test_*.c)))

@@ -23,6 +23,8 @@
 #include <linux/sched.h>
 #include <linux/compiler.h>
 #include <linux/limits.h>
+#include <linux/timekeeping.h>
+#include <linux/random.h>
 
 #define llm_err(fmt, ...)	pr_err_ratelimited(fmt, ##__VA_ARGS__)
 #define llm_warn(fmt, ...)	pr_warn_ratelimited(fmt, ##__VA_ARGS__)
@@ -40,6 +42,16 @@ static inline void llm_yield(void)
 
 bool llm_cpu_has_avx2(void);
 bool llm_cpu_has_avx512(void);
+
+static inline u64 llm_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+static inline u64 llm_random_u64(void)
+{
+	return get_random_u64();
+}
 
 #else /* userspace */
 
@@ -77,6 +89,8 @@ typedef int64_t s64;
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define min(a, b)	((a) < (b) ? (a) : (b))
 #define max(a, b)	((a) > (b) ? (a) : (b))
+#define min_t(t, a, b)	((t)(a) < (t)(b) ? (t)(a) : (t)(b))
+#define max_t(t, a, b)	((t)(a) > (t)(b) ? (t)(a) : (t)(b))
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
@@ -97,6 +111,8 @@ static inline void llm_yield(void) { }
 
 bool llm_cpu_has_avx2(void);
 bool llm_cpu_has_avx512(void);
+u64 llm_now_ns(void);
+u64 llm_random_u64(void);
 
 #endif /* __KERNEL__ */
 

@@ -191,6 +191,7 @@ enum llm_stop_reason {
 	LLM_STOP_CONTEXT,	/* the session's context is full */
 	LLM_STOP_CANCELLED,	/* a signal or close stopped it */
 	LLM_STOP_TIMEOUT,	/* max_wall_ms passed */
+	LLM_STOP_BUFFER,	/* the caller's text buffer is full */
 };
 
 /**
@@ -238,14 +239,21 @@ struct llm_generate {
  * struct llm_stats - LLM_IOC_GET_STATS
  * @size: sizeof(struct llm_stats)
  * @flags: zero
- * @requests_total: requests served since load of the module
+ * @requests_total: requests served since the module was loaded
  * @errors_total: requests that failed
  * @tokens_prompt_total: prompt tokens processed
  * @tokens_generated_total: tokens generated
- * @prefill_tok_per_s_milli: last request's prompt speed x 1000
- * @decode_tok_per_s_milli: last request's generation speed x 1000
- * @session_requests: this session's requests
- * @session_tokens: this session's tokens in context now
+ * @prefill_tok_per_s_milli: the last request's prompt speed x 1000
+ * @decode_tok_per_s_milli: the last request's generation speed x 1000
+ * @session_requests: requests of this session (open file)
+ * @session_ctx_used: positions of this session's context in use
+ * @session_ctx_size: positions this session's context holds
+ * @session_prompt_tokens: this session's last request: prompt tokens
+ * @session_generated_tokens: ... tokens generated
+ * @session_stop_reason: ... enum llm_stop_reason
+ * @reserved: zero
+ * @session_prefill_ns: ... time spent on the prompt
+ * @session_decode_ns: ... time spent generating
  */
 struct llm_stats {
 	__u32 size;
@@ -257,7 +265,14 @@ struct llm_stats {
 	__u64 prefill_tok_per_s_milli;
 	__u64 decode_tok_per_s_milli;
 	__u64 session_requests;
-	__u64 session_tokens;
+	__u32 session_ctx_used;
+	__u32 session_ctx_size;
+	__u32 session_prompt_tokens;
+	__u32 session_generated_tokens;
+	__u32 session_stop_reason;
+	__u32 reserved;
+	__u64 session_prefill_ns;
+	__u64 session_decode_ns;
 };
 
 #define LLM_IOC_GET_INFO	_IOWR(LLM_IOC_MAGIC, 0x00, struct llm_info)

@@ -36,7 +36,20 @@ void llmctl_explain(const char *what, int err);
 /* True when argv[i] asks for help. */
 bool llmctl_is_help(const char *arg);
 
+/* Numbers on the command line: "0.9" -> 900; plain unsigned integers. */
+int llmctl_parse_milli(const char *s, unsigned int max, unsigned int *out);
+int llmctl_parse_u32(const char *s, unsigned int *out);
+void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
+			unsigned long long prefill_ns,
+			unsigned long long decode_ns, unsigned int reason);
+
+struct llm_request;
+int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
+			   bool ids, bool quiet);
+
 int cmd_info(int argc, char **argv);
 void help_info(FILE *out);
+int cmd_generate(int argc, char **argv);
+void help_generate(FILE *out);
 
 #endif /* LLMCTL_H */

@@ -7,6 +7,8 @@
 #include "llmctl.h"
 
 static const struct llmctl_cmd cmds[] = {
+	{ "generate", "complete a prompt (in the kernel, or here with -m)",
+	  cmd_generate, help_generate },
 	{ "info", "show the module's state: arena, sessions, model, limits",
 	  cmd_info, help_info },
 };

@@ -1,0 +1,369 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qemu-tests/run.sh: run the guest tests in QEMU.
+#
+# Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the models
+# in ../shared/models, $BUILD/qemu-extra/) and boots the newest Debian
+# kernel whose headers are installed, once per test script, a few VMs at a
+# time.  The guest prints PASS/FAIL/SKIP lines; this side decides: a test
+# fails on any FAIL line, on no result lines, when its script stops before
+# its last line, on a timeout, and on any kernel warning, oops or other
+# splat in the serial log.
+#
+# usage: qemu-tests/run.sh [OPTIONS] [TEST...]
+#   --list           print the test names and exit
+#   -j N             VMs run at a time (default 2)
+#   --timeout S      seconds per test, overriding '# timeout:' headers
+#   --tests-dir DIR  the test scripts (default qemu-tests/tests)
+#   --extra DIR      copied to /extra in the guest (default $BUILD/qemu-extra)
+#   --out DIR        initramfs and logs (default $BUILD/qemu)
+#
+# A test script may start with header lines:
+#   # timeout: 300      seconds before QEMU is killed (default 120)
+#   # memory: 1G        guest RAM (default 512M)
+#   # smp: 1            guest CPUs (default 2)
+#
+# Environment: BUILD (default build), LLM_QEMU_ACCEL=auto|kvm|tcg,
+# LLM_KERNEL=IMAGE to boot another kernel than /boot/vmlinuz-<headers>,
+# LLM_MODELS=DIR instead of ../shared/models.
+#
+# Standard output carries only the result lines; progress goes to stderr.
+# Exit status: 0 all passed, 1 some test failed, 2 the harness could not run.
+
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$ROOT/qemu-tests
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+
+JOBS=2
+TIMEOUT=
+TESTS_DIR=$HERE/tests
+EXTRA_DIR=$BUILD/qemu-extra
+OUT=$BUILD/qemu
+LIST=0
+DEFAULT_TIMEOUT=120
+DEFAULT_MEMORY=512M
+DEFAULT_SMP=2
+
+# Kernel log lines that fail a test wherever they appear.
+BAD_RE='\bBUG\b|WARNING:|Oops|KASAN|general protection|Call Trace|UBSAN'
+BAD_RE+='|[Kk]ernel panic|soft lockup|hard LOCKUP|hung task|hung_task'
+BAD_RE+='|blocked for more than|detected stalls?\b|refcount_t:|list_add corruption'
+BAD_RE+='|list_del corruption|double free|kernel NULL pointer'
+# A kernel log line: "[   12.345678] ..." (Debian kernels print the time).
+KLINE_RE='\[ *[0-9]+\.[0-9]+\]'
+
+die() {
+	echo "qemu-tests: $*" >&2
+	exit 2
+}
+
+note() {
+	echo "qemu-tests: $*" >&2
+}
+
+usage() {
+	sed -n '/^# usage:/,/^# Exit status/s/^# \{0,1\}//p' "$0"
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--list) LIST=1 ;;
+		-j) JOBS=${2:?-j needs a number}; shift ;;
+		-j*) JOBS=${1#-j} ;;
+		--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
+		--tests-dir) TESTS_DIR=${2:?}; shift ;;
+		--extra) EXTRA_DIR=${2:?}; shift ;;
+		--out) OUT=${2:?}; shift ;;
+		-h|--help) usage; exit 0 ;;
+		-*) die "unknown option '$1' (see --help)" ;;
+		*) SELECTED+=("$1") ;;
+		esac
+		shift
+	done
+	[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "-j wants a positive number"
+	[[ -z $TIMEOUT || $TIMEOUT =~ ^[1-9][0-9]*$ ]] ||
+		die "--timeout wants seconds"
+	[ -d "$TESTS_DIR" ] || die "no test directory $TESTS_DIR"
+	TESTS_DIR=$(cd "$TESTS_DIR" && pwd)
+}
+
+# The names of the tests to run, sorted, checked against the directory.
+pick_tests() {
+	local f name
+	for f in "$TESTS_DIR"/*.sh; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		ALL_TESTS+=("${name%.sh}")
+	done
+	if [ ${#SELECTED[@]} -eq 0 ]; then
+		TESTS=("${ALL_TESTS[@]}")
+		return
+	fi
+	for name in "${SELECTED[@]}"; do
+		name=${name%.sh}
+		[ -f "$TESTS_DIR/$name.sh" ] || die "no test '$name' in $TESTS_DIR"
+		TESTS+=("$name")
+	done
+}
+
+# Kernel: the newest Debian headers installed say which one (never the
+# running kernel, which on these machines is not Debian's).
+find_kernel() {
+	local hdr
+
+	hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
+	[ -n "$hdr" ] ||
+		die "no /usr/src/linux-headers-*-amd64: run scripts/setup.sh"
+	KVER=${hdr##*/linux-headers-}
+	KIMG=${LLM_KERNEL:-/boot/vmlinuz-$KVER}
+	[ -r "$KIMG" ] ||
+		die "cannot read kernel image $KIMG (install linux-image-$KVER: scripts/setup.sh)"
+}
+
+# KVM only where it really works: hardware virtualisation visible, not the
+# paravirtual kvm_pvm some hosts offer (QEMU aborts on it), device usable.
+kvm_usable() {
+	grep -qwE 'vmx|svm' /proc/cpuinfo || return 1
+	[ ! -e /sys/module/kvm_pvm ] || return 1
+	[ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+
+pick_accel() {
+	local want=${LLM_QEMU_ACCEL:-auto}
+
+	case $want in
+	kvm) ACCEL=(-accel kvm -cpu host); ACCEL_NAME=kvm ;;
+	tcg) ACCEL=(-accel tcg -cpu max); ACCEL_NAME=tcg ;;
+	auto)
+		if kvm_usable; then
+			ACCEL=(-accel kvm -cpu host); ACCEL_NAME=kvm
+		else
+			ACCEL=(-accel tcg -cpu max); ACCEL_NAME=tcg
+		fi ;;
+	*) die "LLM_QEMU_ACCEL must be auto, kvm or tcg" ;;
+	esac
+}
+
+# The module must have been built for the kernel we boot.
+check_module() {
+	local vermagic
+
+	if [ ! -f "$ROOT/llm.ko" ]; then
+		note "warning: $ROOT/llm.ko is missing (make module); tests that load it will fail"
+		return
+	fi
+	[ -n "${LLM_KERNEL:-}" ] && return
+	vermagic=$(modinfo -F vermagic "$ROOT/llm.ko" 2>/dev/null || true)
+	case $vermagic in
+	"$KVER "*) ;;
+	*) die "llm.ko was built for '${vermagic%% *}', the guest runs $KVER: rebuild with make module" ;;
+	esac
+}
+
+# Static helper programs for the guest: qemu-tests/helpers/NAME.c -> /bin/NAME.
+build_helpers() {
+	local src bin
+
+	mkdir -p "$OUT/helpers"
+	for src in "$HERE"/helpers/*.c; do
+		[ -f "$src" ] || continue
+		bin=$OUT/helpers/$(basename "$src" .c)
+		[ "$bin" -nt "$src" ] && [ "$bin" -nt "$ROOT/uapi/llm.h" ] && continue
+		${CC:-gcc} -static -O2 -Wall -Wextra -I"$ROOT" -o "$bin" "$src" ||
+			die "cannot build the guest helper $src"
+	done
+}
+
+install_busybox() {
+	local root=$1 applet
+
+	[ -x /bin/busybox ] || die "no /bin/busybox: run scripts/setup.sh (busybox-static)"
+	if LC_ALL=C readelf -l /bin/busybox 2>/dev/null | grep -q 'program interpreter'; then
+		die "/bin/busybox is not static: install busybox-static"
+	fi
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list-full); do
+		[ -e "$root/$applet" ] || [ -L "$root/$applet" ] ||
+			ln -s /bin/busybox "$root/$applet"
+	done
+}
+
+build_initramfs() {
+	local root=$OUT/root models=${LLM_MODELS:-$ROOT/../shared/models}
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run}
+	mkdir -p "$root"/{guest,tests,models,extra}
+	install_busybox "$root"
+
+	install -m 0755 "$HERE/guest/init" "$root/init"
+	install -m 0644 "$HERE/guest/lib.sh" "$root/guest/lib.sh"
+	cp "$TESTS_DIR"/*.sh "$root/tests/"
+	[ -f "$ROOT/llm.ko" ] && cp "$ROOT/llm.ko" "$root/llm.ko"
+	if [ -x "$BUILD/llmctl.static" ]; then
+		cp "$BUILD/llmctl.static" "$root/bin/llmctl"
+	else
+		note "warning: $BUILD/llmctl.static is missing (make user)"
+	fi
+	cp "$OUT"/helpers/* "$root/bin/" 2>/dev/null || true
+	# Only the models directory: never ../shared/holdout.
+	if [ -d "$models" ]; then
+		find "$models" -maxdepth 1 -type f -exec cp {} "$root/models/" \;
+	fi
+	[ -d "$EXTRA_DIR" ] && cp -a "$EXTRA_DIR/." "$root/extra/"
+
+	(cd "$root" && find . | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$OUT/initramfs.cpio.gz.new"
+	mv "$OUT/initramfs.cpio.gz.new" "$OUT/initramfs.cpio.gz"
+}
+
+# header FILE KEY DEFAULT: the value of a '# KEY: value' line near the top.
+header() {
+	local v
+
+	v=$(sed -n "1,30s/^# *$2: *\\([^ ]*\\).*/\\1/p" "$1" | head -1)
+	echo "${v:-$3}"
+}
+
+# Start one VM in the background under timeout(1); remember it.
+start_test() {
+	local name=$1 file=$TESTS_DIR/$1.sh t mem smp
+
+	t=${TIMEOUT:-$(header "$file" timeout $DEFAULT_TIMEOUT)}
+	mem=$(header "$file" memory $DEFAULT_MEMORY)
+	smp=$(header "$file" smp $DEFAULT_SMP)
+	T_LIMIT[$name]=$t
+	T_START[$name]=$EPOCHREALTIME
+	note "start $name (timeout ${t}s, ${mem}, ${smp} cpu)"
+	timeout -k 5 "$t" qemu-system-x86_64 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial stdio -m "$mem" -smp "$smp" "${ACCEL[@]}" \
+		-kernel "$KIMG" -initrd "$OUT/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 oops=panic llm_test=$name" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		< /dev/null > "$OUT/logs/$name.raw" 2>&1 &
+	RUNNING[$!]=$name
+}
+
+# Lines between two markers of the serial log.
+section() {
+	sed -n "/^=== llm-qemu: $2\$/,/^=== llm-qemu: $3/p" "$1" | sed '1d;$d'
+}
+
+# Kernel log lines that match BAD_RE, each once (the guest prints the log
+# live and again at its end).
+kernel_splats() {
+	grep -E "$KLINE_RE.*($BAD_RE)" "$1" |
+		awk '{ k = $0; if (match(k, /\[ *[0-9]+\.[0-9]+\]/)) k = substr(k, RSTART)
+		       if (!seen[k]++) print }' || true
+}
+
+# Decide the outcome of one finished VM; result lines to RESULTS/NAME.
+judge() {
+	local name=$1 st=$2 log=$OUT/logs/$1.log res=$OUT/results/$1 lines
+	local splats why=
+
+	tr -d '\r' < "$OUT/logs/$name.raw" > "$log"
+	rm -f "$OUT/logs/$name.raw"
+
+	if grep -q '^=== llm-qemu: results$' "$log"; then
+		lines=$(section "$log" results dmesg | grep -E '^(PASS|FAIL|SKIP) ' || true)
+	else
+		lines=$(grep -E '^(PASS|FAIL|SKIP) qemu/' "$log" || true)
+	fi
+	{
+		[ -n "$lines" ] && printf '%s\n' "$lines"
+		if [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
+			why="timed out after ${T_LIMIT[$name]} s"
+		elif ! grep -q '^=== llm-qemu: done$' "$log"; then
+			why="the guest stopped before the end (qemu exit status $st)"
+		elif ! grep -q "^=== llm-qemu: test-end $name\$" "$log"; then
+			why="the script stopped before its last line ($(grep -m1 '^=== llm-qemu: script exit' "$log" | sed 's/^=== llm-qemu: //'))"
+		fi
+		[ -n "$why" ] && echo "FAIL qemu/$name: run: $why"
+		[ -z "$lines" ] && echo "FAIL qemu/$name: results: the script printed no result lines"
+		splats=$(kernel_splats "$log")
+		if [ -n "$splats" ]; then
+			echo "FAIL qemu/$name: kernel log: $(printf '%s\n' "$splats" | head -1 | sed 's/^.*\(\[ *[0-9]*\.[0-9]*\]\)/\1/')"
+			printf '%s\n' "$splats" | head -40 | sed "s|^|qemu/$name: kernel: |" >&2
+		fi
+	} > "$res"
+	if grep -q '^FAIL ' "$res"; then
+		note "$name: failed; full serial log: $log"
+		[ -n "$why" ] && tail -5 "$log" | sed "s|^|qemu/$name: log: |" >&2
+	fi
+	return 0
+}
+
+# Wait for any VM to finish, judge it, print its result lines.
+reap_one() {
+	local pid=0 st=0 name secs
+
+	wait -n -p pid "${!RUNNING[@]}" || st=$?
+	name=${RUNNING[$pid]}
+	unset "RUNNING[$pid]"
+	judge "$name" "$st"
+	secs=$(awk -v a="${T_START[$name]}" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	note "done  $name in ${secs}s"
+	cat "$OUT/results/$name"
+}
+
+stop_all() {
+	local pid
+
+	for pid in "${!RUNNING[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+}
+
+main() {
+	local name t0 secs
+	declare -ga SELECTED=() ALL_TESTS=() TESTS=() ACCEL=()
+	declare -gA RUNNING=() T_START=() T_LIMIT=()
+
+	parse_args "$@"
+	pick_tests
+	if [ $LIST -eq 1 ]; then
+		printf '%s\n' "${ALL_TESTS[@]}"
+		exit 0
+	fi
+	[ ${#TESTS[@]} -gt 0 ] || die "no test scripts in $TESTS_DIR"
+	command -v qemu-system-x86_64 > /dev/null ||
+		die "qemu-system-x86_64 not found: run scripts/setup.sh"
+
+	find_kernel
+	pick_accel
+	check_module
+	mkdir -p "$OUT/logs" "$OUT/results"
+	rm -f "$OUT"/results/*
+	t0=$EPOCHREALTIME
+	build_helpers
+	build_initramfs
+	note "kernel $KIMG, accel $ACCEL_NAME, ${#TESTS[@]} tests, $JOBS at a time"
+
+	trap 'stop_all; exit 130' INT TERM
+	for name in "${TESTS[@]}"; do
+		while [ ${#RUNNING[@]} -ge "$JOBS" ]; do
+			reap_one
+		done
+		start_test "$name"
+	done
+	while [ ${#RUNNING[@]} -gt 0 ]; do
+		reap_one
+	done
+	trap - INT TERM
+
+	secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	note "${#TESTS[@]} tests in ${secs}s ($ACCEL_NAME)"
+	if cat "$OUT"/results/* | grep -q '^FAIL '; then
+		exit 1
+	fi
+	exit 0
+}
+
+main "$@"

@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
+# Harness self-test: the script passes, but the kernel prints a WARNING
+# (the module from qemu-tests/selftest/warn/), so the test must fail.
+check "insmod the WARN_ON module" insmod /extra/llm_selftest_warn.ko

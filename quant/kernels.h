@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Float kernels over the block formats of quant/quant.h.  Include only from
+ * FPU translation units (see Kbuild's llm-fpu-y), and call only between
+ * llm_fpu_begin() and llm_fpu_end() when in the kernel.
+ *
+ * Every kernel has a plain scalar reference (the *_ref functions, in
+ * quant/ref.c).  Faster variants are chosen once, at llm_kernels_init(),
+ * by CPU feature, and are tested against the reference.
+ */
+#ifndef LLM_QUANT_KERNELS_H
+#define LLM_QUANT_KERNELS_H
+
+#include "quant.h"
+
+/* IEEE half <-> single, round-to-nearest-even, subnormals, inf and NaN. */
+float llm_fp16_to_fp32(u16 h);
+u16 llm_fp32_to_fp16(float f);
+
+/*
+ * Quantizers that produce the same bytes as ggml's reference quantizers
+ * (quantize_row_q8_0_ref / quantize_row_q4_0_ref).  @n is a multiple of 32.
+ */
+void llm_quantize_row_q8_0_ref(const float *x, struct llm_block_q8_0 *y,
+			       u64 n);
+void llm_quantize_row_q4_0_ref(const float *x, struct llm_block_q4_0 *y,
+			       u64 n);
+void llm_quantize_row_f16_ref(const float *x, u16 *y, u64 n);
+
+/* Row dequantization of any supported type to float. */
+void llm_dequantize_row_ref(u32 type, const void *x, float *y, u64 n);
+
+/*
+ * Dot products of one weight row with activations prepared for it: F32 and
+ * F16 rows take float activations; Q8_0 and Q4_0 rows take activations
+ * quantized to Q8_0 blocks (as llama.cpp does).  The sum is written to *s.
+ */
+void llm_vec_dot_f32_ref(u64 n, float *s, const float *x, const float *y);
+void llm_vec_dot_f16_ref(u64 n, float *s, const u16 *x, const float *y);
+void llm_vec_dot_q8_0_q8_0_ref(u64 n, float *s, const struct llm_block_q8_0 *x,
+			       const struct llm_block_q8_0 *y);
+void llm_vec_dot_q4_0_q8_0_ref(u64 n, float *s, const struct llm_block_q4_0 *x,
+			       const struct llm_block_q8_0 *y);
+
+/* The kernels in use, picked once by CPU feature. */
+struct llm_kernels {
+	const char *name;		/* "scalar", "avx2", ... */
+	void (*quantize_row_q8_0)(const float *x, struct llm_block_q8_0 *y,
+				  u64 n);
+	void (*vec_dot_f32)(u64 n, float *s, const float *x, const float *y);
+	void (*vec_dot_f16)(u64 n, float *s, const u16 *x, const float *y);
+	void (*vec_dot_q8_0_q8_0)(u64 n, float *s,
+				  const struct llm_block_q8_0 *x,
+				  const struct llm_block_q8_0 *y);
+	void (*vec_dot_q4_0_q8_0)(u64 n, float *s,
+				  const struct llm_block_q4_0 *x,
+				  const struct llm_block_q8_0 *y);
+};
+
+extern const struct llm_kernels llm_kernels_ref;
+
+#endif /* LLM_QUANT_KERNELS_H */

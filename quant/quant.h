@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tensor types and their block formats, exactly as ggml lays them out, so a
+ * file quantized by llama.cpp loads as is.  This header is safe for non-FPU
+ * objects: no float appears in it.  Float entry points live in
+ * quant/kernels.h, which only FPU translation units include.
+ */
+#ifndef LLM_QUANT_H
+#define LLM_QUANT_H
+
+#include "../llm/platform.h"
+
+/* ggml's type numbers (also in uapi/llm.h as LLM_TYPE_*). */
+enum llm_type {
+	LLM_T_F32 = 0,
+	LLM_T_F16 = 1,
+	LLM_T_Q4_0 = 2,
+	LLM_T_Q8_0 = 8,
+};
+
+#define LLM_QK4_0 32
+#define LLM_QK8_0 32
+
+/* Q4_0: fp16 scale, then byte j holds element j (low nibble) and j + 16
+ * (high nibble), each stored with an offset of 8. */
+struct llm_block_q4_0 {
+	u16 d;
+	u8 qs[LLM_QK4_0 / 2];
+};
+
+/* Q8_0: fp16 scale and 32 signed bytes. */
+struct llm_block_q8_0 {
+	u16 d;
+	s8 qs[LLM_QK8_0];
+};
+
+_Static_assert(sizeof(struct llm_block_q4_0) == 2 + LLM_QK4_0 / 2,
+	       "block_q4_0 must be 18 bytes");
+_Static_assert(sizeof(struct llm_block_q8_0) == 2 + LLM_QK8_0,
+	       "block_q8_0 must be 34 bytes");
+
+/* True for the four types we run; anything else is refused by name. */
+bool llm_type_supported(u32 type);
+/* "F32", "Q4_0", ...; also names ggml types we do not support ("Q4_K"). */
+const char *llm_type_name(u32 type);
+/* Elements per block (1 for F32/F16). */
+u32 llm_type_block_elems(u32 type);
+/* Bytes per block. */
+u32 llm_type_block_bytes(u32 type);
+/*
+ * Bytes for @n elements of @type into *@bytes.  -EINVAL if @type is not
+ * supported or @n is not a whole number of blocks, -EOVERFLOW on overflow.
+ */
+int llm_type_row_bytes(u32 type, u64 n, u64 *bytes);
+
+/*
+ * The float kernels for this CPU (struct in quant/kernels.h).  @force_ref
+ * selects the scalar reference.  Callable from non-FPU code.
+ */
+struct llm_kernels;
+const struct llm_kernels *llm_kernels_pick(bool force_ref);
+
+/*
+ * The kernel tables live in FPU objects; non-FPU code only takes their
+ * addresses, which needs no complete type.
+ */
+extern const struct llm_kernels llm_kernels_ref;
+#if defined(__x86_64__)
+#define LLM_HAVE_AVX2 1
+extern const struct llm_kernels llm_kernels_avx2;
+#endif
+
+/*
+ * IEEE half <-> single on raw bits, integer only, so that non-FPU code can
+ * use them too.  quant/kernels.h wraps them for float.
+ *
+ * half -> single is exact.  A NaN keeps its sign and payload and comes out
+ * quiet, as the F16C instruction VCVTPH2PS does.
+ */
+static inline u32 llm_fp16_to_fp32_bits(u16 h)
+{
+	u32 sign = (u32)(h & 0x8000) << 16;
+	u32 em = h & 0x7fff;
+	u32 sh;
+
+	if (em >= 0x7c00)			/* inf, NaN */
+		return sign | 0x7f800000 | (em & 0x3ff) << 13 |
+		       (em > 0x7c00 ? 0x400000 : 0);
+	if (em >= 0x0400)			/* normal: rebias 15 -> 127 */
+		return sign | ((em << 13) + 0x38000000);
+	if (!em)
+		return sign;
+	/* subnormal m * 2^-24: move the leading one to bit 10 */
+	sh = __builtin_clz(em) - 21;
+	return sign | (113 - sh) << 23 | ((em << sh) & 0x3ff) << 13;
+}
+
+/*
+ * single -> half, round to nearest even, subnormal halves included;
+ * beyond the largest half (65504 rounds up from 65520 on) gives inf.  Any
+ * NaN becomes the quiet NaN 0x7e00 with its sign, as ggml's scalar
+ * conversion gives (F16C would keep the top payload bits instead).
+ */
+static inline u16 llm_fp32_bits_to_fp16(u32 w)
+{
+	u16 sign = (w >> 16) & 0x8000;
+	u32 a = w & 0x7fffffff;
+	u32 m, sh;
+
+	if (a > 0x7f800000)			/* NaN */
+		return sign | 0x7e00;
+	if (a >= 0x477ff000)			/* >= 65520: inf */
+		return sign | 0x7c00;
+	if (a >= 0x38800000) {			/* >= 2^-14: normal half */
+		a -= 0x38000000;		/* rebias 127 -> 15 */
+		return sign | (a + 0xfff + ((a >> 13) & 1)) >> 13;
+	}
+	if (a <= 0x33000000)			/* <= 2^-25: ties to zero */
+		return sign;
+	/* subnormal half: units of 2^-24, with the implicit one back in */
+	m = (a & 0x7fffff) | 0x800000;
+	sh = 126 - (a >> 23);			/* 14..24 */
+	return sign | (m + (1u << (sh - 1)) - 1 + ((m >> sh) & 1)) >> sh;
+}
+
+#endif /* LLM_QUANT_H */

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The scalar reference of every kernel in quant/kernels.h.  An FPU object.
+ *
+ * The quantizers give the same bytes as ggml's quantize_row_q8_0_ref and
+ * quantize_row_q4_0_ref, so a file we quantize matches one made by
+ * llama.cpp; the dot products follow ggml's scalar ones.  The SIMD variants
+ * are tested against these.  No libm: the few helpers are written here.
+ */
+#include "kernels.h"
+
+static inline float f32_from_bits(u32 b)
+{
+	float f;
+
+	memcpy(&f, &b, sizeof(f));
+	return f;
+}
+
+static inline u32 f32_bits(float f)
+{
+	u32 b;
+
+	memcpy(&b, &f, sizeof(b));
+	return b;
+}
+
+static inline float h2f(u16 h)
+{
+	return f32_from_bits(llm_fp16_to_fp32_bits(h));
+}
+
+float llm_fp16_to_fp32(u16 h)
+{
+	return h2f(h);
+}
+
+u16 llm_fp32_to_fp16(float f)
+{
+	return llm_fp32_bits_to_fp16(f32_bits(f));
+}
+
+/*
+ * roundf() narrowed to a Q8_0 quant: halves away from zero.  A block of
+ * normal scale stays within [-127, 127] (|x| * (1 / (amax / 127)) is at
+ * most 127.0001).  Beyond that, where ggml's float to int8_t conversion is
+ * undefined, we clamp:
+ *  - a block whose largest magnitude is below 2^-119 has a subnormal scale,
+ *    whose inverse can overshoot; we give +-127 where ggml wraps;
+ *  - NaN (from NaN or inf input, or 0 * inf) gives 0, as ggml does on x86.
+ */
+static inline int round_q8(float v)
+{
+	float a = __builtin_fabsf(v);
+	int i;
+
+	if (!(a <= 127.0f))
+		return a > 127.0f ? (v < 0.0f ? -127 : 127) : 0;
+	i = (int)a;
+	if (a - (float)i >= 0.5f)	/* exact: a and i share a binade */
+		i++;
+	return v < 0.0f ? -i : i;
+}
+
+/*
+ * ggml's MIN(15, (int8_t)(v + 8.5f)) for a Q4_0 nibble: truncate toward
+ * zero.  A block of normal scale keeps v + 8.5 within [0.49, 16.51].  As
+ * for Q8_0, what ggml leaves undefined (NaN, and the overshoot of a
+ * subnormal scale below 2^-123) we clamp to [0, 15], NaN to 0.
+ */
+static inline u8 nibble_q4(float v)
+{
+	float t = v + 8.5f;
+
+	if (!(t > 0.0f))
+		return 0;
+	if (t >= 15.0f)
+		return 15;
+	return (u8)(int)t;
+}
+
+void llm_quantize_row_q8_0_ref(const float *x, struct llm_block_q8_0 *y,
+			       u64 n)
+{
+	u64 i, nb = n / LLM_QK8_0;
+	int j;
+
+	for (i = 0; i < nb; i++, x += LLM_QK8_0) {
+		float amax = 0.0f, d, id;
+
+		/* ggml's MAX(): a NaN is kept only until the next element */
+		for (j = 0; j < LLM_QK8_0; j++) {
+			float a = __builtin_fabsf(x[j]);
+
+			amax = amax > a ? amax : a;
+		}
+		d = amax / 127.0f;
+		id = d != 0.0f ? 1.0f / d : 0.0f;
+		y[i].d = llm_fp32_to_fp16(d);
+		for (j = 0; j < LLM_QK8_0; j++)
+			y[i].qs[j] = (s8)round_q8(x[j] * id);
+	}
+}
+
+void llm_quantize_row_q4_0_ref(const float *x, struct llm_block_q4_0 *y,
+			       u64 n)
+{
+	const int half = LLM_QK4_0 / 2;
+	u64 i, nb = n / LLM_QK4_0;
+	int j;
+
+	for (i = 0; i < nb; i++, x += LLM_QK4_0) {
+		float amax = 0.0f, max = 0.0f, d, id;
+
+		/* the first element of largest magnitude, with its sign */
+		for (j = 0; j < LLM_QK4_0; j++) {
+			float a = __builtin_fabsf(x[j]);
+
+			if (amax < a) {
+				amax = a;
+				max = x[j];
+			}
+		}
+		d = max / -8.0f;
+		id = d != 0.0f ? 1.0f / d : 0.0f;
+		y[i].d = llm_fp32_to_fp16(d);
+		for (j = 0; j < half; j++)
+			y[i].qs[j] = nibble_q4(x[j] * id) |
+				     nibble_q4(x[j + half] * id) << 4;
+	}
+}
+
+void llm_quantize_row_f16_ref(const float *x, u16 *y, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		y[i] = llm_fp32_to_fp16(x[i]);
+}
+
+static void dequantize_q8_0(const struct llm_block_q8_0 *x, float *y, u64 nb)
+{
+	u64 i;
+	int j;
+
+	for (i = 0; i < nb; i++, y += LLM_QK8_0) {
+		float d = h2f(x[i].d);
+
+		for (j = 0; j < LLM_QK8_0; j++)
+			y[j] = x[i].qs[j] * d;
+	}
+}
+
+static void dequantize_q4_0(const struct llm_block_q4_0 *x, float *y, u64 nb)
+{
+	const int half = LLM_QK4_0 / 2;
+	u64 i;
+	int j;
+
+	for (i = 0; i < nb; i++, y += LLM_QK4_0) {
+		float d = h2f(x[i].d);
+
+		for (j = 0; j < half; j++) {
+			y[j] = ((x[i].qs[j] & 0x0f) - 8) * d;
+			y[j + half] = ((x[i].qs[j] >> 4) - 8) * d;
+		}
+	}
+}
+
+/*
+ * Whole blocks only, as every kernel here: a tail shorter than a block is
+ * left alone (llm_type_row_bytes() refuses such rows).  An unsupported
+ * @type gives zeros rather than stale memory.
+ */
+void llm_dequantize_row_ref(u32 type, const void *x, float *y, u64 n)
+{
+	u64 i;
+
+	switch (type) {
+	case LLM_T_F32:
+		memcpy(y, x, n * sizeof(float));
+		break;
+	case LLM_T_F16:
+		for (i = 0; i < n; i++)
+			y[i] = h2f(((const u16 *)x)[i]);
+		break;
+	case LLM_T_Q8_0:
+		dequantize_q8_0(x, y, n / LLM_QK8_0);
+		break;
+	case LLM_T_Q4_0:
+		dequantize_q4_0(x, y, n / LLM_QK4_0);
+		break;
+	default:
+		memset(y, 0, n * sizeof(float));
+		break;
+	}
+}
+
+/* Products in float, summed in double, as ggml's scalar ggml_vec_dot_f32. */
+void llm_vec_dot_f32_ref(u64 n, float *s, const float *x, const float *y)
+{
+	double sum = 0.0;
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		sum += (double)(x[i] * y[i]);
+	*s = (float)sum;
+}
+
+void llm_vec_dot_f16_ref(u64 n, float *s, const u16 *x, const float *y)
+{
+	double sum = 0.0;
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		sum += (double)(h2f(x[i]) * y[i]);
+	*s = (float)sum;
+}
+
+/*
+ * Quantized rows: an exact integer sum per block, scaled by the product of
+ * the two block scales, summed in float.
+ */
+void llm_vec_dot_q8_0_q8_0_ref(u64 n, float *s, const struct llm_block_q8_0 *x,
+			       const struct llm_block_q8_0 *y)
+{
+	u64 i, nb = n / LLM_QK8_0;
+	float sum = 0.0f;
+	int j;
+
+	for (i = 0; i < nb; i++) {
+		int sumi = 0;
+
+		for (j = 0; j < LLM_QK8_0; j++)
+			sumi += x[i].qs[j] * y[i].qs[j];
+		sum += (float)sumi * (h2f(x[i].d) * h2f(y[i].d));
+	}
+	*s = sum;
+}
+
+void llm_vec_dot_q4_0_q8_0_ref(u64 n, float *s, const struct llm_block_q4_0 *x,
+			       const struct llm_block_q8_0 *y)
+{
+	const int half = LLM_QK4_0 / 2;
+	u64 i, nb = n / LLM_QK4_0;
+	float sum = 0.0f;
+	int j;
+
+	for (i = 0; i < nb; i++) {
+		int sumi = 0;
+
+		for (j = 0; j < half; j++) {
+			sumi += ((x[i].qs[j] & 0x0f) - 8) * y[i].qs[j];
+			sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + half];
+		}
+		sum += (float)sumi * (h2f(x[i].d) * h2f(y[i].d));
+	}
+	*s = sum;
+}
+
+const struct llm_kernels llm_kernels_ref = {
+	.name = "scalar",
+	.quantize_row_q8_0 = llm_quantize_row_q8_0_ref,
+	.vec_dot_f32 = llm_vec_dot_f32_ref,
+	.vec_dot_f16 = llm_vec_dot_f16_ref,
+	.vec_dot_q8_0_q8_0 = llm_vec_dot_q8_0_q8_0_ref,
+	.vec_dot_q4_0_q8_0 = llm_vec_dot_q4_0_q8_0_ref,
+};

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * llmctl generate: complete a prompt, either in this process with the
+ * shared core (-m MODEL.gguf) or in the kernel through /dev/llm.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "llmctl.h"
+#include "runtime.h"
+
+void help_generate(FILE *out)
+{
+	fprintf(out,
+		"usage: llmctl generate [-m MODEL.gguf] [options] [PROMPT]\n"
+		"\n"
+		"Print PROMPT followed by the model's completion of it on stdout,\n"
+		"and a statistics line on stderr.  With -m the model runs in this\n"
+		"process (the same code as the kernel module); without it the\n"
+		"kernel's loaded model answers through /dev/llm.  An empty or\n"
+		"absent PROMPT starts from the beginning of a text.\n"
+		"\n"
+		"Options:\n"
+		"  -m, --model FILE     run FILE here instead of asking the kernel\n"
+		"  -n, --tokens N       tokens to generate (default 256)\n"
+		"  -t, --temp T         temperature; 0 is greedy (default 0)\n"
+		"  -k, --top-k K        sample only from the K most likely (default 0: off)\n"
+		"  -p, --top-p P        nucleus sampling mass, 0..1 (default 0.9; 1: off)\n"
+		"  -s, --seed S         sampler seed (default 0: a fresh random one)\n"
+		"  -S, --stop STR       stop when STR appears (up to 4 times)\n"
+		"  -c, --ctx N          context positions with -m (default: the model's, at most 4096)\n"
+		"      --ids            print generated token ids instead of text\n"
+		"      --ref            use the scalar reference kernels (-m only)\n"
+		"  -q, --quiet          no statistics line\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"Ctrl-C stops generation cleanly (exit status 130).\n");
+}
+
+struct gen_opts {
+	const char *model;
+	const char *prompt;
+	struct llm_request req;
+	u32 n_ctx;
+	bool ids;
+	bool ref;
+	bool quiet;
+	int n_stop;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static bool gen_cancelled(void *arg)
+{
+	(void)arg;
+	return interrupted;
+}
+
+static int gen_text(void *arg, const char *text, u32 len)
+{
+	struct gen_opts *o = arg;
+
+	if (!o->ids) {
+		fwrite(text, 1, len, stdout);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static void gen_token(void *arg, u32 tok)
+{
+	struct gen_opts *o = arg;
+
+	if (o->ids)
+		printf("%u\n", tok);
+}
+
+/* "0.9" -> 900: a decimal fraction to thousandths, no sign. */
+int llmctl_parse_milli(const char *s, unsigned int max, unsigned int *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v * 1000 > max)
+		return -1;
+	*out = (u32)(v * 1000 + 0.5);
+	return 0;
+}
+
+int llmctl_parse_u32(const char *s, unsigned int *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || v > 0xffffffffull || s[0] == '-')
+		return -1;
+	*out = (u32)v;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct gen_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "tokens", required_argument, NULL, 'n' },
+		{ "temp", required_argument, NULL, 't' },
+		{ "top-k", required_argument, NULL, 'k' },
+		{ "top-p", required_argument, NULL, 'p' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "stop", required_argument, NULL, 'S' },
+		{ "ctx", required_argument, NULL, 'c' },
+		{ "ids", no_argument, NULL, 'I' },
+		{ "ref", no_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long long seed;
+	char *end;
+	int c;
+
+	o->req.max_tokens = 256;
+	o->req.sampling.top_p_milli = 900;
+	o->req.max_prompt_tokens = 0xffffffffu;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:n:t:k:p:s:S:c:qh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->model = optarg;
+			break;
+		case 'n':
+			if (llmctl_parse_u32(optarg, &o->req.max_tokens))
+				goto bad;
+			break;
+		case 't':
+			if (llmctl_parse_milli(optarg, 100000,
+					       &o->req.sampling.temp_milli))
+				goto bad;
+			break;
+		case 'k':
+			if (llmctl_parse_u32(optarg, &o->req.sampling.top_k))
+				goto bad;
+			break;
+		case 'p':
+			if (llmctl_parse_milli(optarg, 1000,
+					       &o->req.sampling.top_p_milli))
+				goto bad;
+			break;
+		case 's':
+			errno = 0;
+			seed = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end)
+				goto bad;
+			o->req.seed = seed;
+			break;
+		case 'S':
+			if (o->n_stop >= LLM_STOP_STRINGS ||
+			    !optarg[0] || strlen(optarg) >= LLM_STOP_STRLEN) {
+				fprintf(stderr, "llmctl generate: at most %d stop strings of 1..%d bytes\n",
+					LLM_STOP_STRINGS, LLM_STOP_STRLEN - 1);
+				return EXIT_USAGE;
+			}
+			strcpy(o->req.stop[o->n_stop++], optarg);
+			break;
+		case 'c':
+			if (llmctl_parse_u32(optarg, &o->n_ctx) || !o->n_ctx)
+				goto bad;
+			break;
+		case 'I':
+			o->ids = true;
+			break;
+		case 'R':
+			o->ref = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			help_generate(stdout);
+			return -1;
+		default:
+			help_generate(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, "llmctl generate: give the prompt as one argument (quote it)\n");
+		return EXIT_USAGE;
+	}
+	o->prompt = optind < argc ? argv[optind] : "";
+	return 0;
+bad:
+	fprintf(stderr, "llmctl generate: bad value '%s' for -%c\n", optarg,
+		c);
+	return EXIT_USAGE;
+}
+
+static const char *const stop_names[] = {
+	"none", "end of text", "token limit", "stop string",
+	"context full", "interrupted", "time limit", "buffer full",
+};
+
+void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
+			unsigned long long prefill_ns,
+			unsigned long long decode_ns, unsigned int reason)
+{
+	double pre = prefill_ns ? n_prompt / (prefill_ns / 1e9) : 0;
+	double dec = decode_ns ? n_gen / (decode_ns / 1e9) : 0;
+
+	fprintf(stderr, "\nprompt tokens %u, generated tokens %u, prefill %.1f tok/s, decode %.1f tok/s (%s)\n",
+		n_prompt, n_gen, pre, dec,
+		reason < sizeof(stop_names) / sizeof(stop_names[0]) ?
+		stop_names[reason] : "?");
+}
+
+static int generate_here(struct gen_opts *o)
+{
+	struct llm_runtime rt;
+	char err[256];
+	u32 plen = strlen(o->prompt);
+	int ret;
+
+	ret = llm_runtime_open(&rt, o->model, o->n_ctx, plen, o->ref, err,
+			       sizeof(err));
+	if (ret) {
+		fprintf(stderr, "llmctl generate: %s: %s\n", o->model, err);
+		return EXIT_FAIL;
+	}
+	o->req.prompt = o->prompt;
+	o->req.prompt_len = plen;
+	o->req.on_text = gen_text;
+	o->req.on_token = gen_token;
+	o->req.cancelled = gen_cancelled;
+	o->req.arg = o;
+	if (!o->ids) {
+		fputs(o->prompt, stdout);
+		fflush(stdout);
+	}
+	ret = llm_generate(&rt.ctx, &o->req);
+	if (!o->ids)
+		putchar('\n');
+	fflush(stdout);
+	llm_runtime_close(&rt);
+	if (ret) {
+		llmctl_explain("generate", -ret);
+		return EXIT_FAIL;
+	}
+	if (!o->quiet)
+		llmctl_print_stats(o->req.n_prompt, o->req.n_gen,
+				   o->req.prefill_ns, o->req.decode_ns,
+				   o->req.stop_reason);
+	return o->req.stop_reason == LLM_END_CANCELLED ? EXIT_INTR : EXIT_OK;
+}
+
+int cmd_generate(int argc, char **argv)
+{
+	struct gen_opts o;
+	struct sigaction sa;
+	int ret;
+
+	memset(&o, 0, sizeof(o));
+	ret = parse(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	if (o.model)
+		return generate_here(&o);
+	return llmctl_generate_kernel(&o.req, o.prompt, o.ids, o.quiet);
+}

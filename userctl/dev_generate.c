@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * llmctl generate without -m: the kernel's model answers through /dev/llm.
+ * Text streams through write() + read(); --ids uses LLM_IOC_GENERATE,
+ * which also returns the token ids.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "llmctl.h"
+#include "../llm/generate.h"
+#include "../uapi/llm.h"
+
+static int set_params(int fd, const struct llm_request *r)
+{
+	struct llm_params p;
+	int i;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.temperature_milli = r->sampling.temp_milli;
+	p.top_k = r->sampling.top_k;
+	p.top_p_milli = r->sampling.top_p_milli;
+	p.max_tokens = r->max_tokens;
+	p.seed = r->seed;
+	for (i = 0; i < LLM_STOP_MAX && i < LLM_STOP_STRINGS; i++)
+		memcpy(p.stop[i], r->stop[i], LLM_STOP_LEN);
+	if (ioctl(fd, LLM_IOC_SET_PARAMS, &p) < 0) {
+		llmctl_explain("setting parameters", errno);
+		return -1;
+	}
+	return 0;
+}
+
+static int by_ioctl(int fd, const char *prompt, bool quiet)
+{
+	struct llm_generate g;
+	u32 cap = 1u << 20, i;
+	__u32 *toks = calloc(cap, sizeof(*toks));
+	char *text = malloc(cap);
+	int ret = EXIT_OK;
+
+	if (!toks || !text) {
+		fprintf(stderr, "llmctl generate: out of memory\n");
+		free(toks);
+		free(text);
+		return EXIT_FAIL;
+	}
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	g.prompt = (__u64)(uintptr_t)prompt;
+	g.prompt_len = strlen(prompt);
+	g.text = (__u64)(uintptr_t)text;
+	g.text_cap = cap;
+	g.tokens = (__u64)(uintptr_t)toks;
+	g.tokens_cap = cap;
+	if (ioctl(fd, LLM_IOC_GENERATE, &g) < 0) {
+		llmctl_explain("generate", errno);
+		ret = errno == ENODATA ? EXIT_NOMODEL : EXIT_FAIL;
+	} else {
+		for (i = 0; i < g.n_tokens && i < cap; i++)
+			printf("%u\n", toks[i]);
+		if (!quiet)
+			llmctl_print_stats(g.n_prompt_tokens, g.n_tokens,
+					   g.prefill_ns, g.decode_ns,
+					   g.stop_reason);
+		if (g.stop_reason == LLM_STOP_CANCELLED)
+			ret = EXIT_INTR;
+	}
+	free(toks);
+	free(text);
+	return ret;
+}
+
+static int by_stream(int fd, const char *prompt, bool quiet)
+{
+	size_t plen = strlen(prompt);
+	char *msg = malloc(plen + 2), buf[4096];
+	struct llm_stats st;
+	ssize_t n;
+
+	if (!msg)
+		return EXIT_FAIL;
+	/* the device drops one trailing newline, so the prompt stays exact */
+	memcpy(msg, prompt, plen);
+	msg[plen] = '\n';
+	n = write(fd, msg, plen + 1);
+	free(msg);
+	if (n < 0) {
+		llmctl_explain("submitting the prompt", errno);
+		return errno == ENODATA ? EXIT_NOMODEL : EXIT_FAIL;
+	}
+	fputs(prompt, stdout);
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, n, stdout);
+		fflush(stdout);
+	}
+	putchar('\n');
+	fflush(stdout);
+	if (n < 0) {
+		if (errno == EINTR)
+			return EXIT_INTR;
+		llmctl_explain("generate", errno);
+		return EXIT_FAIL;
+	}
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	if (!quiet && ioctl(fd, LLM_IOC_GET_STATS, &st) == 0)
+		llmctl_print_stats(st.session_prompt_tokens,
+				   st.session_generated_tokens,
+				   st.session_prefill_ns, st.session_decode_ns,
+				   st.session_stop_reason);
+	return EXIT_OK;
+}
+
+int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
+			   bool ids, bool quiet)
+{
+	int fd = llmctl_open_dev(O_RDWR), ret;
+
+	if (fd < 0)
+		return -fd;
+	if (set_params(fd, r)) {
+		close(fd);
+		return EXIT_FAIL;
+	}
+	ret = ids ? by_ioctl(fd, prompt, quiet) : by_stream(fd, prompt, quiet);
+	close(fd);
+	return ret;
+}

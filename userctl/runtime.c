@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace runtime around the shared core.  See runtime.h.
+ */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+
+#include "runtime.h"
+
+/* Room for the parsed tables and vocabulary, beside the contexts. */
+#define TABLES_BYTES(len) ((u64)64 << 20)
+
+static int read_file(const char *path, void **buf, u64 *len, char *err,
+		     size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET)) {
+		snprintf(err, errlen, "cannot read %s", path);
+		fclose(f);
+		return -EIO;
+	}
+	*buf = malloc(n ? n : 1);
+	if (!*buf) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory reading %s", path);
+		return -ENOMEM;
+	}
+	if (fread(*buf, 1, n, f) != (size_t)n) {
+		snprintf(err, errlen, "short read on %s", path);
+		free(*buf);
+		*buf = NULL;
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	*len = n;
+	return 0;
+}
+
+int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
+			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+			 char *err, size_t errlen)
+{
+	u64 tables = TABLES_BYTES(len), need;
+	struct llm_model probe;
+	struct llm_arena tmp;
+	int ret;
+
+	memset(rt, 0, sizeof(*rt));
+	/* bind once in a scratch arena to learn the context's size */
+	rt->mem = malloc(tables);
+	if (!rt->mem) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	llm_arena_init(&tmp, rt->mem, tables);
+	ret = llm_model_load(&probe, image, len, &tmp, force_ref, err, errlen);
+	if (ret)
+		goto fail;
+	if (!n_ctx)
+		n_ctx = min_t(u32, probe.cfg.n_ctx_train, 4096);
+	need = llm_ctx_bytes(&probe, n_ctx, max_prompt_bytes);
+	free(rt->mem);
+	if (need == U64_MAX || need > (u64)1 << 40) {
+		snprintf(err, errlen, "a context of %u positions is too large", n_ctx);
+		return -E2BIG;
+	}
+	rt->mem = malloc(tables + need);
+	if (!rt->mem) {
+		snprintf(err, errlen, "out of memory for a %u-position context", n_ctx);
+		return -ENOMEM;
+	}
+	llm_arena_init(&rt->arena, rt->mem, tables + need);
+	ret = llm_model_load(&rt->model, image, len, &rt->arena, force_ref,
+			     err, errlen);
+	if (ret)
+		goto fail;
+	ret = llm_ctx_init(&rt->ctx, &rt->model, n_ctx, max_prompt_bytes,
+			   &rt->arena);
+	if (ret) {
+		snprintf(err, errlen, "cannot make a %u-position context", n_ctx);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(rt->mem);
+	rt->mem = NULL;
+	return ret;
+}
+
+int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
+		     u32 max_prompt_bytes, bool force_ref, char *err,
+		     size_t errlen)
+{
+	void *image = NULL;
+	u64 len = 0;
+	int ret;
+
+	ret = read_file(path, &image, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = llm_runtime_open_mem(rt, image, len, n_ctx, max_prompt_bytes,
+				   force_ref, err, errlen);
+	if (ret) {
+		free(image);
+		return ret;
+	}
+	rt->image = image;
+	rt->image_len = len;
+	return 0;
+}
+
+void llm_runtime_close(struct llm_runtime *rt)
+{
+	free(rt->mem);
+	free(rt->image);
+	memset(rt, 0, sizeof(*rt));
+}
