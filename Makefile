@@ -46,7 +46,7 @@ $(BUILD)/rel/quant/avx2.o $(BUILD)/san/quant/avx2.o: \
 endif
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
-	$(filter-out tests/unit/check.c,$(wildcard tests/unit/test_*.c)))
+	$(wildcard tests/unit/test_*.c))
 
 .PHONY: all module user test unit-test qemu-test demo bench setup clean \
 	checkpatch
@@ -85,9 +85,18 @@ $(BUILD)/llmctl: $(LLMCTL_OBJS) $(BUILD)/libllm.a
 $(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -static -o $@ $^ -lm -lpthread
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.c tests/unit/check.h $(BUILD)/libllm-san.a
+# What unit tests link besides the core: the check frame, an independent
+# llama2.c-style reference, and the userspace pieces of llmctl they test.
+TEST_SUPPORT := tests/unit/check.c tests/unit/ref_llama2c.c \
+	userctl/runtime.c $(wildcard userctl/gguf_writer.c)
+TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
+
+$(BUILD)/libtest-san.a: $(TEST_SUPPORT_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/unit/check.c $(BUILD)/libllm-san.a -lm -lpthread
+	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lm -lpthread
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)

@@ -422,7 +422,13 @@ int llm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
 	w.n_heap = 0;
 
 	for (off = 0; off < nlen; nsym++) {
-		u32 l = min(utf8_len((u8)norm[off]), nlen - off);
+		u32 l = min(utf8_len((u8)norm[off]), nlen - off), k;
+
+		/* a sequence cut short by a non-continuation byte ends there */
+		for (k = 1; k < l; k++)
+			if (((u8)norm[off + k] & 0xc0) != 0x80)
+				break;
+		l = k;
 
 		w.sym[nsym].off = off;
 		w.sym[nsym].len = l;
