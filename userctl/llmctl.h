@@ -50,6 +50,10 @@ int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
 int cmd_info(int argc, char **argv);
 void help_info(FILE *out);
 int cmd_generate(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+void help_load(FILE *out);
+int cmd_unload(int argc, char **argv);
+void help_unload(FILE *out);
 void help_generate(FILE *out);
 
 #endif /* LLMCTL_H */

@@ -11,6 +11,9 @@ static const struct llmctl_cmd cmds[] = {
 	  cmd_generate, help_generate },
 	{ "info", "show the module's state: arena, sessions, model, limits",
 	  cmd_info, help_info },
+	{ "load", "load a GGUF model into the kernel (root)",
+	  cmd_load, help_load },
+	{ "unload", "drop the kernel's model (root)", cmd_unload, help_unload },
 };
 
 static void usage(FILE *out)
