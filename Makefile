@@ -98,6 +98,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lm -lpthread
 
+$(BUILD)/bench: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+BENCH_MODELS := $(wildcard ../shared/models/stories260K.gguf \
+	../shared/models/stories260K-Q8_0.gguf \
+	../shared/models/stories260K-Q4_0.gguf)
+
+bench: $(BUILD)/bench
+	@$(BUILD)/bench $(BENCH_MODELS)
+
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 

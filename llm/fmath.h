@@ -58,6 +58,16 @@ static inline double llm_exp_d(double x)
 {
 	static const double ln2_hi = 6.93147180369123816490e-01;
 	static const double ln2_lo = 1.90821492927058770002e-10;
+	/* 1/n!: the Taylor series of e^r to r^13 is exact to 1e-17 here */
+	static const double c[14] = {
+		1.00000000000000000e+00, 1.00000000000000000e+00,
+		5.00000000000000000e-01, 1.66666666666666657e-01,
+		4.16666666666666644e-02, 8.33333333333333322e-03,
+		1.38888888888888894e-03, 1.98412698412698413e-04,
+		2.48015873015873016e-05, 2.75573192239858925e-06,
+		2.75573192239858883e-07, 2.50521083854417202e-08,
+		2.08767569878681002e-09, 1.60590438368216133e-10,
+	};
 	double k, r, p;
 	int i, ki;
 
@@ -69,9 +79,9 @@ static inline double llm_exp_d(double x)
 		return 0.0;
 	k = llm_round_d(x * 1.44269504088896338700);
 	r = (x - k * ln2_hi) - k * ln2_lo;	/* |r| <= ln2 / 2 */
-	p = 1.0;
-	for (i = 17; i >= 1; i--)		/* Horner on the Taylor series */
-		p = 1.0 + p * r / i;
+	p = c[13];
+	for (i = 12; i >= 0; i--)		/* Horner */
+		p = p * r + c[i];
 	ki = (int)k;
 	if (ki < -1000)	/* keep 2^k normal: scale in two steps */
 		return p * llm_pow2i(ki + 60) * llm_pow2i(-60);
