@@ -48,8 +48,8 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user test unit-test qemu-test demo bench setup clean \
-	checkpatch
+.PHONY: all module user samples test unit-test qemu-test demo bench setup \
+	clean checkpatch fuzz-test fuzz-gguf hostile-corpus
 
 all: module user
 
@@ -86,9 +86,11 @@ $(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -static -o $@ $^ -lm -lpthread
 
 # What unit tests link besides the core: the check frame, an independent
-# llama2.c-style reference, and the userspace pieces of llmctl they test.
+# llama2.c-style reference, the userspace pieces of llmctl they test, and
+# the hostile GGUF generator (shared with mkhostile).
 TEST_SUPPORT := tests/unit/check.c tests/unit/ref_llama2c.c \
-	userctl/runtime.c $(wildcard userctl/gguf_writer.c)
+	userctl/runtime.c $(wildcard userctl/gguf_writer.c) \
+	tests/unit/gguf_hostile.c
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 
 $(BUILD)/libtest-san.a: $(TEST_SUPPORT_OBJS)
@@ -110,6 +112,70 @@ bench: $(BUILD)/bench
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
+
+# mkhostile writes hostile GGUF files (tests/unit/gguf_hostile.c).
+# hostile-corpus: a sample of every kind, for the QEMU test, each one
+# defect away from a loadable model (HOSTILE_BASE; synthetic without it).
+MKHOSTILE_SRCS := tests/tools/mkhostile.c tests/unit/gguf_hostile.c \
+	tests/unit/check.c userctl/gguf_writer.c
+HOSTILE_BASE ?= $(wildcard ../shared/models/stories260K-Q4_0.gguf)
+
+$(BUILD)/tools/mkhostile: $(MKHOSTILE_SRCS:%.c=$(BUILD)/rel/%.o) \
+		$(BUILD)/libllm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+hostile-corpus: $(BUILD)/tools/mkhostile
+	@rm -rf $(BUILD)/qemu-extra/hostile
+	@mkdir -p $(BUILD)/qemu-extra
+	@$(BUILD)/tools/mkhostile $(if $(HOSTILE_BASE),--base $(HOSTILE_BASE)) \
+		$(BUILD)/qemu-extra/hostile
+
+# libFuzzer targets, built by clang straight from the core sources they
+# need.  fuzz-test runs each for FUZZ_SECONDS from a seed corpus (every
+# hostile file, the synthetic model, the real models) and prints one
+# PASS/FAIL line; SKIP when $(FUZZ_CC) cannot build libFuzzer targets.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 65536
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_GGUF_SRCS := arena/arena.c llm/platform_user.c llm/gguf.c \
+	quant/types.c quant/ref.c quant/avx2.c
+ifneq ($(filter x86_64-%,$(shell $(FUZZ_CC) -dumpmachine 2>/dev/null)),)
+$(BUILD)/fuzz/obj/quant/avx2.o: FUZZ_CFLAGS += -mavx2 -mfma -mf16c
+endif
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
+		$(FUZZ_GGUF_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
+
+fuzz-test:
+	@if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then \
+		$(MAKE) --no-print-directory BUILD=$(BUILD) fuzz-gguf; \
+	else \
+		echo "SKIP fuzz: gguf: $(FUZZ_CC) cannot build libFuzzer targets"; \
+	fi
+
+fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
+	@rm -rf $(BUILD)/fuzz/seeds-gguf
+	@$(BUILD)/tools/mkhostile --all --valid $(BUILD)/fuzz/seeds-gguf > /dev/null
+	@cp $(wildcard ../shared/models/*.gguf) $(BUILD)/fuzz/seeds-gguf/ 2>/dev/null || true
+	@tests/fuzz/run-fuzz.sh gguf $(BUILD)/fuzz/fuzz_gguf $(BUILD)/fuzz/gguf \
+		$(FUZZ_SECONDS) $(FUZZ_MAX_LEN) $(BUILD)/fuzz/seeds-gguf
+
+# The sample client of the in-kernel API, built against llm.ko's symbols
+# and handed to the QEMU guest in /extra.
+samples: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/llm_client \
+		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
+	@mkdir -p $(BUILD)/qemu-extra
+	cp samples/llm_client/llm_client.ko $(BUILD)/qemu-extra/
 
 qemu-test: module $(BUILD)/llmctl.static
 	@qemu-tests/run.sh

@@ -209,7 +209,7 @@ static long llm_ioctl_generate(struct llm_session *s, void __user *uarg)
 		ret = llm_session_take_prompt(s, u64_to_user_ptr(g.prompt),
 					      g.prompt_len, false);
 	if (!ret && (g.flags & LLM_GEN_RESET))
-		ret = llm_session_reset(s);
+		ret = llm_session_clear(s);
 	if (!ret)
 		ret = llm_session_submit(s);
 	if (ret)
@@ -245,7 +245,7 @@ static long llm_ioctl_reset(struct llm_session *s)
 
 	if (mutex_lock_interruptible(&s->lock))
 		return -EINTR;
-	ret = llm_session_reset(s);
+	ret = llm_session_clear(s);
 	mutex_unlock(&s->lock);
 	return ret;
 }

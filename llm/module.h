@@ -156,7 +156,7 @@ ssize_t llm_session_read(struct llm_session *s, char __user *buf,
 			 size_t len, bool nonblock);
 int llm_session_wait(struct llm_session *s, struct llm_sink *sink);
 void llm_session_cancel_sync(struct llm_session *s);
-int llm_session_reset(struct llm_session *s);
+int llm_session_clear(struct llm_session *s);
 bool llm_utf8_valid(const char *s, size_t len);
 int llm_session_take_prompt(struct llm_session *s, const char __user *buf,
 			    size_t len, bool strip_newline);

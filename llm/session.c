@@ -379,7 +379,7 @@ void llm_session_cancel_sync(struct llm_session *s)
 	flush_work(&s->work);
 }
 
-int llm_session_reset(struct llm_session *s)
+int llm_session_clear(struct llm_session *s)
 {
 	if (READ_ONCE(s->state) == LLM_SESSION_RUNNING)
 		return -EBUSY;

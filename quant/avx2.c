@@ -9,7 +9,11 @@
  */
 #include "kernels.h"
 
-#ifdef LLM_HAVE_AVX2
+/*
+ * sparse knows none of GCC's x86 builtins and would only report noise
+ * from <immintrin.h>, so it is shown an empty file.
+ */
+#if defined(LLM_HAVE_AVX2) && !defined(__CHECKER__)
 
 #ifdef __KERNEL__
 /* gcc-12's <immintrin.h> would pull in <stdlib.h> through mm_malloc.h. */
@@ -269,4 +273,4 @@ const struct llm_kernels llm_kernels_avx2 = {
 	.vec_dot_q4_0_q8_0 = vec_dot_q4_0_q8_0,
 };
 
-#endif /* LLM_HAVE_AVX2 */
+#endif /* LLM_HAVE_AVX2 && !__CHECKER__ */

@@ -5,7 +5,7 @@
  * llm_fpu_begin() and llm_fpu_end() when in the kernel.
  *
  * Every kernel has a plain scalar reference (the *_ref functions, in
- * quant/ref.c).  Faster variants are chosen once, at llm_kernels_init(),
+ * quant/ref.c).  Faster variants are chosen once, by llm_kernels_pick(),
  * by CPU feature, and are tested against the reference.
  */
 #ifndef LLM_QUANT_KERNELS_H
@@ -13,7 +13,10 @@
 
 #include "quant.h"
 
-/* IEEE half <-> single, round-to-nearest-even, subnormals, inf and NaN. */
+/*
+ * IEEE half <-> single, round-to-nearest-even, subnormals, inf and NaN
+ * (see llm_fp16_to_fp32_bits() and llm_fp32_bits_to_fp16() for NaNs).
+ */
 float llm_fp16_to_fp32(u16 h);
 u16 llm_fp32_to_fp16(float f);
 
@@ -34,6 +37,8 @@ void llm_dequantize_row_ref(u32 type, const void *x, float *y, u64 n);
  * Dot products of one weight row with activations prepared for it: F32 and
  * F16 rows take float activations; Q8_0 and Q4_0 rows take activations
  * quantized to Q8_0 blocks (as llama.cpp does).  The sum is written to *s.
+ * Activation quants must lie in [-127, 127], as every Q8_0 quantizer makes
+ * them: the SIMD variants rely on it (weights may hold -128).
  */
 void llm_vec_dot_f32_ref(u64 n, float *s, const float *x, const float *y);
 void llm_vec_dot_f16_ref(u64 n, float *s, const u16 *x, const float *y);

@@ -21,8 +21,10 @@ enum llm_type {
 #define LLM_QK4_0 32
 #define LLM_QK8_0 32
 
-/* Q4_0: fp16 scale, then byte j holds element j (low nibble) and j + 16
- * (high nibble), each stored with an offset of 8. */
+/*
+ * Q4_0: fp16 scale, then byte j holds element j (low nibble) and j + 16
+ * (high nibble), each stored with an offset of 8.
+ */
 struct llm_block_q4_0 {
 	u16 d;
 	u8 qs[LLM_QK4_0 / 2];

@@ -25,6 +25,12 @@ static inline u32 f32_bits(float f)
 	return b;
 }
 
+/* fabsf() without libm or a builtin sparse does not know: one andps. */
+static inline float abs_f(float v)
+{
+	return f32_from_bits(f32_bits(v) & 0x7fffffff);
+}
+
 static inline float h2f(u16 h)
 {
 	return f32_from_bits(llm_fp16_to_fp32_bits(h));
@@ -51,7 +57,7 @@ u16 llm_fp32_to_fp16(float f)
  */
 static inline int round_q8(float v)
 {
-	float a = __builtin_fabsf(v);
+	float a = abs_f(v);
 	int i;
 
 	if (!(a <= 127.0f))
@@ -90,7 +96,7 @@ void llm_quantize_row_q8_0_ref(const float *x, struct llm_block_q8_0 *y,
 
 		/* ggml's MAX(): a NaN is kept only until the next element */
 		for (j = 0; j < LLM_QK8_0; j++) {
-			float a = __builtin_fabsf(x[j]);
+			float a = abs_f(x[j]);
 
 			amax = amax > a ? amax : a;
 		}
@@ -114,7 +120,7 @@ void llm_quantize_row_q4_0_ref(const float *x, struct llm_block_q4_0 *y,
 
 		/* the first element of largest magnitude, with its sign */
 		for (j = 0; j < LLM_QK4_0; j++) {
-			float a = __builtin_fabsf(x[j]);
+			float a = abs_f(x[j]);
 
 			if (amax < a) {
 				amax = a;
