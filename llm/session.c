@@ -444,6 +444,8 @@ ssize_t llm_session_read(struct llm_session *s, char __user *buf,
 int llm_session_wait(struct llm_session *s, struct llm_sink *sink)
 {
 	for (;;) {
+		/* DONE first: the worker fills the fifo before it says DONE */
+		bool done = smp_load_acquire(&s->state) == LLM_SESSION_DONE;
 		unsigned int n = kfifo_len(&s->out);
 
 		if (n) {
@@ -465,7 +467,7 @@ int llm_session_wait(struct llm_session *s, struct llm_sink *sink)
 			wake_up_interruptible_all(&s->wait);
 			continue;
 		}
-		if (smp_load_acquire(&s->state) == LLM_SESSION_DONE)
+		if (done)
 			return finish(s);
 		if (wait_event_interruptible(s->wait, readable(s)))
 			llm_session_cancel_sync(s);
