@@ -73,12 +73,26 @@ static ssize_t llm_write(struct file *file, const char __user *buf,
 	return ret ? ret : (ssize_t)len;
 }
 
+static int llm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct llm_session *s = file->private_data;
+	int ret;
+
+	if (mutex_lock_interruptible(&s->lock))
+		return -EINTR;
+	ret = llm_ring_mmap(s, vma);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 static __poll_t llm_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct llm_session *s = file->private_data;
 	__poll_t mask = 0;
 
 	poll_wait(file, &s->wait, wait);
+	if (s->ring)
+		return llm_ring_readable(s) ? EPOLLIN | EPOLLRDNORM : 0;
 	/* read() does not block unless a request is running with no text */
 	if (!kfifo_is_empty(&s->out) ||
 	    smp_load_acquire(&s->state) != LLM_SESSION_RUNNING)
@@ -95,6 +109,7 @@ static const struct file_operations llm_fops = {
 	.read = llm_read,
 	.write = llm_write,
 	.poll = llm_poll,
+	.mmap = llm_mmap,
 	.unlocked_ioctl = llm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = no_llseek,

@@ -283,6 +283,36 @@ static long llm_ioctl_get_stats(struct llm_session *s, void __user *uarg)
 	return llm_copy_out(uarg, &st, sizeof(st));
 }
 
+static long llm_ioctl_ring_setup(struct llm_session *s, void __user *uarg)
+{
+	struct llm_ring_setup rs;
+	int ret;
+
+	ret = llm_copy_in(&rs, sizeof(rs), uarg);
+	if (ret)
+		return ret;
+	if (mutex_lock_interruptible(&s->lock))
+		return -EINTR;
+	ret = llm_ring_setup(s, &rs);
+	mutex_unlock(&s->lock);
+	return ret ? ret : llm_copy_out(uarg, &rs, sizeof(rs));
+}
+
+static long llm_ioctl_ring_enter(struct llm_session *s, void __user *uarg)
+{
+	struct llm_ring_enter re;
+	int ret;
+
+	ret = llm_copy_in(&re, sizeof(re), uarg);
+	if (ret)
+		return ret;
+	if (mutex_lock_interruptible(&s->lock))
+		return -EINTR;
+	ret = llm_ring_enter(s, &re);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct llm_session *s = file->private_data;
@@ -309,6 +339,10 @@ long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return llm_ioctl_reset(s);
 	case _IOC_NR(LLM_IOC_GET_STATS):
 		return llm_ioctl_get_stats(s, uarg);
+	case _IOC_NR(LLM_IOC_RING_SETUP):
+		return llm_ioctl_ring_setup(s, uarg);
+	case _IOC_NR(LLM_IOC_RING_ENTER):
+		return llm_ioctl_ring_enter(s, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -59,6 +59,8 @@ struct llm_sink {
  * or by llm_session_open().  Its conversation lives in ctx (in the arena,
  * valid while the model of generation model_gen is loaded).
  */
+struct llm_ring;
+
 struct llm_session {
 	unsigned int id;
 	bool in_use;
@@ -87,6 +89,8 @@ struct llm_session {
 	wait_queue_head_t wait;	/* reader and worker wait here */
 	struct llm_request req;
 	int result;		/* 0 or -errno of the finished request */
+
+	struct llm_ring *ring;	/* mmap ring, once set up */
 
 	/* statistics of this session */
 	u64 requests;
@@ -152,6 +156,12 @@ struct llm_session *llm_session_claim(bool in_kernel);
 void llm_session_release(struct llm_session *s);
 int llm_session_check_params(const struct llm_params *p);
 int llm_session_submit(struct llm_session *s);
+int llm_request_start(struct llm_session *s,
+		      int (*on_text)(void *arg, const char *text, u32 len),
+		      void (*on_token)(void *arg, u32 token));
+void llm_request_end(struct llm_session *s, int ret);
+bool llm_session_cancelled(void *arg);
+void llm_session_token(void *arg, u32 tok);
 ssize_t llm_session_read(struct llm_session *s, char __user *buf,
 			 size_t len, bool nonblock);
 int llm_session_wait(struct llm_session *s, struct llm_sink *sink);
@@ -165,6 +175,13 @@ bool llm_session_free(struct llm_session *s);
 void llm_queue_prompt(struct llm_session *s);
 bool llm_take_queued_prompt(struct llm_session *s);
 void llm_queue_flush(void);
+
+/* ring.c: the mmap ring */
+int llm_ring_setup(struct llm_session *s, struct llm_ring_setup *rs);
+int llm_ring_enter(struct llm_session *s, const struct llm_ring_enter *re);
+int llm_ring_mmap(struct llm_session *s, struct vm_area_struct *vma);
+bool llm_ring_readable(struct llm_session *s);
+void llm_ring_free(struct llm_session *s);
 
 /* device.c and ioctl.c */
 int llm_device_init(void);

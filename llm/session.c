@@ -127,6 +127,10 @@ struct llm_session *llm_session_claim(bool in_kernel)
 void llm_session_release(struct llm_session *s)
 {
 	llm_session_cancel_sync(s);
+	if (s->ring) {
+		llm_ring_free(s);
+		INIT_WORK(&s->work, llm_session_work);
+	}
 	mutex_lock(&llm_mod.lock);
 	s->in_use = false;
 	llm_mod.sessions_active--;
@@ -189,7 +193,7 @@ bool llm_utf8_valid(const char *str, size_t len)
 
 /* --- the worker ------------------------------------------------------ */
 
-static bool llm_session_cancelled(void *arg)
+bool llm_session_cancelled(void *arg)
 {
 	struct llm_session *s = arg;
 
@@ -224,7 +228,7 @@ static int llm_session_emit(void *arg, const char *text, u32 len)
 	return 0;
 }
 
-static void llm_session_token(void *arg, u32 tok)
+void llm_session_token(void *arg, u32 tok)
 {
 	struct llm_session *s = arg;
 
@@ -257,12 +261,12 @@ static void account(struct llm_session *s, int ret)
 	s->last_decode_ns = r->decode_ns;
 }
 
-static void llm_session_work(struct work_struct *work)
+/*
+ * After llm_generate(): fix up why it stopped, count it, and let model
+ * loads go ahead once nothing runs.
+ */
+void llm_request_end(struct llm_session *s, int ret)
 {
-	struct llm_session *s = container_of(work, struct llm_session, work);
-	int ret;
-
-	ret = llm_generate(&s->ctx, &s->req);
 	if (!ret && s->timed_out)
 		s->req.stop_reason = LLM_END_TIMEOUT;
 	if (!ret && s->buffer_full)
@@ -278,6 +282,13 @@ static void llm_session_work(struct work_struct *work)
 	if (!--llm_mod.running)
 		wake_up_all(&llm_mod.idle);
 	mutex_unlock(&llm_mod.lock);
+}
+
+static void llm_session_work(struct work_struct *work)
+{
+	struct llm_session *s = container_of(work, struct llm_session, work);
+
+	llm_request_end(s, llm_generate(&s->ctx, &s->req));
 	smp_store_release(&s->state, LLM_SESSION_DONE);
 	wake_up_interruptible_all(&s->wait);
 }
@@ -285,10 +296,13 @@ static void llm_session_work(struct work_struct *work)
 /* --- requests --------------------------------------------------------- */
 
 /*
- * Start generating from s->prompt.  The caller holds s->lock and has
- * checked the session is idle.
+ * Ready s->req for the prompt in s->prompt, with the session's parameters
+ * and the given outputs, and count it as running (model loads wait for
+ * it).  Fails with no model loaded or while one is loading.
  */
-int llm_session_submit(struct llm_session *s)
+int llm_request_start(struct llm_session *s,
+		      int (*on_text)(void *arg, const char *text, u32 len),
+		      void (*on_token)(void *arg, u32 token))
 {
 	struct llm_request *r = &s->req;
 	unsigned int i;
@@ -315,18 +329,33 @@ int llm_session_submit(struct llm_session *s)
 				 (u64)READ_ONCE(llm_max_wall_ms) * NSEC_PER_MSEC;
 	for (i = 0; i < LLM_STOP_MAX; i++)
 		memcpy(r->stop[i], s->params.stop[i], LLM_STOP_LEN);
-	r->on_text = llm_session_emit;
-	r->on_token = llm_session_token;
+	r->on_text = on_text;
+	r->on_token = on_token;
 	r->cancelled = llm_session_cancelled;
 	r->arg = s;
-
-	kfifo_reset(&s->out);
 	s->n_toks = 0;
 	s->result = 0;
 	s->timed_out = false;
 	s->buffer_full = false;
-	atomic_set(&s->cancel, 0);
 	s->requests++;
+	return 0;
+}
+
+/*
+ * Start generating from s->prompt into the session's fifo.  The caller
+ * holds s->lock and has checked the session is free.
+ */
+int llm_session_submit(struct llm_session *s)
+{
+	int ret;
+
+	if (s->ring)
+		return -EBUSY;
+	ret = llm_request_start(s, llm_session_emit, llm_session_token);
+	if (ret)
+		return ret;
+	kfifo_reset(&s->out);
+	atomic_set(&s->cancel, 0);
 	s->state = LLM_SESSION_RUNNING;
 	queue_work(llm_mod.wq, &s->work);
 	return 0;
@@ -409,6 +438,8 @@ ssize_t llm_session_read(struct llm_session *s, char __user *buf,
 	unsigned int copied;
 	int ret;
 
+	if (s->ring)
+		return -EBUSY;
 	if (s->state == LLM_SESSION_IDLE) {
 		/* a fresh open that reads first streams a queued prompt */
 		if (s->ever_wrote || !llm_take_queued_prompt(s))

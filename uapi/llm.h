@@ -275,6 +275,160 @@ struct llm_stats {
 	__u64 session_decode_ns;
 };
 
+/*
+ * The mmap ring (in the manner of io_uring): a per-session region shared
+ * with the kernel, set up by LLM_IOC_RING_SETUP and mapped with
+ * mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0).
+ *
+ * Submission side: the caller writes prompt bytes into the prompt area, an
+ * entry (struct llm_sqe) into sqes[sq_tail & sq_mask], then advances
+ * sq_tail with a store-release; LLM_IOC_RING_ENTER tells the kernel.  The
+ * kernel reads sq_tail with a load-acquire and publishes how far it has
+ * consumed in sq_head with a store-release; a prompt's bytes may be reused
+ * once sq_head has passed its entry.
+ *
+ * Completion side: the kernel writes entries (struct llm_cqe) at
+ * cqes[cq_tail & cq_mask] and advances cq_tail with a store-release; the
+ * caller reads cq_tail with a load-acquire, consumes entries and advances
+ * cq_head with a store-release, which frees them for the kernel.  A full
+ * ring makes generation wait, not drop.
+ *
+ * Indices are free-running __u32 counters; only the producer of an index
+ * writes it.  Where each field lives is given by struct llm_ring_offsets
+ * (byte offsets into the mapping), not fixed by this header.  Once a
+ * session has a ring, its requests go through the ring only: write(),
+ * read() and LLM_IOC_GENERATE on it fail with EBUSY.
+ */
+
+/**
+ * struct llm_ring_offsets - where the ring's parts are in the mapping
+ * @sq_head: __u32, written by the kernel
+ * @sq_tail: __u32, written by the caller
+ * @sq_mask: __u32, sq_entries - 1
+ * @sq_entries: __u32, submission entries
+ * @sqes: the struct llm_sqe array
+ * @prompts: the prompt area
+ * @prompts_size: bytes in the prompt area
+ * @cq_head: __u32, written by the caller
+ * @cq_tail: __u32, written by the kernel
+ * @cq_mask: __u32, cq_entries - 1
+ * @cq_entries: __u32, completion entries
+ * @cqes: the struct llm_cqe array
+ * @resv: zero
+ */
+struct llm_ring_offsets {
+	__u32 sq_head;
+	__u32 sq_tail;
+	__u32 sq_mask;
+	__u32 sq_entries;
+	__u32 sqes;
+	__u32 prompts;
+	__u32 prompts_size;
+	__u32 cq_head;
+	__u32 cq_tail;
+	__u32 cq_mask;
+	__u32 cq_entries;
+	__u32 cqes;
+	__u32 resv[4];
+};
+
+/**
+ * struct llm_ring_setup - LLM_IOC_RING_SETUP
+ * @size: sizeof(struct llm_ring_setup)
+ * @flags: zero
+ * @sq_entries: in: submission entries wanted (0: 16); out: granted
+ * @cq_entries: in: completion entries wanted (0: 1024); out: granted
+ * @prompts_size: in: prompt area bytes (0: max_prompt_bytes); out: granted
+ * @reserved: zero
+ * @mmap_size: out: bytes to map at offset 0
+ * @off: out: the layout
+ *
+ * Entry counts are rounded up to powers of two (at most 256 and 16384).
+ * A session sets up one ring, once, while it has no request running.
+ */
+struct llm_ring_setup {
+	__u32 size;
+	__u32 flags;
+	__u32 sq_entries;
+	__u32 cq_entries;
+	__u32 prompts_size;
+	__u32 reserved;
+	__u64 mmap_size;
+	struct llm_ring_offsets off;
+};
+
+/**
+ * struct llm_sqe - one request on the submission ring
+ * @user_data: copied into every completion of this request
+ * @prompt_off: where the prompt starts in the prompt area
+ * @prompt_len: its length in bytes (UTF-8, at most max_prompt_bytes)
+ * @flags: LLM_SQE_* bits
+ * @resv: zero
+ *
+ * Sampling parameters are the session's (LLM_IOC_SET_PARAMS).
+ */
+struct llm_sqe {
+	__u64 user_data;
+	__u32 prompt_off;
+	__u32 prompt_len;
+	__u32 flags;
+	__u32 resv[3];
+};
+
+#define LLM_SQE_RESET		(1U << 0)	/* clear the context first */
+
+/* Kinds of completion entries (struct llm_cqe.kind). */
+enum llm_cqe_kind {
+	LLM_CQE_TOKEN = 1,	/* @token was generated */
+	LLM_CQE_TEXT,		/* @len bytes of completion text in @text */
+	LLM_CQE_END,		/* the request ended: @res, @stop_reason */
+};
+
+#define LLM_CQE_TEXT_MAX	32
+
+/**
+ * struct llm_cqe - one completion entry
+ * @user_data: the request's llm_sqe.user_data
+ * @kind: enum llm_cqe_kind
+ * @token: LLM_CQE_TOKEN: the token id
+ * @res: LLM_CQE_END: 0, or a negative errno if the request failed
+ * @stop_reason: LLM_CQE_END: enum llm_stop_reason
+ * @len: LLM_CQE_TEXT: bytes in @text; LLM_CQE_END: tokens generated
+ * @n_prompt: LLM_CQE_END: tokens the prompt became
+ * @text: LLM_CQE_TEXT: the bytes (not NUL-terminated)
+ *
+ * The TEXT entries of a request, concatenated, are exactly what read()
+ * would have returned for it.
+ */
+struct llm_cqe {
+	__u64 user_data;
+	__u32 kind;
+	__u32 token;
+	__s32 res;
+	__u32 stop_reason;
+	__u32 len;
+	__u32 n_prompt;
+	char text[LLM_CQE_TEXT_MAX];
+};
+
+/**
+ * struct llm_ring_enter - LLM_IOC_RING_ENTER
+ * @size: sizeof(struct llm_ring_enter)
+ * @flags: zero
+ * @min_complete: wait until this many completion entries are unconsumed,
+ *	or until no request is left running (0: do not wait)
+ * @reserved: zero
+ *
+ * Starts on whatever the submission ring holds.  A signal during the wait
+ * cancels the running request (its END entry says LLM_STOP_CANCELLED).
+ */
+struct llm_ring_enter {
+	__u32 size;
+	__u32 flags;
+	__u32 min_complete;
+	__u32 reserved;
+};
+
 #define LLM_IOC_GET_INFO	_IOWR(LLM_IOC_MAGIC, 0x00, struct llm_info)
 #define LLM_IOC_LOAD		_IOWR(LLM_IOC_MAGIC, 0x01, struct llm_load)
 #define LLM_IOC_UNLOAD		_IO(LLM_IOC_MAGIC, 0x02)
@@ -283,5 +437,7 @@ struct llm_stats {
 #define LLM_IOC_GENERATE	_IOWR(LLM_IOC_MAGIC, 0x05, struct llm_generate)
 #define LLM_IOC_RESET		_IO(LLM_IOC_MAGIC, 0x06)
 #define LLM_IOC_GET_STATS	_IOWR(LLM_IOC_MAGIC, 0x07, struct llm_stats)
+#define LLM_IOC_RING_SETUP	_IOWR(LLM_IOC_MAGIC, 0x08, struct llm_ring_setup)
+#define LLM_IOC_RING_ENTER	_IOW(LLM_IOC_MAGIC, 0x09, struct llm_ring_enter)
 
 #endif /* _UAPI_LINUX_LLM_H */

@@ -34,6 +34,7 @@ void help_generate(FILE *out)
 		"  -S, --stop STR       stop when STR appears (up to 4 times)\n"
 		"  -c, --ctx N          context positions with -m (default: the model's, at most 4096)\n"
 		"      --ids            print generated token ids instead of text\n"
+		"      --mmap           use the kernel's mmap ring, not read()\n"
 		"      --ref            use the scalar reference kernels (-m only)\n"
 		"  -q, --quiet          no statistics line\n"
 		"  -h, --help           this text\n"
@@ -49,6 +50,7 @@ struct gen_opts {
 	bool ids;
 	bool ref;
 	bool quiet;
+	bool ring;
 	int n_stop;
 };
 
@@ -124,6 +126,7 @@ static int parse(int argc, char **argv, struct gen_opts *o)
 		{ "stop", required_argument, NULL, 'S' },
 		{ "ctx", required_argument, NULL, 'c' },
 		{ "ids", no_argument, NULL, 'I' },
+		{ "mmap", no_argument, NULL, 'G' },
 		{ "ref", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -183,6 +186,9 @@ static int parse(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 'I':
 			o->ids = true;
+			break;
+		case 'G':
+			o->ring = true;
 			break;
 		case 'R':
 			o->ref = true;
@@ -282,5 +288,10 @@ int cmd_generate(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	if (o.model)
 		return generate_here(&o);
-	return llmctl_generate_kernel(&o.req, o.prompt, o.ids, o.quiet);
+	if (o.ring && o.model) {
+		fprintf(stderr, "llmctl generate: --mmap talks to the kernel; it does not go with -m\n");
+		return EXIT_USAGE;
+	}
+	return llmctl_generate_kernel(&o.req, o.prompt, o.ids, o.quiet,
+				      o.ring);
 }

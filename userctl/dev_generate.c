@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "llmctl.h"
 #include "../llm/generate.h"
@@ -118,8 +119,98 @@ static int by_stream(int fd, const char *prompt, bool quiet)
 	return EXIT_OK;
 }
 
+/* The mmap ring: one request in, tokens and text out, no copy per token. */
+static int by_ring(int fd, const char *prompt, bool ids, bool quiet)
+{
+	struct llm_ring_setup rs;
+	struct llm_ring_enter re;
+	struct llm_sqe *sqe;
+	const struct llm_cqe *cqes;
+	__u32 *sq_tail, *cq_head, *cq_tail, head, tail;
+	size_t plen = strlen(prompt);
+	bool end = false;
+	char *mem;
+	int ret = EXIT_OK;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.size = sizeof(rs);
+	rs.prompts_size = plen ? plen : 1;
+	if (ioctl(fd, LLM_IOC_RING_SETUP, &rs) < 0) {
+		llmctl_explain("setting up the ring", errno);
+		return EXIT_FAIL;
+	}
+	mem = mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	if (mem == MAP_FAILED) {
+		llmctl_explain("mapping the ring", errno);
+		return EXIT_FAIL;
+	}
+	sq_tail = (__u32 *)(mem + rs.off.sq_tail);
+	cq_head = (__u32 *)(mem + rs.off.cq_head);
+	cq_tail = (__u32 *)(mem + rs.off.cq_tail);
+	cqes = (const struct llm_cqe *)(mem + rs.off.cqes);
+
+	memcpy(mem + rs.off.prompts, prompt, plen);
+	tail = __atomic_load_n(sq_tail, __ATOMIC_RELAXED);
+	sqe = (struct llm_sqe *)(mem + rs.off.sqes) + (tail & (rs.sq_entries - 1));
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->user_data = 1;
+	sqe->prompt_off = 0;
+	sqe->prompt_len = plen;
+	__atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
+
+	if (!ids) {
+		fputs(prompt, stdout);
+		fflush(stdout);
+	}
+	memset(&re, 0, sizeof(re));
+	re.size = sizeof(re);
+	re.min_complete = 1;
+	head = __atomic_load_n(cq_head, __ATOMIC_RELAXED);
+	while (!end) {
+		if (ioctl(fd, LLM_IOC_RING_ENTER, &re) < 0) {
+			if (errno == EINTR) {
+				ret = EXIT_INTR;
+				break;
+			}
+			llmctl_explain("waiting on the ring", errno);
+			ret = EXIT_FAIL;
+			break;
+		}
+		tail = __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE);
+		for (; head != tail && !end; head++) {
+			const struct llm_cqe *e = &cqes[head & (rs.cq_entries - 1)];
+
+			if (e->kind == LLM_CQE_TEXT && !ids) {
+				fwrite(e->text, 1, e->len, stdout);
+				fflush(stdout);
+			} else if (e->kind == LLM_CQE_TOKEN && ids) {
+				printf("%u\n", e->token);
+			} else if (e->kind == LLM_CQE_END) {
+				end = true;
+				if (e->res) {
+					llmctl_explain("generate", -e->res);
+					ret = e->res == -ENODATA ? EXIT_NOMODEL :
+					      EXIT_FAIL;
+				} else if (!quiet) {
+					fprintf(stderr, "\nprompt tokens %u, generated tokens %u (%s)\n",
+						e->n_prompt, e->len,
+						e->stop_reason == LLM_STOP_CANCELLED ?
+						"interrupted" : "ring");
+				}
+			}
+		}
+		__atomic_store_n(cq_head, head, __ATOMIC_RELEASE);
+	}
+	if (!ids)
+		putchar('\n');
+	fflush(stdout);
+	munmap(mem, rs.mmap_size);
+	return ret;
+}
+
 int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
-			   bool ids, bool quiet)
+			   bool ids, bool quiet, bool ring)
 {
 	int fd = llmctl_open_dev(O_RDWR), ret;
 
@@ -129,7 +220,12 @@ int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
 		close(fd);
 		return EXIT_FAIL;
 	}
-	ret = ids ? by_ioctl(fd, prompt, quiet) : by_stream(fd, prompt, quiet);
+	if (ring)
+		ret = by_ring(fd, prompt, ids, quiet);
+	else if (ids)
+		ret = by_ioctl(fd, prompt, quiet);
+	else
+		ret = by_stream(fd, prompt, quiet);
 	close(fd);
 	return ret;
 }

@@ -692,7 +692,7 @@ static void gw_emit_zeros(struct gw_sink *s, u64 n)
 	static const u8 zeros[4096];
 
 	while (n) {
-		u64 k = min(n, (u64)sizeof(zeros));
+		u64 k = n < sizeof(zeros) ? n : sizeof(zeros);
 
 		gw_emit(s, zeros, k);
 		n -= k;

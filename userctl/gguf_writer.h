@@ -102,8 +102,7 @@ int llm_gguf_writer_add_raw(struct llm_gguf_writer *w, const void *key,
 int llm_gguf_writer_add_tensor(struct llm_gguf_writer *w, const char *name,
 			       u32 type, u32 n_dims, const u64 *ne,
 			       const void *data, u64 nbytes);
-/* A tensor from a parsed file: name, shape (n_dims as in the file), type
- * and data. */
+/* A tensor from a parsed file: name, shape (n_dims as in the file), data. */
 int llm_gguf_writer_copy_tensor(struct llm_gguf_writer *w,
 				const struct llm_gguf_tensor *t);
 

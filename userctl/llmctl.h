@@ -45,7 +45,7 @@ void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
 
 struct llm_request;
 int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
-			   bool ids, bool quiet);
+			   bool ids, bool quiet, bool ring);
 
 int cmd_info(int argc, char **argv);
 void help_info(FILE *out);

@@ -32,6 +32,23 @@ same "greedy, 'Once upon a time'" --ids -n 200 -t 0 "Once upon a time"
 same "sampled, seed 133742" --ids -n 200 -t 1 -p 0.9 -s 133742 ""
 same "sampled, top-k 20, seed 5" --ids -n 100 -t 0.8 -k 20 -s 5 "Lily"
 
+ring() {	# WHAT ARGS...: the mmap ring gives what read() gives
+	local what="$1"
+	shift
+	llmctl generate -q "$@" > /tmp/r.out 2>/tmp/r.err
+	llmctl generate -q --mmap "$@" > /tmp/m.out 2>/tmp/m.err
+	if [ ! -s /tmp/m.out ]; then
+		fail "$what" "the ring gave nothing: $(cat /tmp/m.err)"
+	elif cmp -s /tmp/r.out /tmp/m.out; then
+		pass "$what"
+	else
+		fail "$what" "read() '$(head -c 200 /tmp/r.out)' vs mmap '$(head -c 200 /tmp/m.out)'"
+	fi
+}
+
+ring "mmap ring and read() give the same text" -n 200 -t 0 "Once upon a time"
+ring "mmap ring and GENERATE give the same token ids" --ids -n 100 -t 1 -s 9 ""
+
 llmctl generate -q -n 255 -t 0 "" > /tmp/story
 check_match "the story starts as the reference does" \
 	'^Once upon a time, there was a little girl named Lily\. She loved to play outside in the park\.' \
