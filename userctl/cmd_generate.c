@@ -42,17 +42,6 @@ void help_generate(FILE *out)
 		"Ctrl-C stops generation cleanly (exit status 130).\n");
 }
 
-struct gen_opts {
-	const char *model;
-	const char *prompt;
-	struct llm_request req;
-	u32 n_ctx;
-	bool ids;
-	bool ref;
-	bool quiet;
-	bool ring;
-	int n_stop;
-};
 
 static volatile sig_atomic_t interrupted;
 
@@ -70,7 +59,7 @@ static bool gen_cancelled(void *arg)
 
 static int gen_text(void *arg, const char *text, u32 len)
 {
-	struct gen_opts *o = arg;
+	struct llmctl_gen *o = arg;
 
 	if (!o->ids) {
 		fwrite(text, 1, len, stdout);
@@ -81,7 +70,7 @@ static int gen_text(void *arg, const char *text, u32 len)
 
 static void gen_token(void *arg, u32 tok)
 {
-	struct gen_opts *o = arg;
+	struct llmctl_gen *o = arg;
 
 	if (o->ids)
 		printf("%u\n", tok);
@@ -114,7 +103,12 @@ int llmctl_parse_u32(const char *s, unsigned int *out)
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct gen_opts *o)
+/*
+ * Options of generate (and, with @chat, of chat: no model file, token ids,
+ * ring or prompt argument there).  Returns 0, -1 after --help, or an exit
+ * code for a bad command line.
+ */
+int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 {
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
@@ -197,12 +191,24 @@ static int parse(int argc, char **argv, struct gen_opts *o)
 			o->quiet = true;
 			break;
 		case 'h':
-			help_generate(stdout);
+			(chat ? help_chat : help_generate)(stdout);
 			return -1;
 		default:
-			help_generate(stderr);
+			(chat ? help_chat : help_generate)(stderr);
 			return EXIT_USAGE;
 		}
+		if (chat && strchr("mIGRc", c)) {
+			fprintf(stderr, "llmctl chat: -%c is an option of generate only\n",
+				c);
+			return EXIT_USAGE;
+		}
+	}
+	if (chat) {
+		if (optind < argc) {
+			fprintf(stderr, "llmctl chat: prompts are typed, not given as arguments\n");
+			return EXIT_USAGE;
+		}
+		return 0;
 	}
 	if (optind + 1 < argc) {
 		fprintf(stderr, "llmctl generate: give the prompt as one argument (quote it)\n");
@@ -234,7 +240,7 @@ void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
 		stop_names[reason] : "?");
 }
 
-static int generate_here(struct gen_opts *o)
+static int generate_here(struct llmctl_gen *o)
 {
 	struct llm_runtime rt;
 	char err[256];
@@ -275,12 +281,12 @@ static int generate_here(struct gen_opts *o)
 
 int cmd_generate(int argc, char **argv)
 {
-	struct gen_opts o;
+	struct llmctl_gen o;
 	struct sigaction sa;
 	int ret;
 
 	memset(&o, 0, sizeof(o));
-	ret = parse(argc, argv, &o);
+	ret = llmctl_parse_gen(argc, argv, &o, false);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	memset(&sa, 0, sizeof(sa));

@@ -16,7 +16,7 @@
 #include "../llm/generate.h"
 #include "../uapi/llm.h"
 
-static int set_params(int fd, const struct llm_request *r)
+int llmctl_set_params(int fd, const struct llm_request *r)
 {
 	struct llm_params p;
 	int i;
@@ -216,7 +216,7 @@ int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
 
 	if (fd < 0)
 		return -fd;
-	if (set_params(fd, r)) {
+	if (llmctl_set_params(fd, r)) {
 		close(fd);
 		return EXIT_FAIL;
 	}

@@ -43,7 +43,25 @@ void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
 			unsigned long long prefill_ns,
 			unsigned long long decode_ns, unsigned int reason);
 
-struct llm_request;
+#include "../llm/generate.h"
+
+/* What generate and chat were asked to do. */
+struct llmctl_gen {
+	const char *model;
+	const char *prompt;
+	struct llm_request req;
+	unsigned int n_ctx;
+	bool ids;
+	bool ref;
+	bool quiet;
+	bool ring;
+	int n_stop;
+};
+
+int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat);
+/* Put the sampling settings of @r on the session open at @fd. */
+int llmctl_set_params(int fd, const struct llm_request *r);
+
 int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
 			   bool ids, bool quiet, bool ring);
 
@@ -55,5 +73,9 @@ void help_load(FILE *out);
 int cmd_unload(int argc, char **argv);
 void help_unload(FILE *out);
 void help_generate(FILE *out);
+int cmd_chat(int argc, char **argv);
+void help_chat(FILE *out);
+int cmd_stats(int argc, char **argv);
+void help_stats(FILE *out);
 
 #endif /* LLMCTL_H */

@@ -9,11 +9,15 @@
 static const struct llmctl_cmd cmds[] = {
 	{ "generate", "complete a prompt (in the kernel, or here with -m)",
 	  cmd_generate, help_generate },
+	{ "chat", "talk with the kernel's model, turn by turn",
+	  cmd_chat, help_chat },
 	{ "info", "show the module's state: arena, sessions, model, limits",
 	  cmd_info, help_info },
 	{ "load", "load a GGUF model into the kernel (root)",
 	  cmd_load, help_load },
 	{ "unload", "drop the kernel's model (root)", cmd_unload, help_unload },
+	{ "stats", "request and token counters, once or --watch",
+	  cmd_stats, help_stats },
 };
 
 static void usage(FILE *out)
