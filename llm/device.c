@@ -89,13 +89,15 @@ static __poll_t llm_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct llm_session *s = file->private_data;
 	__poll_t mask = 0;
+	int state;
 
 	poll_wait(file, &s->wait, wait);
 	if (s->ring)
 		return llm_ring_readable(s) ? EPOLLIN | EPOLLRDNORM : 0;
 	/* read() does not block unless a request is running with no text */
-	if (!kfifo_is_empty(&s->out) ||
-	    smp_load_acquire(&s->state) != LLM_SESSION_RUNNING)
+	/* pairs with the worker's release of DONE */
+	state = smp_load_acquire(&s->state);
+	if (!kfifo_is_empty(&s->out) || state != LLM_SESSION_RUNNING)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (llm_session_free(s))
 		mask |= EPOLLOUT | EPOLLWRNORM;

@@ -35,7 +35,11 @@
 /* Give the CPU away this often in loops whose length the file chooses. */
 #define GGUF_YIELD_MASK		0xffff
 
-#define ULL(x)	((unsigned long long)(x))
+/* printf's %llu wants unsigned long long, which u64 is not in userspace */
+static inline unsigned long long ull(u64 x)
+{
+	return x;
+}
 
 struct gguf_rd {
 	const u8 *img;
@@ -107,7 +111,7 @@ static bool gguf_need(struct gguf_rd *r, u64 n)
 		return true;
 	llm_snprintf(r->err, r->errlen,
 		     "file ends at byte %llu in %s: %llu bytes needed at byte %llu",
-		     ULL(r->len), r->where, ULL(n), ULL(r->pos));
+		     ull(r->len), r->where, ull(n), ull(r->pos));
 	return false;
 }
 
@@ -138,7 +142,7 @@ static int gguf_str(struct gguf_rd *r, struct llm_gguf_str *s)
 	if (n > r->len - r->pos) {
 		llm_snprintf(r->err, r->errlen,
 			     "string of %llu bytes at byte %llu in %s runs past the end of the file (%llu bytes)",
-			     ULL(n), ULL(at), r->where, ULL(r->len));
+			     ull(n), ull(at), r->where, ull(r->len));
 		return -EINVAL;
 	}
 	s->p = (const char *)r->img + r->pos;
@@ -161,13 +165,13 @@ static int gguf_name(struct gguf_rd *r, struct llm_gguf_str *s,
 	if (!s->len) {
 		llm_snprintf(r->err, r->errlen,
 			     "%s %llu has an empty %s at byte %llu",
-			     item, ULL(idx), noun, ULL(at));
+			     item, ull(idx), noun, ull(at));
 		return -EINVAL;
 	}
 	if (s->len > LLM_GGUF_MAX_KEY_LEN) {
 		llm_snprintf(r->err, r->errlen,
 			     "%s %llu has a %s of %llu bytes at byte %llu; the limit is %u",
-			     item, ULL(idx), noun, ULL(s->len), ULL(at),
+			     item, ull(idx), noun, ull(s->len), ull(at),
 			     LLM_GGUF_MAX_KEY_LEN);
 		return -EINVAL;
 	}
@@ -258,7 +262,7 @@ static u32 *gguf_index(struct gguf_rd *r, struct llm_arena *arena, u64 n,
 	if (!idx)
 		llm_snprintf(r->err, r->errlen,
 			     "not enough arena memory to check %llu %s (%zu bytes left)",
-			     ULL(n), what, llm_arena_avail(arena, sizeof(u32)));
+			     ull(n), what, llm_arena_avail(arena, sizeof(u32)));
 	return idx;
 }
 
@@ -300,14 +304,14 @@ static int gguf_parse_header(struct gguf_rd *r, struct llm_gguf *g)
 	    g->n_kv > LLM_GGUF_MAX_ITEMS) {
 		llm_snprintf(r->err, r->errlen,
 			     "the header claims %llu key/value pairs, more than the %llu bytes after it can hold",
-			     ULL(g->n_kv), ULL(rest));
+			     ull(g->n_kv), ull(rest));
 		return -EINVAL;
 	}
 	if (g->n_tensors > rest / GGUF_TI_MIN_BYTES ||
 	    g->n_tensors > LLM_GGUF_MAX_ITEMS) {
 		llm_snprintf(r->err, r->errlen,
 			     "the header claims %llu tensors, more than the %llu bytes after it can hold",
-			     ULL(g->n_tensors), ULL(rest));
+			     ull(g->n_tensors), ull(rest));
 		return -EINVAL;
 	}
 	return 0;
@@ -317,7 +321,7 @@ static int gguf_bad_bool(struct gguf_rd *r, const u8 *p)
 {
 	llm_snprintf(r->err, r->errlen,
 		     "key '%s' has bool value %u at byte %llu; a bool must be 0 or 1",
-		     r->name, *p, ULL(gguf_at(r, p)));
+		     r->name, *p, ull(gguf_at(r, p)));
 	return -EINVAL;
 }
 
@@ -333,13 +337,13 @@ static int gguf_parse_array(struct gguf_rd *r, struct llm_gguf_kv *kv)
 	if (kv->arr_type == LLM_GGUF_ARRAY) {
 		llm_snprintf(r->err, r->errlen,
 			     "key '%s' is an array of arrays at byte %llu, which is not supported",
-			     r->name, ULL(at));
+			     r->name, ull(at));
 		return -EINVAL;
 	}
 	if (kv->arr_type >= LLM_GGUF_NTYPES) {
 		llm_snprintf(r->err, r->errlen,
 			     "key '%s' is an array of unknown element type %u at byte %llu",
-			     r->name, kv->arr_type, ULL(at));
+			     r->name, kv->arr_type, ull(at));
 		return -EINVAL;
 	}
 	/* a string takes at least its 8-byte length */
@@ -349,8 +353,8 @@ static int gguf_parse_array(struct gguf_rd *r, struct llm_gguf_kv *kv)
 	if (kv->arr_n > rest / size) {
 		llm_snprintf(r->err, r->errlen,
 			     "key '%s' claims %llu %s elements at byte %llu, but only %llu bytes remain",
-			     r->name, ULL(kv->arr_n),
-			     gguf_vtype_names[kv->arr_type], ULL(at), ULL(rest));
+			     r->name, ull(kv->arr_n),
+			     gguf_vtype_names[kv->arr_type], ull(at), ull(rest));
 		return -EINVAL;
 	}
 	start = r->pos;
@@ -388,7 +392,7 @@ static int gguf_parse_value(struct gguf_rd *r, struct llm_gguf_kv *kv,
 	if (kv->type >= LLM_GGUF_NTYPES) {
 		llm_snprintf(r->err, r->errlen,
 			     "key '%s' has unknown value type %u at byte %llu",
-			     r->name, kv->type, ULL(type_at));
+			     r->name, kv->type, ull(type_at));
 		return -EINVAL;
 	}
 	size = gguf_vtype_size[kv->type];
@@ -428,8 +432,8 @@ static int gguf_check_keys(struct gguf_rd *r, struct llm_gguf *g,
 		gguf_show(r->name, a->key.p, a->key.len);
 		llm_snprintf(r->err, r->errlen,
 			     "key '%s' appears twice, at bytes %llu and %llu",
-			     r->name, ULL(gguf_at(r, a->key.p) - 8),
-			     ULL(gguf_at(r, b->key.p) - 8));
+			     r->name, ull(gguf_at(r, a->key.p) - 8),
+			     ull(gguf_at(r, b->key.p) - 8));
 		ret = -EINVAL;
 		break;
 	}
@@ -445,19 +449,21 @@ static int gguf_parse_kvs(struct gguf_rd *r, struct llm_gguf *g,
 
 	if (!g->n_kv)
 		return 0;
-	/* n_kv was bounded by the bytes after the header */
-	g->kv = llm_arena_zalloc(arena, g->n_kv * sizeof(*g->kv), 0);
+	/* n_kv was bounded by the bytes after the header and MAX_ITEMS */
+	g->kv = llm_arena_alloc_array(arena, (size_t)g->n_kv, sizeof(*g->kv),
+				      0);
 	if (!g->kv) {
 		llm_snprintf(r->err, r->errlen,
 			     "not enough arena memory for %llu key/value pairs (%zu bytes left)",
-			     ULL(g->n_kv), llm_arena_avail(arena, 0));
+			     ull(g->n_kv), llm_arena_avail(arena, 0));
 		return -ENOMEM;
 	}
+	memset(g->kv, 0, (size_t)g->n_kv * sizeof(*g->kv));
 	for (i = 0; i < g->n_kv; i++) {
 		struct llm_gguf_kv *kv = &g->kv[i];
 
 		llm_snprintf(r->where, sizeof(r->where),
-			     "key/value pair %llu", ULL(i));
+			     "key/value pair %llu", ull(i));
 		ret = gguf_name(r, &kv->key, "key/value pair", "key", i);
 		if (ret)
 			return ret;
@@ -483,7 +489,7 @@ static int gguf_parse_alignment(struct gguf_rd *r, struct llm_gguf *g)
 	if (kv->type != LLM_GGUF_U32) {
 		llm_snprintf(r->err, r->errlen,
 			     "general.alignment at byte %llu has type %s; it must be u32",
-			     ULL(gguf_at(r, kv->key.p) - 8),
+			     ull(gguf_at(r, kv->key.p) - 8),
 			     llm_gguf_vtype_name(kv->type));
 		return -EINVAL;
 	}
@@ -491,7 +497,7 @@ static int gguf_parse_alignment(struct gguf_rd *r, struct llm_gguf *g)
 	if (!LLM_IS_POW2(a)) {
 		llm_snprintf(r->err, r->errlen,
 			     "general.alignment is %u at byte %llu; it must be a power of two",
-			     a, ULL(gguf_at(r, kv->val)));
+			     a, ull(gguf_at(r, kv->val)));
 		return -EINVAL;
 	}
 	g->alignment = a;
@@ -514,9 +520,9 @@ static int gguf_check_shape(struct gguf_rd *r, struct llm_gguf_tensor *t,
 		if (check_mul_overflow(n, t->ne[d], &n)) {
 			llm_snprintf(r->err, r->errlen,
 				     "tensor '%s' has shape %llu x %llu x %llu x %llu at byte %llu, more than 2^64 elements",
-				     r->name, ULL(t->ne[0]), ULL(t->ne[1]),
-				     ULL(t->ne[2]), ULL(t->ne[3]),
-				     ULL(dims_at));
+				     r->name, ull(t->ne[0]), ull(t->ne[1]),
+				     ull(t->ne[2]), ull(t->ne[3]),
+				     ull(dims_at));
 			return -EINVAL;
 		}
 	}
@@ -532,7 +538,7 @@ static int gguf_check_shape(struct gguf_rd *r, struct llm_gguf_tensor *t,
 	if (ret == -EINVAL) {
 		llm_snprintf(r->err, r->errlen,
 			     "tensor '%s' has rows of %llu elements at byte %llu, not a multiple of the %s block size %u",
-			     r->name, ULL(t->ne[0]), ULL(dims_at),
+			     r->name, ull(t->ne[0]), ull(dims_at),
 			     llm_type_name(t->type),
 			     llm_type_block_elems(t->type));
 		return -EINVAL;
@@ -541,8 +547,8 @@ static int gguf_check_shape(struct gguf_rd *r, struct llm_gguf_tensor *t,
 	if (ret || check_mul_overflow(row, n / t->ne[0], &t->nbytes)) {
 		llm_snprintf(r->err, r->errlen,
 			     "tensor '%s' of %llu %s elements (shape at byte %llu) takes more than 2^64 bytes",
-			     r->name, ULL(n), llm_type_name(t->type),
-			     ULL(dims_at));
+			     r->name, ull(n), llm_type_name(t->type),
+			     ull(dims_at));
 		return -EINVAL;
 	}
 	return 0;
@@ -555,7 +561,7 @@ static int gguf_parse_tensor(struct gguf_rd *r, u64 i,
 	u32 d;
 	int ret;
 
-	llm_snprintf(r->where, sizeof(r->where), "tensor info %llu", ULL(i));
+	llm_snprintf(r->where, sizeof(r->where), "tensor info %llu", ull(i));
 	ret = gguf_name(r, &t->name, "tensor", "name", i);
 	if (ret)
 		return ret;
@@ -566,7 +572,7 @@ static int gguf_parse_tensor(struct gguf_rd *r, u64 i,
 	if (t->n_dims < 1 || t->n_dims > LLM_GGUF_MAX_DIMS) {
 		llm_snprintf(r->err, r->errlen,
 			     "tensor '%s' has %u dimensions at byte %llu; GGUF allows 1 to %u",
-			     r->name, t->n_dims, ULL(at), LLM_GGUF_MAX_DIMS);
+			     r->name, t->n_dims, ull(at), LLM_GGUF_MAX_DIMS);
 		return -EINVAL;
 	}
 	dims_at = r->pos;
@@ -579,7 +585,7 @@ static int gguf_parse_tensor(struct gguf_rd *r, u64 i,
 		if (!t->ne[d]) {
 			llm_snprintf(r->err, r->errlen,
 				     "tensor '%s' has dimension %u of size 0 at byte %llu",
-				     r->name, d, ULL(at));
+				     r->name, d, ull(at));
 			return -EINVAL;
 		}
 	}
@@ -608,8 +614,8 @@ static int gguf_check_names(struct gguf_rd *r, struct llm_gguf *g,
 		gguf_show(r->name, a->name.p, a->name.len);
 		llm_snprintf(r->err, r->errlen,
 			     "tensor name '%s' appears twice, at bytes %llu and %llu",
-			     r->name, ULL(gguf_at(r, a->name.p) - 8),
-			     ULL(gguf_at(r, b->name.p) - 8));
+			     r->name, ull(gguf_at(r, a->name.p) - 8),
+			     ull(gguf_at(r, b->name.p) - 8));
 		return -EINVAL;
 	}
 	return 0;
@@ -632,8 +638,8 @@ static int gguf_check_overlap(struct gguf_rd *r, struct llm_gguf *g,
 		gguf_show(other, b->name.p, b->name.len);
 		llm_snprintf(r->err, r->errlen,
 			     "tensors '%s' (%llu bytes at data offset %llu) and '%s' (at data offset %llu) overlap",
-			     r->name, ULL(a->nbytes), ULL(a->offset), other,
-			     ULL(b->offset));
+			     r->name, ull(a->nbytes), ull(a->offset), other,
+			     ull(b->offset));
 		return -EINVAL;
 	}
 	return 0;
@@ -657,7 +663,7 @@ static int gguf_place_tensors(struct gguf_rd *r, struct llm_gguf *g)
 		}
 		llm_snprintf(r->err, r->errlen,
 			     "the data section would start at byte %llu (aligned to %u), past the end of the file (%llu bytes)",
-			     ULL(data_off), g->alignment, ULL(r->len));
+			     ull(data_off), g->alignment, ull(r->len));
 		return -EINVAL;
 	}
 	g->data_offset = data_off;
@@ -669,15 +675,15 @@ static int gguf_place_tensors(struct gguf_rd *r, struct llm_gguf *g)
 		if (t->offset & ((u64)g->alignment - 1)) {
 			llm_snprintf(r->err, r->errlen,
 				     "tensor '%s' has data offset %llu, not a multiple of the alignment %u",
-				     r->name, ULL(t->offset), g->alignment);
+				     r->name, ull(t->offset), g->alignment);
 			return -EINVAL;
 		}
 		if (check_add_overflow(t->offset, t->nbytes, &end) ||
 		    end > room) {
 			llm_snprintf(r->err, r->errlen,
 				     "tensor '%s' (%llu bytes at data offset %llu) lies outside the file: its data section at byte %llu holds %llu bytes",
-				     r->name, ULL(t->nbytes), ULL(t->offset),
-				     ULL(data_off), ULL(room));
+				     r->name, ull(t->nbytes), ull(t->offset),
+				     ull(data_off), ull(room));
 			return -EINVAL;
 		}
 		t->data = r->img + data_off + t->offset;
@@ -696,19 +702,22 @@ static int gguf_parse_tensors(struct gguf_rd *r, struct llm_gguf *g,
 	if (g->n_tensors > rest / GGUF_TI_MIN_BYTES) {
 		llm_snprintf(r->err, r->errlen,
 			     "the header claims %llu tensors, more than the %llu bytes after the key/value pairs (at byte %llu) can hold",
-			     ULL(g->n_tensors), ULL(rest), ULL(r->pos));
+			     ull(g->n_tensors), ull(rest), ull(r->pos));
 		return -EINVAL;
 	}
 	if (g->n_tensors) {
-		g->tensors = llm_arena_zalloc(arena, g->n_tensors *
-					      sizeof(*g->tensors), 0);
+		g->tensors = llm_arena_alloc_array(arena,
+						   (size_t)g->n_tensors,
+						   sizeof(*g->tensors), 0);
 		if (!g->tensors) {
 			llm_snprintf(r->err, r->errlen,
 				     "not enough arena memory for %llu tensor infos (%zu bytes left)",
-				     ULL(g->n_tensors),
+				     ull(g->n_tensors),
 				     llm_arena_avail(arena, 0));
 			return -ENOMEM;
 		}
+		memset(g->tensors, 0,
+		       (size_t)g->n_tensors * sizeof(*g->tensors));
 	}
 	for (i = 0; i < g->n_tensors; i++) {
 		ret = gguf_parse_tensor(r, i, &g->tensors[i]);

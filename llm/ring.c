@@ -151,6 +151,7 @@ int llm_ring_mmap(struct llm_session *s, struct vm_area_struct *vma)
 /* Completion entries the caller has not consumed yet. */
 static u32 cq_pending(struct llm_ring *r)
 {
+	/* pairs with the caller's release of cq_head: those entries are read */
 	u32 head = smp_load_acquire(&r->idx->cq_head);
 	u32 n = r->cq_tail - head;
 
@@ -171,6 +172,7 @@ static int post(struct llm_session *s, const struct llm_cqe *e)
 	for (;;) {
 		if (cq_pending(r) < r->cq_entries) {
 			r->cqes[r->cq_tail & (r->cq_entries - 1)] = *e;
+			/* the entry is written before the caller sees the tail */
 			smp_store_release(&r->idx->cq_tail, ++r->cq_tail);
 			wake_up_interruptible_all(&s->wait);
 			return 0;
@@ -262,7 +264,10 @@ static void run_one(struct llm_session *s)
 	}
 	end.user_data = r->user_data;
 	end.res = ret;
-	/* the request is consumed whether or not its END entry fits */
+	/*
+	 * The request is consumed whether or not its END entry fits; the
+	 * release says we are done reading its entry and prompt.
+	 */
 	smp_store_release(&r->idx->sq_head, ++r->sq_head);
 	post(s, &end);
 }
@@ -276,6 +281,7 @@ static void llm_ring_work(struct work_struct *work)
 		u32 tail;
 
 		spin_lock(&r->lock);
+		/* pairs with the caller's release of sq_tail: entries are in */
 		tail = smp_load_acquire(&r->idx->sq_tail);
 		if (tail == r->sq_head || atomic_read(&s->cancel)) {
 			r->running = false;
@@ -286,6 +292,7 @@ static void llm_ring_work(struct work_struct *work)
 		/* a tail more than the ring ahead is garbage: skip to it */
 		if (tail - r->sq_head > r->sq_entries) {
 			r->sq_head = tail;
+			/* we are done reading those entries */
 			smp_store_release(&r->idx->sq_head, tail);
 			continue;
 		}
@@ -311,6 +318,7 @@ int llm_ring_enter(struct llm_session *s, const struct llm_ring_enter *re)
 	if (re->flags || re->reserved || re->min_complete > r->cq_entries)
 		return -EINVAL;
 	spin_lock(&r->lock);
+	/* pairs with the caller's release of sq_tail */
 	if (!r->running && smp_load_acquire(&r->idx->sq_tail) != r->sq_head) {
 		r->running = true;
 		start = true;

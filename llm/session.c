@@ -289,6 +289,7 @@ static void llm_session_work(struct work_struct *work)
 	struct llm_session *s = container_of(work, struct llm_session, work);
 
 	llm_request_end(s, llm_generate(&s->ctx, &s->req));
+	/* pairs with the acquires of readers: the text and result are in */
 	smp_store_release(&s->state, LLM_SESSION_DONE);
 	wake_up_interruptible_all(&s->wait);
 }
@@ -364,6 +365,7 @@ int llm_session_submit(struct llm_session *s)
 /* Idle, or finished with everything read: a new prompt may go in. */
 bool llm_session_free(struct llm_session *s)
 {
+	/* pairs with the worker's release of DONE */
 	int state = smp_load_acquire(&s->state);
 
 	return state == LLM_SESSION_IDLE ||
@@ -421,8 +423,10 @@ int llm_session_clear(struct llm_session *s)
 
 static bool readable(struct llm_session *s)
 {
-	return !kfifo_is_empty(&s->out) ||
-	       smp_load_acquire(&s->state) != LLM_SESSION_RUNNING;
+	/* pairs with the worker's release of DONE */
+	int state = smp_load_acquire(&s->state);
+
+	return !kfifo_is_empty(&s->out) || state != LLM_SESSION_RUNNING;
 }
 
 /* A finished request whose output is all read: report its end once. */
@@ -455,6 +459,7 @@ ssize_t llm_session_read(struct llm_session *s, char __user *buf,
 			wake_up_interruptible_all(&s->wait);
 			return ret ? ret : copied;
 		}
+		/* DONE (acquire, pairs with the worker) then empty: all read */
 		if (smp_load_acquire(&s->state) == LLM_SESSION_DONE &&
 		    kfifo_is_empty(&s->out))
 			return finish(s);
