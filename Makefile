@@ -90,7 +90,8 @@ $(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
 # the hostile GGUF generator (shared with mkhostile).
 TEST_SUPPORT := tests/unit/check.c tests/unit/ref_llama2c.c \
 	userctl/runtime.c $(wildcard userctl/gguf_writer.c) \
-	tests/unit/gguf_hostile.c
+	tests/unit/gguf_hostile.c \
+	userctl/modelfile.c userctl/convert.c userctl/quantize.c
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 
 $(BUILD)/libtest-san.a: $(TEST_SUPPORT_OBJS)
@@ -149,6 +150,12 @@ endif
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# clang 14 does not know __builtin_cpu_supports("f16c"): the platform
+# glue, which parses nothing, is built by $(CC) and not instrumented.
+$(BUILD)/fuzz/obj/llm/platform_user.o: llm/platform_user.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
 		$(FUZZ_GGUF_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
