@@ -144,25 +144,25 @@ static int l2c_header(struct llm_l2c_config *c, const u8 *p, u64 len,
 	c->seq_len = h[6];
 	if (c->dim % c->n_heads) {
 		snprintf(err, errlen,
-			 "dim %u is not a multiple of n_heads %u", c->dim,
-			 c->n_heads);
+			 "the checkpoint's dim %u is not a multiple of its n_heads %u",
+			 c->dim, c->n_heads);
 		return -EINVAL;
 	}
 	if ((c->dim / c->n_heads) % 2) {
 		snprintf(err, errlen,
-			 "the head size %u is odd; RoPE rotates pairs",
+			 "the checkpoint's head size %u is odd; RoPE rotates pairs",
 			 c->dim / c->n_heads);
 		return -EINVAL;
 	}
 	if (c->n_kv_heads > c->n_heads || c->n_heads % c->n_kv_heads) {
 		snprintf(err, errlen,
-			 "n_kv_heads %u does not divide n_heads %u",
+			 "the checkpoint's n_kv_heads %u does not divide its n_heads %u",
 			 c->n_kv_heads, c->n_heads);
 		return -EINVAL;
 	}
 	if (c->n_vocab <= L2C_EOS_ID) {
 		snprintf(err, errlen,
-			 "a vocabulary of %u tokens cannot hold <unk>, <s> and </s>",
+			 "the checkpoint's vocabulary of %u tokens cannot hold <unk>, <s> and </s>",
 			 c->n_vocab);
 		return -EINVAL;
 	}
@@ -501,7 +501,6 @@ int llm_convert_llama2c(struct llm_gguf_writer *w, const void *ckpt,
 	struct llm_l2c_config c;
 	struct l2c_layout l;
 	struct l2c_vocab v;
-	char why[384];
 	int ret;
 
 	ret = l2c_header(&c, ckpt, ckpt_len, err, errlen);
@@ -509,11 +508,9 @@ int llm_convert_llama2c(struct llm_gguf_writer *w, const void *ckpt,
 		ret = l2c_layout(&l, &c, ckpt_len, err, errlen);
 	if (ret)
 		return ret;
-	ret = l2c_vocab(&v, tok, tok_len, c.n_vocab, why, sizeof(why));
-	if (ret) {
-		snprintf(err, errlen, "%s", why);
+	ret = l2c_vocab(&v, tok, tok_len, c.n_vocab, err, errlen);
+	if (ret)
 		return ret;
-	}
 	ret = l2c_keys(w, &c, &v);
 	if (!ret)
 		ret = l2c_tensors(w, &c, &l, ckpt);

@@ -7,6 +7,8 @@
 #include "llmctl.h"
 
 static const struct llmctl_cmd cmds[] = {
+	{ "convert", "convert a llama2.c model and tokenizer to GGUF",
+	  cmd_convert, help_convert },
 	{ "generate", "complete a prompt (in the kernel, or here with -m)",
 	  cmd_generate, help_generate },
 	{ "chat", "talk with the kernel's model, turn by turn",
@@ -15,6 +17,8 @@ static const struct llmctl_cmd cmds[] = {
 	  cmd_info, help_info },
 	{ "load", "load a GGUF model into the kernel (root)",
 	  cmd_load, help_load },
+	{ "quantize", "quantize a GGUF model to Q8_0 or Q4_0",
+	  cmd_quantize, help_quantize },
 	{ "unload", "drop the kernel's model (root)", cmd_unload, help_unload },
 	{ "stats", "request and token counters, once or --watch",
 	  cmd_stats, help_stats },

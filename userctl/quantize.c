@@ -55,7 +55,8 @@ static u32 q_n_dims(const struct llm_gguf_tensor *t)
 
 static enum q_action q_decide(const struct llm_gguf_tensor *t, u32 type)
 {
-	if (q_n_dims(t) < 2 || t->ne[0] % Q_BLOCK || t->type == type)
+	if (q_n_dims(t) < 2 || !t->ne[0] || t->ne[0] % Q_BLOCK ||
+	    t->type == type)
 		return Q_KEEP;
 	if (t->type == LLM_T_F32 || t->type == LLM_T_F16)
 		return Q_QUANTIZE;
@@ -210,8 +211,8 @@ static size_t q_tables_bytes(const u8 *img, u64 len)
 	rest = len - 24;
 	n_t = min(llm_get_le64(img + 8), rest / 33);
 	n_kv = min(llm_get_le64(img + 16), rest / 14);
-	n_t = min(n_t, (u64)LLM_GGUF_MAX_ITEMS);
-	n_kv = min(n_kv, (u64)LLM_GGUF_MAX_ITEMS);
+	n_t = min_t(u64, n_t, LLM_GGUF_MAX_ITEMS);
+	n_kv = min_t(u64, n_kv, LLM_GGUF_MAX_ITEMS);
 	return n_t * (sizeof(struct llm_gguf_tensor) + 8) +
 	       n_kv * (sizeof(struct llm_gguf_kv) + 8) + 4096;
 }

@@ -5,9 +5,11 @@
  * tokens, for several prompts, from llama.cpp's GGUF of the model.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ref_llama2c.h"
+#include "userctl/convert.h"
 #include "userctl/runtime.h"
 
 #define STEPS 255
@@ -124,6 +126,33 @@ static void greedy_matches_reference_fast_kernels(void)
 
 	for (i = 0; i < ARRAY_SIZE(prompts) && !check_failed(); i++)
 		compare(prompts[i], false, 0.0f, 0.9f, 1);
+}
+
+/* The same from our own conversion of the checkpoint (llmctl convert). */
+static void greedy_matches_reference_converted(void)
+{
+	char dir[] = "/tmp/llm-test-reference-XXXXXX", path[64], err[512];
+	char *bin = strdup(check_model("stories260K.bin"));
+	char *tok = strdup(check_model("tok512.bin"));
+	const char *orig = gguf_path;
+	size_t i;
+
+	if (!mkdtemp(dir)) {
+		check_fail(__FILE__, __LINE__, "no temporary directory");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/converted.gguf", dir);
+	if (llm_convert_llama2c_file(bin, tok, path, NULL, err, sizeof(err)))
+		check_fail(__FILE__, __LINE__, "%s", err);
+	gguf_path = path;
+	for (i = 0; i < ARRAY_SIZE(prompts) && !check_failed(); i++)
+		compare(prompts[i], false, 0.0f, 0.9f, 1);
+	gguf_path = orig;
+	unlink(path);
+	rmdir(dir);
+out:
+	free(bin);
+	free(tok);
 }
 
 static void sampled_matches_reference(void)
@@ -265,6 +294,7 @@ int main(void)
 	RUN(published_text);
 	RUN(greedy_matches_reference);
 	RUN(greedy_matches_reference_fast_kernels);
+	RUN(greedy_matches_reference_converted);
 	RUN(sampled_matches_reference);
 	RUN(same_seed_same_text);
 	ref_close(ref);

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * llmctl convert: another model format to GGUF (userctl/convert.c does
+ * the work).
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "llmctl.h"
+#include "convert.h"
+
+void help_convert(FILE *out)
+{
+	fprintf(out,
+		"usage: llmctl convert llama2c MODEL.bin TOKENIZER.bin OUT.gguf\n"
+		"\n"
+		"Convert a model to a GGUF file that llm (and llama.cpp) can load.\n"
+		"One source format so far, llama2c: a checkpoint written by\n"
+		"llama2.c's export.py in its legacy format (--version 0, the format\n"
+		"of the tinyllamas stories*.bin models) with its tokenizer.bin.\n"
+		"Nothing runs in the kernel; no device is needed.\n"
+		"\n"
+		"Arguments:\n"
+		"  MODEL.bin      the checkpoint: 7 int32 (dim, hidden_dim, n_layers,\n"
+		"                 n_heads, n_kv_heads, vocab_size, seq_len; a negative\n"
+		"                 vocab_size says an unshared classifier follows),\n"
+		"                 then the float32 weights\n"
+		"  TOKENIZER.bin  its tokenizer: an int32 max_token_length, then per\n"
+		"                 token a float32 score, an int32 length, the bytes\n"
+		"  OUT.gguf       the file to write; replaced if it exists, and it\n"
+		"                 must not be one of the inputs\n"
+		"\n"
+		"OUT.gguf is a llama-architecture GGUF v3 file laid out as llama.cpp's\n"
+		"convert-llama2c-to-ggml writes it: the same keys in the same order,\n"
+		"the same tensor names and order, every tensor F32 holding the\n"
+		"checkpoint's weights byte for byte (output.weight is written even\n"
+		"when the classifier is shared with the embedding).  The vocabulary\n"
+		"gets SentencePiece's U+2581 where the pieces have spaces, token types\n"
+		"(<unk> unknown, <s> and </s> control, <0xXX> byte, the rest normal)\n"
+		"and the ids unk 0, bos 1, eos 2.  One difference from llama.cpp:\n"
+		"llama.context_length is the checkpoint's seq_len, where llama.cpp\n"
+		"writes its own n_ctx setting.\n"
+		"\n"
+		"Every size in both inputs is checked against the file's length: a\n"
+		"file that does not match its header, or a tokenizer that does not\n"
+		"have exactly the checkpoint's vocab_size tokens, is refused with a\n"
+		"sentence saying why, and nothing is written.\n"
+		"\n"
+		"A summary line goes to stderr.  To quantize the result, see\n"
+		"llmctl quantize.\n"
+		"\n"
+		"Options:\n"
+		"  -q, --quiet   no summary line\n"
+		"  -h, --help    this text\n"
+		"\n"
+		"Exit status: 0 the file was written; 1 an input cannot be read or\n"
+		"is malformed, or OUT.gguf cannot be written; 2 bad command line.\n");
+}
+
+static int convert_llama2c(const char *model, const char *tok,
+			   const char *out, bool quiet)
+{
+	struct llm_convert_stats st;
+	const struct llm_l2c_config *c = &st.cfg;
+	char err[768];
+	int ret;
+
+	ret = llm_convert_llama2c_file(model, tok, out, &st, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "llmctl convert: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (!quiet)
+		fprintf(stderr,
+			"llmctl convert: %s: %u F32 tensors (dim %u, %u layers, %u heads, %u kv heads, ffn %u, vocab %u, context %u, classifier %s); %llu bytes in, %llu bytes out\n",
+			out, st.n_tensors, c->dim, c->n_layers, c->n_heads,
+			c->n_kv_heads, c->hidden_dim, c->n_vocab, c->seq_len,
+			c->shared_cls ? "shared" : "separate",
+			(unsigned long long)st.bytes_in,
+			(unsigned long long)st.bytes_out);
+	return EXIT_OK;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool quiet = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			help_convert(stdout);
+			return EXIT_OK;
+		default:
+			help_convert(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		fprintf(stderr, "llmctl convert: which format? (see llmctl convert --help)\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "llama2c")) {
+		fprintf(stderr, "llmctl convert: unknown format '%s' (known: llama2c)\n",
+			argv[0]);
+		return EXIT_USAGE;
+	}
+	if (argc != 4) {
+		fprintf(stderr, "usage: llmctl convert llama2c MODEL.bin TOKENIZER.bin OUT.gguf\n");
+		return EXIT_USAGE;
+	}
+	return convert_llama2c(argv[1], argv[2], argv[3], quiet);
+}
