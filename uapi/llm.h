@@ -27,7 +27,7 @@
 
 #define LLM_NAME_LEN		64
 #define LLM_ARCH_LEN		16
-#define LLM_ERROR_LEN		128
+#define LLM_ERROR_LEN		256
 
 /**
  * struct llm_model_info - what is loaded (all zero when nothing is)
