@@ -43,6 +43,7 @@ TIMEOUT=
 TESTS_DIR=$HERE/tests
 EXTRA_DIR=$BUILD/qemu-extra
 OUT=$BUILD/qemu
+HELPERS=$BUILD/qemu-helpers
 LIST=0
 DEFAULT_TIMEOUT=120
 DEFAULT_MEMORY=512M
@@ -165,32 +166,48 @@ check_module() {
 	esac
 }
 
-# Static helper programs for the guest: qemu-tests/helpers/NAME.c -> /bin/NAME.
+# Static helper programs for the guest: qemu-tests/helpers/NAME.c ->
+# /bin/NAME, built into $BUILD/qemu-helpers (shared by every --out).
 build_helpers() {
 	local src bin
 
-	mkdir -p "$OUT/helpers"
+	mkdir -p "$HELPERS"
 	for src in "$HERE"/helpers/*.c; do
 		[ -f "$src" ] || continue
-		bin=$OUT/helpers/$(basename "$src" .c)
+		bin=$HELPERS/$(basename "$src" .c)
 		[ "$bin" -nt "$src" ] && [ "$bin" -nt "$ROOT/uapi/llm.h" ] && continue
-		${CC:-gcc} -static -O2 -Wall -Wextra -I"$ROOT" -o "$bin" "$src" ||
+		${CC:-gcc} -static -O2 -Wall -Wextra -I"$ROOT" -o "$bin.$$" "$src" ||
 			die "cannot build the guest helper $src"
+		mv -f "$bin.$$" "$bin"
 	done
 }
 
+# busybox and its applet links, made once into $BUILD/qemu-busybox (forking
+# ln four hundred times takes seconds) and copied into each new root.
 install_busybox() {
-	local root=$1 applet
+	local root=$1 cache=$BUILD/qemu-busybox tmp applet
 
 	[ -x /bin/busybox ] || die "no /bin/busybox: run scripts/setup.sh (busybox-static)"
-	if LC_ALL=C readelf -l /bin/busybox 2>/dev/null | grep -q 'program interpreter'; then
-		die "/bin/busybox is not static: install busybox-static"
+	if [ ! -f "$cache/.stamp" ] || [ /bin/busybox -nt "$cache/.stamp" ]; then
+		if LC_ALL=C readelf -l /bin/busybox 2>/dev/null | grep -q 'program interpreter'; then
+			die "/bin/busybox is not static: install busybox-static"
+		fi
+		tmp=$cache.$$
+		rm -rf "$tmp"
+		mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin}
+		cp /bin/busybox "$tmp/bin/busybox"
+		for applet in $(/bin/busybox --list-full); do
+			[ -e "$tmp/$applet" ] || [ -L "$tmp/$applet" ] ||
+				ln -s /bin/busybox "$tmp/$applet"
+		done
+		touch "$tmp/.stamp"
+		if [ ! -f "$cache/.stamp" ] || [ /bin/busybox -nt "$cache/.stamp" ]; then
+			rm -rf "$cache"
+		fi
+		# Another run may have won the race; either copy is good.
+		mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
 	fi
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in $(/bin/busybox --list-full); do
-		[ -e "$root/$applet" ] || [ -L "$root/$applet" ] ||
-			ln -s /bin/busybox "$root/$applet"
-	done
+	cp -a "$cache"/{bin,sbin,usr} "$root/"
 }
 
 build_initramfs() {
@@ -210,7 +227,7 @@ build_initramfs() {
 	else
 		note "warning: $BUILD/llmctl.static is missing (make user)"
 	fi
-	cp "$OUT"/helpers/* "$root/bin/" 2>/dev/null || true
+	cp "$HELPERS"/* "$root/bin/" 2>/dev/null || true
 	# Only the models directory: never ../shared/holdout.
 	if [ -d "$models" ]; then
 		find "$models" -maxdepth 1 -type f -exec cp {} "$root/models/" \;
@@ -282,6 +299,8 @@ judge() {
 			why="timed out after ${T_LIMIT[$name]} s"
 		elif ! grep -q '^=== llm-qemu: done$' "$log"; then
 			why="the guest stopped before the end (qemu exit status $st)"
+			# panic=-1 with -no-reboot: a panic ends QEMU with 0.
+			[ "$st" -eq 0 ] && why+=": the kernel panicked or rebooted"
 		elif ! grep -q "^=== llm-qemu: test-end $name\$" "$log"; then
 			why="the script stopped before its last line ($(grep -m1 '^=== llm-qemu: script exit' "$log" | sed 's/^=== llm-qemu: //'))"
 		fi
@@ -295,7 +314,9 @@ judge() {
 	} > "$res"
 	if grep -q '^FAIL ' "$res"; then
 		note "$name: failed; full serial log: $log"
-		[ -n "$why" ] && tail -5 "$log" | sed "s|^|qemu/$name: log: |" >&2
+		# What the guest printed last before things went wrong.
+		[ -n "$why" ] && sed '/^=== llm-qemu: script exit/,$d' "$log" |
+			tail -5 | sed "s|^|qemu/$name: log: |" >&2
 	fi
 	return 0
 }
@@ -346,7 +367,7 @@ main() {
 	build_initramfs
 	note "kernel $KIMG, accel $ACCEL_NAME, ${#TESTS[@]} tests, $JOBS at a time"
 
-	trap 'stop_all; exit 130' INT TERM
+	trap 'note "interrupted: stopping the VMs"; stop_all; exit 130' INT TERM
 	for name in "${TESTS[@]}"; do
 		while [ ${#RUNNING[@]} -ge "$JOBS" ]; do
 			reap_one

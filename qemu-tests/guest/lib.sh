@@ -39,6 +39,7 @@ skip() {
 
 # Printed by /init after the script's last line; see qemu-tests/run.sh.
 test_end() {
+	: > /tmp/.test-end
 	echo "=== llm-qemu: test-end $LLM_TEST"
 }
 

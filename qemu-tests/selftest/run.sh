@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qemu-tests/selftest/run.sh: test the QEMU test harness itself.
+#
+# Runs qemu-tests/run.sh once per script in qemu-tests/selftest/tests and
+# checks its verdict: a passing script passes, and a failing check, a
+# silent script, a script that exits early, a kernel WARNING (from the tiny
+# module in selftest/warn/), a hung guest and a kernel crash each make
+# run.sh print a FAIL line and exit non-zero.  Prints "PASS harness: ..."
+# or "FAIL harness: ..." lines; exits 1 if any check failed.
+#
+# usage: qemu-tests/selftest/run.sh [-j N]     (BUILD as for run.sh)
+
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+OUT=$BUILD/selftest
+RUN=$ROOT/qemu-tests/run.sh
+JOBS=2
+FAILED=0
+
+# case NAME: expected exit status, then EREs that run.sh's stdout must match.
+declare -A EXPECT_STATUS=(
+	[pass]=0 [fail]=1 [silent]=1 [early_exit]=1 [warn]=1 [hang]=1 [oops]=1
+)
+declare -A EXPECT_LINES=(
+	[pass]='^PASS qemu/pass: true succeeds$'
+	[fail]='^FAIL qemu/fail: false succeeds \(it does not\): '
+	[silent]='^FAIL qemu/silent: results: the script printed no result lines$'
+	[early_exit]='^FAIL qemu/early_exit: run: the script stopped before its last line'
+	[warn]='^FAIL qemu/warn: kernel log: .*WARNING:'
+	[hang]='^FAIL qemu/hang: run: timed out after 20 s$'
+	[oops]='^FAIL qemu/oops: run: the guest stopped before the end'
+)
+declare -A WHAT=(
+	[pass]="a passing script passes (exit 0)"
+	[fail]="a failing check fails the run"
+	[silent]="a script with no result lines fails the run"
+	[early_exit]="a script that exits before its last line fails the run"
+	[warn]="a kernel WARNING fails the run although the script passed"
+	[hang]="a hung guest is killed at its timeout and fails the run"
+	[oops]="a kernel crash fails the run"
+)
+# Run the long one first.
+CASES=(hang pass fail silent early_exit warn oops)
+
+pass() {
+	echo "PASS harness: $1"
+}
+
+fail() {
+	echo "FAIL harness: $1: $2"
+	FAILED=1
+}
+
+# The WARN_ON module, built against the headers the guest kernel matches.
+build_warn_module() {
+	local kdir
+
+	kdir=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)}
+	rm -rf "$OUT/warn" "$OUT/extra"
+	mkdir -p "$OUT/warn" "$OUT/extra"
+	cp "$HERE"/warn/* "$OUT/warn/"
+	if ! make -C "$kdir" M="$OUT/warn" modules > "$OUT/warn/build.log" 2>&1; then
+		fail "build the WARN_ON module" "see $OUT/warn/build.log"
+		return 1
+	fi
+	cp "$OUT/warn/llm_selftest_warn.ko" "$OUT/extra/"
+	pass "the WARN_ON module builds against $kdir"
+}
+
+# Without VMs: --list and a bad test name.
+check_cli() {
+	local want got st=0
+
+	want=$(cd "$HERE/tests" && ls *.sh | sed 's/\.sh$//' | LC_ALL=C sort)
+	got=$("$RUN" --tests-dir "$HERE/tests" --list | LC_ALL=C sort)
+	if [ "$got" = "$want" ]; then
+		pass "--list names every test script"
+	else
+		fail "--list names every test script" "got: $(printf "%s " $got)"
+	fi
+	"$RUN" --tests-dir "$HERE/tests" no_such_test > /dev/null 2>&1 || st=$?
+	if [ $st -eq 2 ]; then
+		pass "an unknown test name is refused (exit 2)"
+	else
+		fail "an unknown test name is refused (exit 2)" "exit status $st"
+	fi
+}
+
+# One run.sh per case, in its own output directory; no models needed.
+start_case() {
+	local name=$1 dir=$OUT/$1
+
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(
+		t0=$(date +%s)
+		st=0
+		LLM_MODELS=/nonexistent "$RUN" -j 1 --tests-dir "$HERE/tests" \
+			--extra "$OUT/extra" --out "$dir" "$name" \
+			> "$dir/stdout" 2> "$dir/stderr" || st=$?
+		echo "$st $(($(date +%s) - t0))" > "$dir/status"
+	) &
+}
+
+check_case() {
+	local name=$1 dir=$OUT/$1 st secs what=${WHAT[$1]}
+
+	read -r st secs < "$dir/status"
+	if [ "$st" != "${EXPECT_STATUS[$name]}" ]; then
+		fail "$what" "run.sh exited $st, expected ${EXPECT_STATUS[$name]} (see $dir/stderr)"
+		return
+	fi
+	if ! grep -Eq "${EXPECT_LINES[$name]}" "$dir/stdout"; then
+		fail "$what" "no output line matches /${EXPECT_LINES[$name]}/ (see $dir/stdout)"
+		return
+	fi
+	if grep -Evq '^(PASS|FAIL|SKIP) ' "$dir/stdout"; then
+		fail "$what" "stdout has lines that are not results (see $dir/stdout)"
+		return
+	fi
+	if [ "$st" -ne 0 ] && ! grep -q "$dir/logs/$name.log" "$dir/stderr"; then
+		fail "$what" "the log path was not printed (see $dir/stderr)"
+		return
+	fi
+	case $name in
+	pass)
+		if grep -q '^FAIL ' "$dir/stdout"; then
+			fail "$what" "it printed a FAIL line"
+			return
+		fi ;;
+	warn)
+		# The script's own check passed: the kernel log alone failed it.
+		if ! grep -q '^PASS qemu/warn: insmod the WARN_ON module$' "$dir/stdout"; then
+			fail "$what" "the module did not load (see $dir/logs/warn.log)"
+			return
+		fi ;;
+	hang)
+		if [ "$secs" -gt 50 ]; then
+			fail "$what" "it took ${secs}s for a 20 s timeout"
+			return
+		fi ;;
+	esac
+	pass "$what (${secs}s)"
+}
+
+main() {
+	local name running=0
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-j) JOBS=${2:?}; shift ;;
+		*) echo "usage: $0 [-j N]" >&2; exit 2 ;;
+		esac
+		shift
+	done
+	mkdir -p "$OUT"
+	check_cli
+	build_warn_module || true
+
+	for name in "${CASES[@]}"; do
+		if [ $running -ge "$JOBS" ]; then
+			wait -n || true
+			running=$((running - 1))
+		fi
+		echo "selftest: start $name" >&2
+		start_case "$name"
+		running=$((running + 1))
+	done
+	wait
+	for name in "${CASES[@]}"; do
+		check_case "$name"
+	done
+	exit $FAILED
+}
+
+main "$@"

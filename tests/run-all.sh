@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/run-all.sh: every test of the project; `make test` runs this.
+#
+# Builds the module, the user tools and what the guest tests want in
+# $BUILD/qemu-extra (make qemu-extra; until the Makefile has that target,
+# whichever of make samples / hostile-corpus exist), then runs the unit
+# tests (make unit-test), the fuzz targets (make fuzz-test, when the
+# Makefile has it), the QEMU harness self-test and the QEMU guest tests.  Streams every
+# PASS/FAIL/SKIP line to stdout and ends with exactly one line
+#   N passed, N failed, N skipped
+# A step that fails without printing a FAIL line of its own (a build error,
+# a crashed runner) counts as one FAIL line.  Exit status 1 on any failure.
+# Each step's whole output is kept in $BUILD/logs/STEP.log; progress and
+# diagnostics go to stderr.
+#
+# usage: tests/run-all.sh [--skip STEP]...   STEP: unit fuzz selftest qemu
+# Environment: BUILD (default build), JOBS (VMs at a time, default 2).
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 2
+export BUILD=${BUILD:-build}
+JOBS=${JOBS:-2}
+LOGS=$BUILD/logs
+RESULTS=$BUILD/logs/results.txt
+SKIP=" "
+NCPU=$(nproc 2>/dev/null || echo 2)
+
+# Start clean: a parent make's jobserver is not ours (BUILD goes on the
+# command line of each make below).
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+note() {
+	echo "run-all: $*" >&2
+}
+
+result() {
+	echo "$*" | tee -a "$RESULTS"
+}
+
+fails_so_far() {
+	grep -c '^FAIL ' "$RESULTS" || true
+}
+
+# step NAME CMD...: run CMD; its result lines go to stdout as they come,
+# its other output to the log (stderr is also shown).  Returns CMD's status.
+step() {
+	local name=$1 log=$LOGS/$1.log st before t0=$SECONDS
+	shift
+
+	note "$name: $* (log: $log)"
+	before=$(fails_so_far)
+	: > "$log"
+	"$@" 2> >(tee -a "$log" >&2) | tee -a "$log" |
+		grep --line-buffered -E '^(PASS|FAIL|SKIP) ' | tee -a "$RESULTS"
+	st=${PIPESTATUS[0]}
+	# Let the stderr copy catch up before the log is read.
+	wait
+	if [ "$st" -ne 0 ] && [ "$(fails_so_far)" -eq "$before" ]; then
+		result "FAIL $name: exited with status $st (see $log)"
+	fi
+	note "$name: done in $((SECONDS - t0))s"
+	return "$st"
+}
+
+skipped() {
+	case $SKIP in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# Whether the Makefile defines TARGET (from make's database; `make -n`
+# would also fail on a target that exists but cannot be built).
+has_make_target() {
+	make -pRrq BUILD="$BUILD" : 2>/dev/null | grep -q "^$1:"
+}
+
+# Files the guest tests use from $BUILD/qemu-extra (sample modules,
+# generated models).  Their tests skip or fail on their own without them.
+build_qemu_extra() {
+	local t targets=()
+
+	if has_make_target qemu-extra; then
+		targets=(qemu-extra)
+	else
+		for t in samples hostile-corpus; do
+			has_make_target "$t" && targets+=("$t")
+		done
+	fi
+	[ ${#targets[@]} -gt 0 ] || return 0
+	step build-qemu-extra make BUILD="$BUILD" "${targets[@]}"
+}
+
+main() {
+	local t0=$SECONDS built=1 npass nfail nskip
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--skip) SKIP+="${2:?--skip needs a step} "; shift ;;
+		*) echo "usage: $0 [--skip unit|fuzz|selftest|qemu]..." >&2; exit 2 ;;
+		esac
+		shift
+	done
+	mkdir -p "$LOGS"
+	: > "$RESULTS"
+
+	step build-module make -j"$NCPU" BUILD="$BUILD" module || built=0
+	step build-user make -j"$NCPU" BUILD="$BUILD" user || built=0
+
+	if ! skipped qemu; then
+		build_qemu_extra
+	fi
+
+	if skipped unit; then
+		result "SKIP unit-test: skipped on request"
+	else
+		step unit-test make -j"$NCPU" BUILD="$BUILD" unit-test
+	fi
+
+	if skipped fuzz; then
+		result "SKIP fuzz-test: skipped on request"
+	elif has_make_target fuzz-test; then
+		step fuzz-test make BUILD="$BUILD" fuzz-test
+	else
+		note "no fuzz-test target in the Makefile yet"
+	fi
+
+	if skipped selftest; then
+		result "SKIP harness: skipped on request"
+	else
+		step harness qemu-tests/selftest/run.sh -j "$JOBS"
+	fi
+
+	if skipped qemu; then
+		result "SKIP qemu: skipped on request"
+	elif [ $built -eq 0 ]; then
+		result "SKIP qemu: the module or llmctl did not build"
+	else
+		step qemu qemu-tests/run.sh -j "$JOBS"
+	fi
+
+	npass=$(grep -c '^PASS ' "$RESULTS")
+	nfail=$(grep -c '^FAIL ' "$RESULTS")
+	nskip=$(grep -c '^SKIP ' "$RESULTS")
+	note "all steps in $((SECONDS - t0))s; results in $RESULTS"
+	echo "$npass passed, $nfail failed, $nskip skipped"
+	[ "$nfail" -eq 0 ]
+}
+
+main "$@"
