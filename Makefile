@@ -48,7 +48,7 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user samples test unit-test qemu-test demo bench setup \
+.PHONY: all module user samples qemu-extra test unit-test qemu-test demo bench setup \
 	clean checkpatch fuzz-test fuzz-gguf hostile-corpus
 
 all: module user
@@ -184,7 +184,10 @@ samples: module
 	@mkdir -p $(BUILD)/qemu-extra
 	cp samples/llm_client/llm_client.ko $(BUILD)/qemu-extra/
 
-qemu-test: module $(BUILD)/llmctl.static
+# Everything the guest tests take from $(BUILD)/qemu-extra.
+qemu-extra: samples hostile-corpus
+
+qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh
 
 test:
@@ -193,6 +196,10 @@ test:
 
 checkpatch:
 	@scripts/checkpatch.sh
+
+demo:
+	@BUILD=$(BUILD) MODEL="$(MODEL)" PROMPT="$(PROMPT)" TOKENS="$(TOKENS)" \
+		TEMP="$(TEMP)" SEED="$(SEED)" scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD)

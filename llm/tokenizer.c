@@ -358,12 +358,22 @@ static u64 norm_cap(u32 len)
 	return 3 * (u64)len + 3;
 }
 
+/*
+ * One symbol per character of the normalised text: at most one per input
+ * byte plus the prefix (a space becomes one 3-byte character).  Each merge
+ * queues at most two new pairs, so the heap never holds more than three
+ * per symbol.
+ */
+static u64 sym_cap(u32 len)
+{
+	return (u64)len + 1;
+}
+
 u64 llm_tokenize_scratch_bytes(u32 len)
 {
-	u64 n = norm_cap(len);
-
-	return LLM_ALIGN_UP(n, 8) + n * sizeof(struct spm_sym) +
-	       3 * n * sizeof(struct spm_pair);
+	return LLM_ALIGN_UP(norm_cap(len), 8) +
+	       sym_cap(len) * sizeof(struct spm_sym) +
+	       3 * sym_cap(len) * sizeof(struct spm_pair);
 }
 
 static u32 normalise(const struct llm_vocab *v, const char *text, u32 len,
@@ -418,7 +428,7 @@ int llm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
 	w.v = v;
 	w.text = norm;
 	w.sym = (struct spm_sym *)(norm + LLM_ALIGN_UP(norm_cap(len), 8));
-	w.heap = (struct spm_pair *)(w.sym + norm_cap(len));
+	w.heap = (struct spm_pair *)(w.sym + sym_cap(len));
 	w.n_heap = 0;
 
 	for (off = 0; off < nlen; nsym++) {

@@ -18,6 +18,8 @@
 #   --tests-dir DIR  the test scripts (default qemu-tests/tests)
 #   --extra DIR      copied to /extra in the guest (default $BUILD/qemu-extra)
 #   --out DIR        initramfs and logs (default $BUILD/qemu)
+#   --console        also show each guest's console live on stderr, with
+#                    the kernel booting quietly (used by make demo)
 #
 # A test script may start with header lines:
 #   # timeout: 300      seconds before QEMU is killed (default 120)
@@ -45,6 +47,7 @@ EXTRA_DIR=$BUILD/qemu-extra
 OUT=$BUILD/qemu
 HELPERS=$BUILD/qemu-helpers
 LIST=0
+CONSOLE=0
 DEFAULT_TIMEOUT=120
 DEFAULT_MEMORY=512M
 DEFAULT_SMP=2
@@ -80,6 +83,7 @@ parse_args() {
 		--tests-dir) TESTS_DIR=${2:?}; shift ;;
 		--extra) EXTRA_DIR=${2:?}; shift ;;
 		--out) OUT=${2:?}; shift ;;
+		--console) CONSOLE=1 ;;
 		-h|--help) usage; exit 0 ;;
 		-*) die "unknown option '$1' (see --help)" ;;
 		*) SELECTED+=("$1") ;;
@@ -257,13 +261,22 @@ start_test() {
 	T_LIMIT[$name]=$t
 	T_START[$name]=$EPOCHREALTIME
 	note "start $name (timeout ${t}s, ${mem}, ${smp} cpu)"
+	local quiet= out=$OUT/logs/$name.raw
+
+	[ $CONSOLE -eq 1 ] && quiet=quiet
+	if [ $CONSOLE -eq 1 ]; then
+		exec 3> >(tee "$out" | tr -d '\r' >&2)
+	else
+		exec 3> "$out"
+	fi
 	timeout -k 5 "$t" qemu-system-x86_64 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial stdio -m "$mem" -smp "$smp" "${ACCEL[@]}" \
 		-kernel "$KIMG" -initrd "$OUT/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 oops=panic llm_test=$name" \
+		-append "console=ttyS0 panic=-1 oops=panic $quiet llm_test=$name" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
-		< /dev/null > "$OUT/logs/$name.raw" 2>&1 &
+		< /dev/null >&3 2>&1 &
+	exec 3>&-
 	RUNNING[$!]=$name
 }
 
@@ -285,6 +298,8 @@ judge() {
 	local name=$1 st=$2 log=$OUT/logs/$1.log res=$OUT/results/$1 lines
 	local splats why=
 
+	# the console's tee may still be writing the last lines
+	[ $CONSOLE -eq 1 ] && sleep 0.3
 	tr -d '\r' < "$OUT/logs/$name.raw" > "$log"
 	rm -f "$OUT/logs/$name.raw"
 

@@ -15,7 +15,8 @@
 # Each step's whole output is kept in $BUILD/logs/STEP.log; progress and
 # diagnostics go to stderr.
 #
-# usage: tests/run-all.sh [--skip STEP]...   STEP: unit fuzz selftest qemu
+# usage: tests/run-all.sh [--skip STEP]...
+#   STEP: unit fuzz style selftest qemu
 # Environment: BUILD (default build), JOBS (VMs at a time, default 2).
 
 set -u
@@ -99,7 +100,7 @@ main() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--skip) SKIP+="${2:?--skip needs a step} "; shift ;;
-		*) echo "usage: $0 [--skip unit|fuzz|selftest|qemu]..." >&2; exit 2 ;;
+		*) echo "usage: $0 [--skip unit|fuzz|style|selftest|qemu]..." >&2; exit 2 ;;
 		esac
 		shift
 	done
@@ -125,6 +126,12 @@ main() {
 		step fuzz-test make BUILD="$BUILD" fuzz-test
 	else
 		note "no fuzz-test target in the Makefile yet"
+	fi
+
+	if skipped style; then
+		result "SKIP style: skipped on request"
+	else
+		step style scripts/checkpatch.sh
 	fi
 
 	if skipped selftest; then

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: boot Debian's kernel under QEMU, insmod llm.ko, load a model
+# into the kernel and print the story the kernel generates.
+#
+#   make demo [MODEL=FILE.gguf] [PROMPT="Once upon a time"] [TOKENS=256]
+#             [TEMP=0] [SEED=0]
+#
+# MODEL defaults to ../shared/models/stories260K.gguf.  TEMP=0 is greedy,
+# which for stories260K gives llama2.c's reference story.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+MODEL=${MODEL:-../shared/models/stories260K.gguf}
+PROMPT=${PROMPT:-}
+TOKENS=${TOKENS:-256}
+TEMP=${TEMP:-0}
+SEED=${SEED:-0}
+
+if [ ! -r "$MODEL" ]; then
+	cat >&2 <<EOT
+make demo: no model at $MODEL.
+
+The default is ../shared/models/stories260K.gguf (a 260K-parameter
+TinyStories Llama).  To use another model, point MODEL at a GGUF file
+(llama architecture; F32, F16, Q8_0 or Q4_0 tensors), for example one
+converted from a llama2.c checkpoint such as stories15M.bin and its
+tokenizer.bin (karpathy/tinyllamas on Hugging Face):
+
+    build/llmctl convert llama2c stories15M.bin tokenizer.bin stories15M.gguf
+    build/llmctl quantize stories15M.gguf stories15M-q8.gguf q8_0
+    make demo MODEL=stories15M-q8.gguf
+
+Nothing is downloaded by this project.
+EOT
+	exit 1
+fi
+case $TOKENS in ''|*[!0-9]*) echo "make demo: TOKENS must be a number" >&2; exit 2 ;; esac
+
+scripts/setup.sh
+make -s BUILD="$BUILD" module user >/dev/null
+
+# The arena holds the model, its tables and the sessions' contexts.
+size_mb=$(( ($(stat -c %s "$MODEL") + 1048575) / 1048576 ))
+arena=$(( size_mb + 64 ))
+mem=$(( arena + 384 ))
+
+D=$BUILD/demo
+rm -rf "$D/tests" "$D/extra"
+mkdir -p "$D/tests" "$D/extra"
+cp "$MODEL" "$D/extra/model.gguf"
+printf '%s' "$PROMPT" > "$D/extra/prompt.txt"
+cat > "$D/tests/demo.sh" <<EOT
+# timeout: 1800
+# memory: ${mem}M
+dmesg -n 1
+say() { printf '\n=== %s\n' "\$*"; }
+say "insmod llm.ko arena_mb=$arena"
+check "insmod llm.ko" insmod /llm.ko arena_mb=$arena || return
+say "llmctl load $(basename "$MODEL")"
+llmctl load /extra/model.gguf
+check_eq "the model is loaded" 1 "\$(cat /sys/kernel/llm/model_loaded)" || return
+say "llmctl info"
+llmctl info
+say "the kernel writes a story: llmctl generate -n $TOKENS -t $TEMP -s $SEED"
+llmctl generate -n $TOKENS -t $TEMP -s $SEED "\$(cat /extra/prompt.txt)"
+check "the kernel generated text" test "\$(cat /sys/kernel/llm/tokens_generated_total)" -gt 0
+say "echo 'Once upon a time' > /dev/llm; cat /dev/llm"
+echo "Once upon a time" > /dev/llm
+cat /dev/llm
+echo
+say "/sys/kernel/llm"
+for f in model_name model_params model_types model_kernels arena_used \\
+	 requests_total tokens_generated_total decode_tok_per_s; do
+	printf '%-24s %s\n' "\$f" "\$(cat /sys/kernel/llm/\$f)"
+done
+say "rmmod llm"
+check "rmmod llm" rmmod llm
+EOT
+
+echo "make demo: booting the VM (under plain emulation this takes a while)..." >&2
+set +e
+qemu-tests/run.sh --console -j 1 --tests-dir "$D/tests" --extra "$D/extra" \
+	--out "$D/out" demo 2> >(awk '
+		/^qemu-tests: (kernel|start)/ { print; next }
+		/=== llm-qemu: results/ { show = 0 }
+		/^=== insmod/ { show = 1 }
+		/^=== llm-qemu:/ { next }
+		show { print }' >&2) > "$D/results.txt"
+st=$?
+wait
+set -e
+if [ $st -ne 0 ]; then
+	echo "make demo: failed; results:" >&2
+	cat "$D/results.txt" >&2
+	echo "full console log: $D/out/logs/demo.log" >&2
+	exit 1
+fi
+echo "make demo: done (console log: $D/out/logs/demo.log)" >&2
