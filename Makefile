@@ -108,8 +108,11 @@ BENCH_MODELS := $(wildcard ../shared/models/stories260K.gguf \
 	../shared/models/stories260K-Q8_0.gguf \
 	../shared/models/stories260K-Q4_0.gguf)
 
-bench: $(BUILD)/bench
+bench: $(BUILD)/bench module $(BUILD)/llmctl.static
+	@echo "== userspace, this machine (make bench): one run each"
 	@$(BUILD)/bench $(BENCH_MODELS)
+	@echo "== kernel vs userspace in one QEMU guest"
+	@BUILD=$(BUILD) scripts/bench-qemu.sh
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)

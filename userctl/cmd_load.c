@@ -153,7 +153,7 @@ int cmd_load(int argc, char **argv)
 	} else {
 		ret = upload(dev, file, st.st_size, quiet || !isatty(2));
 	}
-	if (!ret)
+	if (!ret && !quiet)
 		printf("loaded %s (%llu bytes)\n", path,
 		       (unsigned long long)st.st_size);
 	close(file);
