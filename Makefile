@@ -181,7 +181,10 @@ fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
 
 # The sample client of the in-kernel API, built against llm.ko's symbols
 # and handed to the QEMU guest in /extra.
+# Always relinked: kbuild does not notice when llm.ko's symbol versions
+# (which hash the types behind them) change.
 samples: module
+	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/samples/llm_client clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/llm_client \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
 	@mkdir -p $(BUILD)/qemu-extra
