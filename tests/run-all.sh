@@ -132,6 +132,7 @@ main() {
 		result "SKIP style: skipped on request"
 	else
 		step style scripts/checkpatch.sh
+		step docs tests/docs-check.sh
 	fi
 
 	if skipped selftest; then
