@@ -49,7 +49,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
 .PHONY: all module user samples qemu-extra test unit-test qemu-test demo bench setup \
-	clean checkpatch fuzz-test fuzz-gguf hostile-corpus
+	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
 
 all: module user
 
@@ -141,6 +141,7 @@ hostile-corpus: $(BUILD)/tools/mkhostile
 # PASS/FAIL line; SKIP when $(FUZZ_CC) cannot build libFuzzer targets.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_TOK_SECONDS ?= 30
 FUZZ_MAX_LEN ?= 65536
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
@@ -164,12 +165,33 @@ $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
 		$(FUZZ_GGUF_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
 
+FUZZ_TOKENIZER_SRCS := arena/arena.c llm/platform_user.c llm/gguf.c \
+	llm/tokenizer.c quant/types.c quant/ref.c quant/avx2.c
+
+$(BUILD)/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c \
+		$(FUZZ_TOKENIZER_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
+
 fuzz-test:
 	@if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
 	    $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then \
 		$(MAKE) --no-print-directory BUILD=$(BUILD) fuzz-gguf; \
+		$(MAKE) --no-print-directory BUILD=$(BUILD) fuzz-tokenizer; \
 	else \
 		echo "SKIP fuzz: gguf: $(FUZZ_CC) cannot build libFuzzer targets"; \
+	fi
+
+# The tokenizer over the real vocabulary, seeded with a few texts.
+fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer
+	@if [ ! -r ../shared/models/stories260K.gguf ]; then \
+		echo "SKIP fuzz: tokenizer: ../shared/models/stories260K.gguf not found"; \
+	else \
+		rm -rf $(BUILD)/fuzz/seeds-tok; mkdir -p $(BUILD)/fuzz/seeds-tok; \
+		printf 'Once upon a time, there was a little girl.' > $(BUILD)/fuzz/seeds-tok/a; \
+		printf '  caf\303\251 \342\202\254 \360\237\230\200\n\t x' > $(BUILD)/fuzz/seeds-tok/b; \
+		tests/fuzz/run-fuzz.sh tokenizer $(BUILD)/fuzz/fuzz_tokenizer \
+			$(BUILD)/fuzz/tokenizer $(FUZZ_TOK_SECONDS) 4096 \
+			$(BUILD)/fuzz/seeds-tok; \
 	fi
 
 fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
