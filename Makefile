@@ -155,12 +155,6 @@ $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-# clang 14 does not know __builtin_cpu_supports("f16c"): the platform
-# glue, which parses nothing, is built by $(CC) and not instrumented.
-$(BUILD)/fuzz/obj/llm/platform_user.o: llm/platform_user.c
-	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -c $< -o $@
-
 $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
 		$(FUZZ_GGUF_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread

@@ -9,21 +9,57 @@
 
 int llm_log_quiet;
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* CPU and OS support, read once from CPUID and XCR0 (gcc and clang alike). */
+struct cpu_bits {
+	bool avx2, avx512;
+};
+
+static struct cpu_bits cpu_bits(void)
+{
+	unsigned int a, b, c, d, xlo = 0, xhi = 0;
+	struct cpu_bits r = { false, false };
+	bool fma, f16c, osxsave;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return r;
+	fma = c & (1u << 12);
+	f16c = c & (1u << 29);
+	osxsave = c & (1u << 27);
+	if (!osxsave)
+		return r;
+	__asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+	if ((xlo & 0x6) != 0x6)		/* the OS saves XMM and YMM state */
+		return r;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return r;
+	r.avx2 = (b & (1u << 5)) && fma && f16c;
+	/* AVX-512 F, BW, VL, and the OS saving opmask and ZMM state */
+	r.avx512 = (b & (1u << 16)) && (b & (1u << 30)) && (b & (1u << 31)) &&
+		   (xlo & 0xe0) == 0xe0;
+	return r;
+}
+#else
+struct cpu_bits {
+	bool avx2, avx512;
+};
+
+static struct cpu_bits cpu_bits(void)
+{
+	return (struct cpu_bits){ false, false };
+}
+#endif
+
 bool llm_cpu_has_avx2(void)
 {
-	if (getenv("LLM_NO_SIMD"))
-		return false;
-	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-	       __builtin_cpu_supports("f16c");
+	return !getenv("LLM_NO_SIMD") && cpu_bits().avx2;
 }
 
 bool llm_cpu_has_avx512(void)
 {
-	if (getenv("LLM_NO_SIMD"))
-		return false;
-	return __builtin_cpu_supports("avx512f") &&
-	       __builtin_cpu_supports("avx512bw") &&
-	       __builtin_cpu_supports("avx512vl");
+	return !getenv("LLM_NO_SIMD") && cpu_bits().avx512;
 }
 
 u64 llm_now_ns(void)
