@@ -16,7 +16,7 @@ same() {	# WHAT ARGS...: kernel and userspace give the same stdout
 	local what="$1"
 	shift
 	llmctl generate -q "$@" > /tmp/k.out 2>/tmp/k.err
-	llmctl generate -q -m $M "$@" > /tmp/u.out 2>/tmp/u.err
+	llmctl generate -q -m "$M" "$@" > /tmp/u.out 2>/tmp/u.err
 	if [ ! -s /tmp/k.out ]; then
 		fail "$what" "the kernel printed nothing: $(cat /tmp/k.err)"
 	elif cmp -s /tmp/k.out /tmp/u.out; then
@@ -59,6 +59,28 @@ cat /dev/llm > /tmp/oneshot
 llmctl generate -q -m $M -n 256 -t 0 "Once upon a time" > /tmp/u1
 check_eq "echo > /dev/llm; cat /dev/llm gives the completion" \
 	"Once upon a time$(cat /tmp/oneshot)" "$(cat /tmp/u1)"
+
+# Quantized models: the kernel's tokens are userspace's too.
+for q in Q8_0 Q4_0; do
+	QM=/models/stories260K-$q.gguf
+	[ -r $QM ] || continue
+	check "llmctl load $QM" llmctl load -q $QM || continue
+	M=$QM same "$q: greedy, 200 token ids" --ids -n 200 -t 0 "Once upon a time"
+	M=$QM same "$q: sampled, seed 7" --ids -n 200 -t 0.9 -s 7 "Tom"
+done
+
+# The GGUF llmctl convert makes, loaded in the kernel, gives the tokens
+# llama.cpp's file gives.
+if [ -r /models/stories260K.bin ] && [ -r /models/tok512.bin ]; then
+	check "llmctl convert llama2c in the guest" llmctl convert -q llama2c \
+		/models/stories260K.bin /models/tok512.bin /tmp/conv.gguf
+	check "llmctl load the converted file" llmctl load -q /tmp/conv.gguf
+	llmctl generate -q --ids -n 255 -t 0 "" > /tmp/conv.ids
+	llmctl generate -q -m /models/stories260K.gguf --ids -n 255 -t 0 "" > /tmp/ref.ids
+	check "the converted model gives llama.cpp's file's 255 tokens in the kernel" \
+		cmp -s /tmp/conv.ids /tmp/ref.ids
+	rm -f /tmp/conv.gguf
+fi
 
 check "llmctl unload" llmctl unload
 check_eq "the arena is empty after unload" 0 "$(llm_sys arena_used)"
