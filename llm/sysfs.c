@@ -65,7 +65,7 @@ LLM_SHOW(model_vocab, "%u", MODEL(llm_mod.model.cfg.n_vocab, 0));
 LLM_SHOW(model_context_train, "%u", MODEL(llm_mod.model.cfg.n_ctx_train, 0));
 LLM_SHOW(model_context, "%u", MODEL(llm_mod.n_ctx, 0));
 LLM_SHOW(model_kernels, "%s",
-	 MODEL(((const char * const *)llm_mod.model.kernels)[0], ""));
+	 MODEL(llm_kernels_name(llm_mod.model.kernels), ""));
 LLM_SHOW(load_bytes_done, "%llu", llm_mod.image_filled);
 LLM_SHOW(load_bytes_total, "%llu", llm_mod.image_len);
 LLM_SHOW_U64(requests_total, atomic64_read(&llm_mod.requests_total));

@@ -61,6 +61,8 @@ int llm_type_row_bytes(u32 type, u64 n, u64 *bytes);
  */
 struct llm_kernels;
 const struct llm_kernels *llm_kernels_pick(bool force_ref);
+/* "scalar", "avx2": which set @k is. */
+const char *llm_kernels_name(const struct llm_kernels *k);
 
 /*
  * The kernel tables live in FPU objects; non-FPU code only takes their

@@ -105,6 +105,17 @@ int llm_type_row_bytes(u32 type, u64 n, u64 *bytes)
 	return 0;
 }
 
+const char *llm_kernels_name(const struct llm_kernels *k)
+{
+	if (k == &llm_kernels_ref)
+		return "scalar";
+#ifdef LLM_HAVE_AVX2
+	if (k == &llm_kernels_avx2)
+		return "avx2";
+#endif
+	return "unknown";
+}
+
 /*
  * Called once by whoever binds a model; the table it returns is then used
  * for every kernel call, so no feature test sits in an inner loop.
