@@ -78,8 +78,11 @@ static int run(struct llm_session *s, const char *prompt, size_t len,
 
 	mutex_lock(&s->lock);
 	ret = llm_session_begin(s);
-	if (!ret)
+	if (!ret) {
 		ret = take_kernel_prompt(s, prompt, len);
+		if (ret)
+			llm_request_refused();
+	}
 	if (!ret)
 		ret = llm_session_submit(s);
 	if (!ret)

@@ -10,26 +10,33 @@
 
 #include "module.h"
 
-static int llm_copy_in(void *kstruct, size_t ksize, void __user *ustruct)
+/*
+ * Copy in a struct that starts with its size: at least @minsize bytes (the
+ * struct's first published size), the rest of ours zero-filled, anything
+ * past ours required to be zero.  Returns how many bytes to copy back out
+ * (the smaller of the caller's size and ours), or a negative errno.
+ */
+static int llm_copy_in(void *kstruct, size_t ksize, size_t minsize,
+		       void __user *ustruct)
 {
 	u32 usize;
 	int ret;
 
 	if (get_user(usize, (u32 __user *)ustruct))
 		return -EFAULT;
-	if (usize < ksize)
+	if (usize < minsize)
 		return -EINVAL;
 	ret = copy_struct_from_user(kstruct, ksize, ustruct, usize);
 	if (ret)
 		return ret == -E2BIG ? -EINVAL : ret;
-	*(u32 *)kstruct = ksize;
-	return 0;
+	return min_t(size_t, usize, ksize);
 }
 
-static int llm_copy_out(void __user *ustruct, const void *kstruct,
-			size_t ksize)
+/* Write back @size bytes (from llm_copy_in()), the size field saying so. */
+static int llm_copy_out(void __user *ustruct, void *kstruct, int size)
 {
-	return copy_to_user(ustruct, kstruct, ksize) ? -EFAULT : 0;
+	*(u32 *)kstruct = size;
+	return copy_to_user(ustruct, kstruct, size) ? -EFAULT : 0;
 }
 
 static void fill_model_info(struct llm_model_info *mi)
@@ -54,16 +61,15 @@ static void fill_model_info(struct llm_model_info *mi)
 static long llm_ioctl_get_info(void __user *uarg)
 {
 	struct llm_info info;
-	int ret;
+	int osize;
 
-	ret = llm_copy_in(&info, sizeof(info), uarg);
-	if (ret)
-		return ret;
+	osize = llm_copy_in(&info, sizeof(info), sizeof(info), uarg);
+	if (osize < 0)
+		return osize;
 	if (info.flags || info.reserved0)
 		return -EINVAL;
 
 	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
 	info.abi_version = LLM_ABI_VERSION;
 	mutex_lock(&llm_mod.lock);
 	info.sessions_max = llm_sessions_max;
@@ -81,22 +87,32 @@ static long llm_ioctl_get_info(void __user *uarg)
 	info.limits.max_context = READ_ONCE(llm_max_context);
 	info.limits.max_wall_ms = READ_ONCE(llm_max_wall_ms);
 	info.limits.max_prompt_bytes = llm_max_prompt_bytes;
-	return llm_copy_out(uarg, &info, sizeof(info));
+	return llm_copy_out(uarg, &info, osize);
 }
 
 static long llm_ioctl_load(struct file *file, void __user *uarg)
 {
+	struct llm_session *s = file->private_data;
 	struct llm_load l;
 	char err[LLM_ERROR_LEN] = "";
-	int ret, out;
+	int ret, out, osize;
 
+	BUILD_BUG_ON(LLM_LOAD_SIZE_VER0 !=
+		     offsetof(struct llm_load, error) + 128);
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = llm_copy_in(&l, sizeof(l), uarg);
-	if (ret)
-		return ret;
-	if (l.flags)
+	osize = llm_copy_in(&l, sizeof(l), LLM_LOAD_SIZE_VER0, uarg);
+	if (osize < 0)
+		return osize;
+	if (l.flags || l.op < LLM_LOAD_FD || l.op > LLM_LOAD_ABORT)
 		return -EINVAL;
+	/*
+	 * One load call of this file at a time: DATA copies into the image
+	 * without llm_mod.lock, so a COMMIT or ABORT from another thread
+	 * must not run beside it (loader.c relies on this).
+	 */
+	if (mutex_lock_interruptible(&s->lock))
+		return -EINTR;
 	switch (l.op) {
 	case LLM_LOAD_FD:
 		ret = llm_load_fd(l.fd, err, sizeof(err));
@@ -110,19 +126,19 @@ static long llm_ioctl_load(struct file *file, void __user *uarg)
 	case LLM_LOAD_COMMIT:
 		ret = llm_load_commit(file, err, sizeof(err));
 		break;
-	case LLM_LOAD_ABORT:
+	default:	/* LLM_LOAD_ABORT */
 		llm_load_abort(file);
 		ret = 0;
 		break;
-	default:
-		return -EINVAL;
 	}
+	mutex_unlock(&s->lock);
 	if (ret && err[0])
 		pr_err_ratelimited("load failed: %s\n", err);
 	l.loaded = READ_ONCE(llm_mod.image_filled);
 	l.total = READ_ONCE(llm_mod.image_len);
-	strscpy(l.error, err, sizeof(l.error));
-	out = llm_copy_out(uarg, &l, sizeof(l));
+	/* as much of the sentence as the caller's error[] holds */
+	strscpy(l.error, err, osize - offsetof(struct llm_load, error));
+	out = llm_copy_out(uarg, &l, osize);
 	return ret ? ret : out;
 }
 
@@ -131,9 +147,11 @@ static long llm_ioctl_set_params(struct llm_session *s, void __user *uarg)
 	struct llm_params p;
 	int ret;
 
-	ret = llm_copy_in(&p, sizeof(p), uarg);
-	if (!ret)
-		ret = llm_session_check_params(&p);
+	ret = llm_copy_in(&p, sizeof(p), sizeof(p), uarg);
+	if (ret < 0)
+		return ret;
+	p.size = sizeof(p);
+	ret = llm_session_check_params(&p);
 	if (ret)
 		return ret;
 	if (mutex_lock_interruptible(&s->lock))
@@ -146,18 +164,18 @@ static long llm_ioctl_set_params(struct llm_session *s, void __user *uarg)
 static long llm_ioctl_get_params(struct llm_session *s, void __user *uarg)
 {
 	struct llm_params p;
-	int ret;
+	int osize;
 
-	ret = llm_copy_in(&p, sizeof(p), uarg);
-	if (ret)
-		return ret;
+	osize = llm_copy_in(&p, sizeof(p), sizeof(p), uarg);
+	if (osize < 0)
+		return osize;
 	if (p.flags)
 		return -EINVAL;
 	if (mutex_lock_interruptible(&s->lock))
 		return -EINTR;
 	p = s->params;
 	mutex_unlock(&s->lock);
-	return llm_copy_out(uarg, &p, sizeof(p));
+	return llm_copy_out(uarg, &p, osize);
 }
 
 /* GENERATE's text goes straight to the caller's buffer as it comes. */
@@ -174,7 +192,7 @@ static int user_drain(struct llm_sink *sink, struct kfifo *fifo,
 	unsigned int copied;
 	char scratch[64];
 
-	if (!us->text) {	/* no text buffer: only the token ids count */
+	if (!sink->cap) {	/* no text wanted: only the token ids count */
 		while (len)
 			len -= kfifo_out(fifo, scratch,
 					 min_t(unsigned int, len, sizeof(scratch)));
@@ -193,15 +211,17 @@ static long llm_ioctl_generate(struct llm_session *s, void __user *uarg)
 	struct llm_generate g;
 	struct user_sink us = { .sink.drain = user_drain };
 	u32 n;
-	int ret;
+	int ret, osize;
 
-	ret = llm_copy_in(&g, sizeof(g), uarg);
-	if (ret)
-		return ret;
+	osize = llm_copy_in(&g, sizeof(g), sizeof(g), uarg);
+	if (osize < 0)
+		return osize;
 	if ((g.flags & ~LLM_GEN_RESET) || g.reserved)
 		return -EINVAL;
-	if (g.prompt_len > llm_max_prompt_bytes)
+	if (g.prompt_len > llm_max_prompt_bytes) {
+		llm_request_refused();
 		return -E2BIG;
+	}
 	if (mutex_lock_interruptible(&s->lock))
 		return -EINTR;
 	ret = llm_session_begin(s);
@@ -215,7 +235,7 @@ static long llm_ioctl_generate(struct llm_session *s, void __user *uarg)
 	if (ret)
 		goto out;
 
-	us.text = g.text_cap ? u64_to_user_ptr(g.text) : NULL;
+	us.text = u64_to_user_ptr(g.text);
 	us.sink.cap = g.text_cap;
 	ret = llm_session_wait(s, &us.sink);
 	if (!ret && us.fault)
@@ -233,7 +253,7 @@ static long llm_ioctl_generate(struct llm_session *s, void __user *uarg)
 			      (size_t)n * sizeof(u32)))
 		ret = -EFAULT;
 	if (!ret)
-		ret = llm_copy_out(uarg, &g, sizeof(g));
+		ret = llm_copy_out(uarg, &g, osize);
 out:
 	mutex_unlock(&s->lock);
 	return ret;
@@ -245,7 +265,14 @@ static long llm_ioctl_reset(struct llm_session *s)
 
 	if (mutex_lock_interruptible(&s->lock))
 		return -EINTR;
-	ret = llm_session_clear(s);
+	/*
+	 * A ring's worker runs on the context without the session lock:
+	 * a ring session resets through LLM_SQE_RESET only.
+	 */
+	if (s->ring)
+		ret = -EBUSY;
+	else
+		ret = llm_session_clear(s);
 	mutex_unlock(&s->lock);
 	return ret;
 }
@@ -253,15 +280,14 @@ static long llm_ioctl_reset(struct llm_session *s)
 static long llm_ioctl_get_stats(struct llm_session *s, void __user *uarg)
 {
 	struct llm_stats st;
-	int ret;
+	int osize;
 
-	ret = llm_copy_in(&st, sizeof(st), uarg);
-	if (ret)
-		return ret;
+	osize = llm_copy_in(&st, sizeof(st), sizeof(st), uarg);
+	if (osize < 0)
+		return osize;
 	if (st.flags || st.reserved)
 		return -EINVAL;
 	memset(&st, 0, sizeof(st));
-	st.size = sizeof(st);
 	st.requests_total = atomic64_read(&llm_mod.requests_total);
 	st.errors_total = atomic64_read(&llm_mod.errors_total);
 	st.tokens_prompt_total = atomic64_read(&llm_mod.tokens_prompt_total);
@@ -280,22 +306,22 @@ static long llm_ioctl_get_stats(struct llm_session *s, void __user *uarg)
 	st.session_prefill_ns = s->last_prefill_ns;
 	st.session_decode_ns = s->last_decode_ns;
 	mutex_unlock(&s->lock);
-	return llm_copy_out(uarg, &st, sizeof(st));
+	return llm_copy_out(uarg, &st, osize);
 }
 
 static long llm_ioctl_ring_setup(struct llm_session *s, void __user *uarg)
 {
 	struct llm_ring_setup rs;
-	int ret;
+	int ret, osize;
 
-	ret = llm_copy_in(&rs, sizeof(rs), uarg);
-	if (ret)
-		return ret;
+	osize = llm_copy_in(&rs, sizeof(rs), sizeof(rs), uarg);
+	if (osize < 0)
+		return osize;
 	if (mutex_lock_interruptible(&s->lock))
 		return -EINTR;
 	ret = llm_ring_setup(s, &rs);
 	mutex_unlock(&s->lock);
-	return ret ? ret : llm_copy_out(uarg, &rs, sizeof(rs));
+	return ret ? ret : llm_copy_out(uarg, &rs, osize);
 }
 
 static long llm_ioctl_ring_enter(struct llm_session *s, void __user *uarg)
@@ -303,8 +329,8 @@ static long llm_ioctl_ring_enter(struct llm_session *s, void __user *uarg)
 	struct llm_ring_enter re;
 	int ret;
 
-	ret = llm_copy_in(&re, sizeof(re), uarg);
-	if (ret)
+	ret = llm_copy_in(&re, sizeof(re), sizeof(re), uarg);
+	if (ret < 0)
 		return ret;
 	if (mutex_lock_interruptible(&s->lock))
 		return -EINTR;
@@ -320,6 +346,21 @@ long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (_IOC_TYPE(cmd) != LLM_IOC_MAGIC)
 		return -ENOTTY;
+	/*
+	 * Submitting work or changing the session is writing to it: as for
+	 * write(), a file not open for writing may not (so a read-only mode
+	 * for others in dev_mode means they may look, not generate).
+	 */
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(LLM_IOC_SET_PARAMS):
+	case _IOC_NR(LLM_IOC_GENERATE):
+	case _IOC_NR(LLM_IOC_RESET):
+	case _IOC_NR(LLM_IOC_RING_SETUP):
+	case _IOC_NR(LLM_IOC_RING_ENTER):
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		break;
+	}
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(LLM_IOC_GET_INFO):
 		return llm_ioctl_get_info(uarg);

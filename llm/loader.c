@@ -45,10 +45,14 @@ int llm_unload(void)
 	return ret;
 }
 
-/* Take the arena for an image of @len bytes; the old model goes. */
+/*
+ * Take the arena for an image of @len bytes; the old model goes, but only
+ * once the new one is known to fit an empty arena.
+ */
 static int begin_locked(struct file *owner, u64 len, char *err,
 			size_t errlen)
 {
+	struct llm_arena empty = llm_mod.arena;
 	size_t avail;
 
 	if (llm_mod.running || llm_mod.loading) {
@@ -57,15 +61,16 @@ static int begin_locked(struct file *owner, u64 len, char *err,
 			 "requests are running");
 		return -EBUSY;
 	}
-	if (llm_mod.model_loaded) {
-		unload_locked();
-		pr_info("model unloaded to make room for a new one\n");
-	}
-	avail = llm_arena_avail(&llm_mod.arena, PAGE_SIZE);
+	llm_arena_rewind(&empty, llm_mod.mark_empty);
+	avail = llm_arena_avail(&empty, PAGE_SIZE);
 	if (!len || len > avail) {
 		snprintf(err, errlen, len ? "the model is %llu bytes but the arena has %zu free (module parameter arena_mb)" :
 			 "the model is empty", len, avail);
 		return len ? -ENOMEM : -EINVAL;
+	}
+	if (llm_mod.model_loaded) {
+		unload_locked();
+		pr_info("model unloaded to make room for a new one\n");
 	}
 	llm_mod.image = llm_arena_alloc(&llm_mod.arena, len, PAGE_SIZE);
 	llm_mod.image_len = len;

@@ -160,6 +160,7 @@ int llm_request_start(struct llm_session *s,
 		      int (*on_text)(void *arg, const char *text, u32 len),
 		      void (*on_token)(void *arg, u32 token));
 void llm_request_end(struct llm_session *s, int ret);
+void llm_request_refused(void);
 bool llm_session_cancelled(void *arg);
 void llm_session_token(void *arg, u32 tok);
 ssize_t llm_session_read(struct llm_session *s, char __user *buf,

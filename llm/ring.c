@@ -249,6 +249,8 @@ static void run_one(struct llm_session *s)
 	int ret;
 
 	ret = take_sqe(s, &flags);
+	if (ret)
+		llm_request_refused();
 	if (!ret && (flags & LLM_SQE_RESET))
 		ret = llm_session_clear(s);
 	if (!ret)
@@ -259,8 +261,6 @@ static void run_one(struct llm_session *s)
 		end.stop_reason = s->req.stop_reason;
 		end.len = s->req.n_gen;
 		end.n_prompt = s->req.n_prompt;
-	} else {
-		atomic64_inc(&llm_mod.errors_total);
 	}
 	end.user_data = r->user_data;
 	end.res = ret;
@@ -313,9 +313,11 @@ int llm_ring_enter(struct llm_session *s, const struct llm_ring_enter *re)
 	struct llm_ring *r = s->ring;
 	bool start = false;
 
+	if (re->flags || re->reserved)
+		return -EINVAL;
 	if (!r)
 		return -ENXIO;
-	if (re->flags || re->reserved || re->min_complete > r->cq_entries)
+	if (re->min_complete > r->cq_entries)
 		return -EINVAL;
 	spin_lock(&r->lock);
 	/* pairs with the caller's release of sq_tail */

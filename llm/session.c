@@ -262,6 +262,16 @@ static void account(struct llm_session *s, int ret)
 }
 
 /*
+ * A request refused before it ran (bad prompt, no model, a load in
+ * progress): it counts as a request, and as a failed one.
+ */
+void llm_request_refused(void)
+{
+	atomic64_inc(&llm_mod.requests_total);
+	atomic64_inc(&llm_mod.errors_total);
+}
+
+/*
  * After llm_generate(): fix up why it stopped, count it, and let model
  * loads go ahead once nothing runs.
  */
@@ -310,8 +320,11 @@ int llm_request_start(struct llm_session *s,
 
 	mutex_lock(&llm_mod.lock);
 	if (!llm_mod.model_loaded || llm_mod.loading) {
+		bool loading = llm_mod.loading;
+
 		mutex_unlock(&llm_mod.lock);
-		return llm_mod.loading ? -EBUSY : -ENODATA;
+		llm_request_refused();
+		return loading ? -EBUSY : -ENODATA;
 	}
 	llm_mod.running++;
 	mutex_unlock(&llm_mod.lock);
@@ -376,8 +389,8 @@ bool llm_session_free(struct llm_session *s)
  * Copy a prompt from userspace into the session: one trailing newline is
  * dropped (so `echo` works), it must fit max_prompt_bytes and be UTF-8.
  */
-int llm_session_take_prompt(struct llm_session *s, const char __user *buf,
-			    size_t len, bool strip_newline)
+static int take_prompt(struct llm_session *s, const char __user *buf,
+		       size_t len, bool strip_newline)
 {
 	if (len > (size_t)llm_max_prompt_bytes + strip_newline)
 		return -E2BIG;
@@ -393,10 +406,24 @@ int llm_session_take_prompt(struct llm_session *s, const char __user *buf,
 	return 0;
 }
 
-/* Claim the session for a new request (caller holds s->lock). */
+int llm_session_take_prompt(struct llm_session *s, const char __user *buf,
+			    size_t len, bool strip_newline)
+{
+	int ret = take_prompt(s, buf, len, strip_newline);
+
+	if (ret)
+		llm_request_refused();
+	return ret;
+}
+
+/*
+ * Claim the session for a new request (caller holds s->lock).  A session
+ * with a ring takes requests through the ring only: its worker may be
+ * using s->prompt right now.
+ */
 int llm_session_begin(struct llm_session *s)
 {
-	if (!llm_session_free(s))
+	if (s->ring || !llm_session_free(s))
 		return -EBUSY;
 	s->state = LLM_SESSION_IDLE;
 	return 0;
@@ -457,7 +484,10 @@ ssize_t llm_session_read(struct llm_session *s, char __user *buf,
 		if (!kfifo_is_empty(&s->out)) {
 			ret = kfifo_to_user(&s->out, buf, len, &copied);
 			wake_up_interruptible_all(&s->wait);
-			return ret ? ret : copied;
+			/* not "ret ? ret : copied": that makes -EFAULT unsigned */
+			if (ret)
+				return ret;
+			return copied;
 		}
 		/* DONE (acquire, pairs with the worker) then empty: all read */
 		if (smp_load_acquire(&s->state) == LLM_SESSION_DONE &&
@@ -503,8 +533,17 @@ int llm_session_wait(struct llm_session *s, struct llm_sink *sink)
 			wake_up_interruptible_all(&s->wait);
 			continue;
 		}
-		if (done)
+		if (done) {
+			/*
+			 * The worker may have finished before we found the
+			 * sink full: the text was still cut, so say so.
+			 */
+			if (s->buffer_full) {
+				s->req.stop_reason = LLM_END_BUFFER;
+				s->last_stop_reason = LLM_END_BUFFER;
+			}
 			return finish(s);
+		}
 		if (wait_event_interruptible(s->wait, readable(s)))
 			llm_session_cancel_sync(s);
 	}

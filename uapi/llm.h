@@ -7,12 +7,19 @@
  * sizeof() of the struct as *it* was compiled.  The kernel dispatches on the
  * command number alone (never on _IOC_SIZE), reads min(size, its own size)
  * bytes, requires any bytes past what it knows to be zero, and writes back
- * at most size bytes.  So a struct only ever grows at its end, and old and
- * new programs keep working with old and new kernels.  Reserved fields and
- * unknown flag bits must be zero, or the call fails with EINVAL.
+ * min(size, its own size) bytes, setting size to that.  So a struct only
+ * ever grows at its end, and old and new programs keep working with old and
+ * new kernels.  A size below the struct's first published size (sizeof()
+ * in ABI 1, or the LLM_*_SIZE_VER0 given for structs that grew since) fails
+ * with EINVAL, as do non-zero reserved fields and unknown flag bits.
  *
  * Numbers that are fractions (temperature, top-p) travel as thousandths in
  * integers: no floating point crosses this interface.
+ *
+ * Permissions.  LOAD and UNLOAD need CAP_SYS_ADMIN (EPERM).  The requests
+ * that submit work or change the session (SET_PARAMS, GENERATE, RESET,
+ * RING_SETUP, RING_ENTER) need the file open for writing, as write() does
+ * (EBADF); GET_INFO, GET_PARAMS and GET_STATS work on any open file.
  */
 #ifndef _UAPI_LINUX_LLM_H
 #define _UAPI_LINUX_LLM_H
@@ -141,7 +148,9 @@ enum llm_load_op {
  *
  * A model is loaded either in one call (LLM_LOAD_FD) or uploaded in pieces
  * (BEGIN, DATA..., COMMIT), which lets a caller show progress.  Loading
- * fails with EBUSY while any session has a request running.
+ * fails with EBUSY while any session has a request running.  A load that
+ * starts (LLM_LOAD_FD with a readable file, or BEGIN) drops the model
+ * loaded before; if it then fails, no model is loaded.
  */
 struct llm_load {
 	__u32 size;
@@ -154,6 +163,9 @@ struct llm_load {
 	__u64 total;
 	char error[LLM_ERROR_LEN];
 };
+
+/* struct llm_load as first published, with a 128-byte error[] */
+#define LLM_LOAD_SIZE_VER0	176
 
 #define LLM_STOP_MAX		4
 #define LLM_STOP_LEN		32
@@ -200,11 +212,13 @@ enum llm_stop_reason {
  * @flags: LLM_GEN_* bits
  * @prompt: user address of the prompt (UTF-8, not NUL-terminated)
  * @prompt_len: bytes at @prompt (0: continue from the context as it is)
- * @text_cap: bytes available at @text
+ * @text_cap: bytes available at @text (0: no text is returned); when the
+ *	completion is longer, generation stops with LLM_STOP_BUFFER
  * @text: user address for the completion text
  * @tokens: user address for the generated token ids (__u32), or 0
  * @tokens_cap: entries available at @tokens
- * @text_len: out: bytes written to @text (not NUL-terminated)
+ * @text_len: out: bytes written to @text (not NUL-terminated); with
+ *	@text_cap 0, bytes the completion had
  * @n_tokens: out: tokens generated
  * @n_prompt_tokens: out: tokens the prompt became
  * @stop_reason: out: enum llm_stop_reason
@@ -214,6 +228,12 @@ enum llm_stop_reason {
  * Runs on the caller's session: context carries over from earlier
  * requests unless LLM_GEN_RESET is set.  A signal stops it within one
  * token step (stop_reason LLM_STOP_CANCELLED, the output so far kept).
+ * Fails with E2BIG (prompt over max_prompt_bytes or max_prompt_tokens),
+ * ENOSPC (the prompt does not fit in what is left of the context: reset
+ * the session), EINVAL (not UTF-8), ENODATA (no model), EBUSY (this
+ * session's last completion is unread, a load is in progress, or the
+ * session has a ring), EFAULT (a bad address, text or tokens included:
+ * the request ran, its output is lost).
  */
 struct llm_generate {
 	__u32 size;
@@ -297,7 +317,8 @@ struct llm_stats {
  * writes it.  Where each field lives is given by struct llm_ring_offsets
  * (byte offsets into the mapping), not fixed by this header.  Once a
  * session has a ring, its requests go through the ring only: write(),
- * read() and LLM_IOC_GENERATE on it fail with EBUSY.
+ * read(), LLM_IOC_GENERATE and LLM_IOC_RESET on it fail with EBUSY (an
+ * entry with LLM_SQE_RESET clears the context instead).
  */
 
 /**

@@ -40,12 +40,10 @@ void help_chat(FILE *out)
 		"Ctrl-C stops the reply being generated; at the prompt it leaves.\n");
 }
 
-static volatile sig_atomic_t interrupted;
-
 static void on_sigint(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	llmctl_interrupted = 1;
 }
 
 /* One turn: send @line, stream the reply.  -1 on a fatal error. */
@@ -57,10 +55,12 @@ static int turn(int fd, const char *line, bool quiet)
 	ssize_t n;
 
 	if (write(fd, line, len) < 0) {
-		llmctl_explain("sending", errno);
-		return errno == ENODATA ? -1 : 0;
+		int err = errno;
+
+		llmctl_explain_prompt("sending", err);
+		return err == ENODATA ? -1 : 0;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	while ((n = llmctl_read_reply(fd, buf, sizeof(buf))) > 0) {
 		fwrite(buf, 1, n, stdout);
 		fflush(stdout);
 	}
@@ -111,9 +111,9 @@ int cmd_chat(int argc, char **argv)
 			fputs("> ", stdout);
 			fflush(stdout);
 		}
-		interrupted = 0;
+		llmctl_interrupted = 0;
 		n = getline(&line, &cap, stdin);
-		if (n < 0 || interrupted)
+		if (n < 0 || llmctl_interrupted)
 			break;
 		if (!strcmp(line, "/quit\n") || !strcmp(line, "/quit"))
 			break;

@@ -43,18 +43,16 @@ void help_generate(FILE *out)
 }
 
 
-static volatile sig_atomic_t interrupted;
-
 static void on_sigint(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	llmctl_interrupted = 1;
 }
 
 static bool gen_cancelled(void *arg)
 {
 	(void)arg;
-	return interrupted;
+	return llmctl_interrupted;
 }
 
 static int gen_text(void *arg, const char *text, u32 len)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 
 #include "llmctl.h"
 #include "../llm/generate.h"
@@ -31,10 +32,71 @@ int llmctl_set_params(int fd, const struct llm_request *r)
 	for (i = 0; i < LLM_STOP_MAX && i < LLM_STOP_STRINGS; i++)
 		memcpy(p.stop[i], r->stop[i], LLM_STOP_LEN);
 	if (ioctl(fd, LLM_IOC_SET_PARAMS, &p) < 0) {
-		llmctl_explain("setting parameters", errno);
+		struct llm_info info;
+		int err = errno;
+
+		memset(&info, 0, sizeof(info));
+		info.size = sizeof(info);
+		if (err == EINVAL && ioctl(fd, LLM_IOC_GET_INFO, &info) == 0 &&
+		    p.max_tokens > info.limits.max_new_tokens)
+			fprintf(stderr, "llmctl: %u tokens is more than the module's limit of %u (module parameter max_new_tokens)\n",
+				p.max_tokens, info.limits.max_new_tokens);
+		else
+			llmctl_explain("setting parameters", err);
 		return -1;
 	}
 	return 0;
+}
+
+volatile sig_atomic_t llmctl_interrupted;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+ssize_t llmctl_read_reply(int fd, void *buf, size_t len)
+{
+	static const struct itimerval tick = {
+		.it_interval = { .tv_usec = 5000 },
+		.it_value = { .tv_usec = 5000 },
+	}, off;
+	static bool ticking;
+	struct sigaction sa;
+	ssize_t n;
+
+	/*
+	 * After a Ctrl-C: SIGALRM every 5 ms until one lands in a read()
+	 * (the module's read() is never restarted: it returns EINTR and
+	 * stops the generation); SA_RESTART for everything else.
+	 */
+	if (llmctl_interrupted && !ticking) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &tick, NULL);
+		ticking = true;
+	}
+	n = read(fd, buf, len);
+	if (ticking && n <= 0) {
+		int err = errno;
+
+		setitimer(ITIMER_REAL, &off, NULL);
+		ticking = false;
+		errno = err;
+	}
+	return n;
+}
+
+/* A prompt write()'s error as a sentence: EINVAL there is bad UTF-8. */
+void llmctl_explain_prompt(const char *what, int err)
+{
+	if (err == EINVAL)
+		fprintf(stderr, "llmctl: %s: the prompt is not valid UTF-8\n",
+			what);
+	else
+		llmctl_explain(what, err);
 }
 
 static int by_ioctl(int fd, const char *prompt, bool quiet)
@@ -92,20 +154,23 @@ static int by_stream(int fd, const char *prompt, bool quiet)
 	n = write(fd, msg, plen + 1);
 	free(msg);
 	if (n < 0) {
-		llmctl_explain("submitting the prompt", errno);
-		return errno == ENODATA ? EXIT_NOMODEL : EXIT_FAIL;
+		int err = errno;
+
+		llmctl_explain_prompt("submitting the prompt", err);
+		return err == ENODATA ? EXIT_NOMODEL : EXIT_FAIL;
 	}
 	fputs(prompt, stdout);
 	fflush(stdout);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	/* Ctrl-C between two reads: the caller's close() stops it */
+	while (!llmctl_interrupted && (n = read(fd, buf, sizeof(buf))) > 0) {
 		fwrite(buf, 1, n, stdout);
 		fflush(stdout);
 	}
 	putchar('\n');
 	fflush(stdout);
+	if (llmctl_interrupted)
+		return EXIT_INTR;
 	if (n < 0) {
-		if (errno == EINTR)
-			return EXIT_INTR;
 		llmctl_explain("generate", errno);
 		return EXIT_FAIL;
 	}
@@ -168,6 +233,11 @@ static int by_ring(int fd, const char *prompt, bool ids, bool quiet)
 	re.min_complete = 1;
 	head = __atomic_load_n(cq_head, __ATOMIC_RELAXED);
 	while (!end) {
+		/* Ctrl-C between two waits: closing the file stops it */
+		if (llmctl_interrupted) {
+			ret = EXIT_INTR;
+			break;
+		}
 		if (ioctl(fd, LLM_IOC_RING_ENTER, &re) < 0) {
 			if (errno == EINTR) {
 				ret = EXIT_INTR;

@@ -79,6 +79,9 @@ void llmctl_explain(const char *what, int err)
 	case E2BIG:
 		why = "the input is larger than the module's limits allow";
 		break;
+	case ENOSPC:
+		why = "the session's context is full (start a new session, or /reset in chat)";
+		break;
 	default:
 		why = strerror(err);
 		break;

@@ -6,8 +6,10 @@
 #ifndef LLMCTL_H
 #define LLMCTL_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Exit codes (documented in docs/llmctl.md). */
 enum {
@@ -61,6 +63,18 @@ struct llmctl_gen {
 int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat);
 /* Put the sampling settings of @r on the session open at @fd. */
 int llmctl_set_params(int fd, const struct llm_request *r);
+/* llmctl_explain() for a write() of a prompt (EINVAL: not UTF-8). */
+void llmctl_explain_prompt(const char *what, int err);
+
+/* Set by the SIGINT handlers of generate and chat. */
+extern volatile sig_atomic_t llmctl_interrupted;
+/*
+ * read() of a reply from /dev/llm, keeping the session.  The kernel stops
+ * a generation when a signal arrives during read(); after a Ctrl-C that
+ * came in between two reads this makes one arrive there, so the reply
+ * ends with EINTR.
+ */
+ssize_t llmctl_read_reply(int fd, void *buf, size_t len);
 
 int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
 			   bool ids, bool quiet, bool ring);

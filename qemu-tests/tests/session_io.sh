@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: GPL-2.0
+# timeout: 240
+# Sessions and /dev/llm read/write (issue 4, points 1 and 2): a
+# conversation carries over between prompts of one open file and RESET
+# forgets it; read() streams and then gives end-of-file; O_NONBLOCK, poll,
+# empty / oversized / non-UTF-8 prompts, writes while a completion is
+# unread, bad buffers, signals mid-generation, and the per-user one-shot
+# queue of `echo PROMPT > /dev/llm; cat /dev/llm`.
+
+M=/models/stories260K.gguf
+[ -r $M ] || skip_all "no $M (../shared/models missing)"
+
+# p STEP...: llmprobe's result lines joined by '|'.
+p() {
+	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
+}
+
+now_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# same WHAT FILE1 FILE2: byte-identical, and not empty.
+same() {
+	if [ ! -s "$2" ]; then
+		fail "$1" "$2 is empty"
+	elif cmp -s "$2" "$3"; then
+		pass "$1"
+	else
+		fail "$1" "'$(head -c 120 "$2")' vs '$(head -c 120 "$3")'"
+	fi
+}
+
+check "insmod llm.ko" llm_load || return
+check "llmctl load $M" llmctl load -q $M || return
+A0=$(llm_sys arena_used)
+G="params 0 0 900 20 0"		# greedy, 20 tokens
+
+# --- a conversation -------------------------------------------------------
+
+out=$(p $G w 'Once upon a time\n' r /tmp/t1 stats w 'The dog' r /tmp/t2 stats r1 r1)
+check_match "write, read to EOF, write again, read again, EOF stays" \
+	'^params ok\|w ok 17\|r ok [1-9][0-9]*\|stats ok req=1 used=[0-9]+ size=1024 prompt=5 gen=20 stop=2\|w ok 7\|r ok [1-9][0-9]*\|stats ok req=2 used=[0-9]+ size=1024 prompt=[0-9]+ gen=20 stop=2\|r1 ok 0\|r1 ok 0$' \
+	"$out"
+# After turn 1 the context holds the prompt and 19 generated tokens (the
+# 20th is fed with the next prompt); turn 2 adds it, its prompt and 19.
+u1=$(echo "$out" | sed -n 's/.*|stats ok req=1 used=\([0-9]*\) .*/\1/p')
+u2=$(echo "$out" | sed -n 's/.*|stats ok req=2 used=\([0-9]*\) .*/\1/p')
+np2=$(echo "$out" | sed -n 's/.*|stats ok req=2 used=[0-9]* size=1024 prompt=\([0-9]*\) .*/\1/p')
+check_eq "the second prompt went after the first turn in the context" \
+	"$((u1 + np2 + 20))" "$u2"
+
+p $G w 'The dog' r /tmp/f2 > /dev/null
+if cmp -s /tmp/t2 /tmp/f2; then
+	fail "the second prompt continues the conversation" \
+		"it gave what a fresh session gives: '$(cat /tmp/f2)'"
+else
+	pass "the second prompt continues the conversation (it differs from a fresh session's)"
+fi
+p $G gen 'Once upon a time' /tmp/g1 gen 'The dog' /tmp/g2 > /dev/null
+same "GENERATE continues a conversation exactly as write/read does (turn 1)" \
+	/tmp/g1 /tmp/t1
+same "... and turn 2" /tmp/g2 /tmp/t2
+out=$(p $G w 'Once upon a time' r - reset stats w 'The dog' r /tmp/r2 stats)
+check_match "RESET empties the context" \
+	'\|reset ok\|stats ok req=1 used=0 size=1024 ' "$out"
+same "after RESET the prompt gives what a fresh session gives" /tmp/r2 /tmp/f2
+p $G gen 'Once upon a time' - genr 'The dog' /tmp/r3 > /dev/null
+same "LLM_GEN_RESET does the same" /tmp/r3 /tmp/f2
+
+# --- prompts at the edges -------------------------------------------------
+
+check_eq "an empty write returns 0 and starts nothing" \
+	"w ok 0|r1 ok 0|stats ok req=0 used=0 size=1024 prompt=0 gen=0 stop=0" \
+	"$(p w '' r1 stats)"
+check_eq "'\\n' alone is an empty prompt" "params ok|w ok 1|r ok 71" \
+	"$(p $G w '\n' r /tmp/nl)"
+llmctl generate -q -m $M -n 20 -t 0 "" | head -c 71 > /tmp/nl.u
+same "... which starts a text from nothing, as userspace does" /tmp/nl /tmp/nl.u
+check_eq "a prompt of max_prompt_bytes + 1 is E2BIG" "wlong E2BIG" \
+	"$(p wlong 16385)"
+check_eq "... with one trailing newline it is not (it is dropped)" \
+	"w ok 16385|r ENOSPC 0" \
+	"$(p w "$(head -c 16384 /dev/zero | tr '\0' 'a')\n" r -)"
+check_eq "a prompt of max_prompt_bytes is taken; it does not fit the context (ENOSPC), once" \
+	"wlong ok 16384|r ENOSPC 0|r1 ok 0" "$(p wlong 16384 r - r1)"
+for s in '\xc0\xaf' '\xe0\x80\xaf' '\xed\xa0\x80' 'abc\xe2\x82' '\x80abc' \
+	 '\xf4\x90\x80\x80' '\xff' 'a\xf0\x9f\x98'; do
+	check_eq "invalid UTF-8 '$s' is EINVAL" "w EINVAL|r1 ok 0" \
+		"$(p w "$s" r1)"
+done
+check_match "valid UTF-8 (2, 3 and 4-byte forms, a NUL) is taken" \
+	'^params ok\|w ok 19\|r ok [0-9]+$' \
+	"$(p params 0 0 900 5 0 w 'h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80 a\0b' r -)"
+check_eq "writing while a completion runs or is unread is EBUSY" \
+	"params ok|w ok 4|w EBUSY|sleep ok|w EBUSY|r ok 68|w ok 1|r ok 47" \
+	"$(p $G w 'Once' w 'x' sleep 1500 w 'y' r - w 'z' r -)"
+check_eq "bad buffers: write from unmapped memory, read into unmapped or read-only memory" \
+	"wbad EFAULT|params ok|w ok 4|rbad EFAULT|rro EFAULT|r ok 68" \
+	"$(p wbad $G w 'Once' rbad rro r -)"
+
+# --- non-blocking reads and poll -------------------------------------------
+
+# A prompt of some 150 tokens: its prefill keeps the first text away.
+check_match "O_NONBLOCK: EAGAIN while the first text is not there, poll says when it is" \
+	'^params ok\|fl ok\|poll ok in out\|wlong ok 600\|r1 EAGAIN\|poll ok none\|poll ok in\|fl ok\|r ok [1-9][0-9]*\|r1 ok 0\|poll ok in out$' \
+	"$(p $G fl nonblock poll 0 wlong 600 r1 poll 0 poll 20000 \
+	   fl block r - r1 poll 0)"
+
+# --- signals ---------------------------------------------------------------
+
+# Temperature 3 and top-p off: this seed runs to the 1000-token limit.
+L="params 3000 0 1000 1000 1"
+out=$(p $L w '\n' sigread 300 - stats r - r1)
+check_match "a signal stops read() with EINTR" '^params ok\|w ok 1\|sigread EINTR ' "$out"
+late=$(echo "$out" | sed -n 's/.*late=\([0-9]*\).*/\1/p')
+check_range "... at once (ms from the signal to read() returning)" 0 500 "$late"
+check_match "... and generation, as LLM_STOP_CANCELLED" \
+	'\|stats ok req=1 used=[0-9]+ size=1024 prompt=1 gen=[0-9]+ stop=5\|' "$out"
+gen=$(echo "$out" | sed -n 's/.*stats ok .* gen=\([0-9]*\) stop=5.*/\1/p')
+check_range "... long before the 1000 tokens asked" 1 700 "$gen"
+check_match "... the rest of what was generated, then end-of-file" \
+	'\|r ok [0-9]+\|r1 ok 0$' "$out"
+out=$(p $L siggen 300 '')
+check_match "a signal stops GENERATE: it returns what it has, LLM_STOP_CANCELLED" \
+	'^params ok\|siggen ok stop=5 n=[0-9]+ late=[0-9]+$' "$out"
+late=$(echo "$out" | sed -n 's/.*late=\([0-9]*\).*/\1/p')
+check_range "... at once" 0 500 "$late"
+check_eq "nothing runs after the signals" 0 "$(llm_sys requests_running)"
+
+# cat /dev/llm killed mid-generation (a background job ignores SIGINT,
+# so SIGTERM stands in for Ctrl-C: the same path in the kernel).
+p gen 'Once upon a time' /tmp/cat.want > /dev/null	# what cat would get
+echo "Once upon a time" > /dev/llm
+cat /dev/llm > /tmp/cat.out &
+pid=$!
+sleep 0.3
+t0=$(now_ms)
+kill -TERM $pid
+wait $pid
+t1=$(now_ms)
+check_range "cat /dev/llm stops at once when killed (ms)" 0 500 $((t1 - t0))
+check_eq "... with the start of the completion" \
+	"$(head -c "$(wc -c < /tmp/cat.out)" /tmp/cat.want | md5sum)" \
+	"$(md5sum < /tmp/cat.out)"
+check_range "... (bytes of $(wc -c < /tmp/cat.want))" 1 "$(wc -c < /tmp/cat.want)" \
+	"$(wc -c < /tmp/cat.out)"
+check_eq "... and the generation stopped" 0 "$(llm_sys requests_running)"
+
+# --- the one-shot queue -----------------------------------------------------
+
+# What each prompt's completion starts with (greedy, a fresh session).
+i=1
+for prompt in "Once upon a time" "The cat" "Tom and Sue" "One day" "The sun"; do
+	p params 0 0 900 6 0 gen "$prompt" /tmp/ref.$i > /dev/null
+	echo "$prompt" > /dev/llm
+	i=$((i + 1))
+done
+check_eq "writers that closed before reading left no session" 0 \
+	"$(llm_sys sessions_active)"
+# Four per user are kept: the fifth prompt pushed out the first.
+ok=1
+i=2
+while [ $i -le 5 ]; do
+	head -c "$(wc -c < /tmp/ref.$i)" /dev/llm > /tmp/got.$i
+	cmp -s /tmp/got.$i /tmp/ref.$i || {
+		fail "cat /dev/llm serves the queued prompts oldest first, 4 per user" \
+			"read $i: '$(cat /tmp/got.$i)' vs '$(cat /tmp/ref.$i)'"
+		ok=0
+		break
+	}
+	i=$((i + 1))
+done
+[ $ok = 1 ] && pass "cat /dev/llm serves the queued prompts oldest first, 4 per user"
+check_eq "... then there is nothing left: cat gives end-of-file at once" 0 \
+	"$(cat /dev/llm | wc -c)"
+llmtest runas 1000 sh -c 'echo "The cat" > /dev/llm'
+check_eq "another user's queued prompt is not ours" 0 "$(cat /dev/llm | wc -c)"
+llmtest runas 1000 head -c "$(wc -c < /tmp/ref.2)" /dev/llm > /tmp/got.u
+same "... it is that user's" /tmp/got.u /tmp/ref.2
+check_eq "a file that wrote and read queues nothing" "params ok|w ok 4|r ok 68" \
+	"$(p $G w 'Once' r -)"
+check_eq "... so cat finds nothing" 0 "$(cat /dev/llm | wc -c)"
+
+# --- afterwards ---------------------------------------------------------------
+
+check_eq "every session slot is free" 0 "$(llm_sys sessions_active)"
+check_eq "nothing is running" 0 "$(llm_sys requests_running)"
+check_eq "the arena is at its model-only level" "$A0" "$(llm_sys arena_used)"
+check "rmmod llm" llm_unload
