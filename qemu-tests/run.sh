@@ -191,6 +191,11 @@ build_helpers() {
 install_busybox() {
 	local root=$1 cache=$BUILD/qemu-busybox tmp applet
 
+	# Runs in parallel (the self-test) share the cache: one at a time.
+	mkdir -p "$BUILD"
+	exec 8> "$BUILD/.qemu-busybox.lock"
+	flock 8
+
 	[ -x /bin/busybox ] || die "no /bin/busybox: run scripts/setup.sh (busybox-static)"
 	if [ ! -f "$cache/.stamp" ] || [ /bin/busybox -nt "$cache/.stamp" ]; then
 		if LC_ALL=C readelf -l /bin/busybox 2>/dev/null | grep -q 'program interpreter'; then
@@ -212,6 +217,8 @@ install_busybox() {
 		mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
 	fi
 	cp -a "$cache"/{bin,sbin,usr} "$root/"
+	flock -u 8
+	exec 8>&-
 }
 
 build_initramfs() {

@@ -177,3 +177,14 @@ check_dmesg() {
 	grep -Eq -- "$2" "$_LLM_OUT" && { pass "$1"; return; }
 	fail "$1" "the kernel logged no line matching /$2/ since the mark$(_llm_output)"
 }
+
+# p STEP...: the result lines of one llmprobe run, joined by '|', for a
+# check_eq against what each step should give.
+p() {
+	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
+}
+
+# now_ms: milliseconds since boot.
+now_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}

@@ -10,14 +10,6 @@
 M=/models/stories260K.gguf
 [ -r $M ] || skip_all "no $M (../shared/models missing)"
 
-p() {
-	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
-}
-
-now_ms() {
-	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
-}
-
 # until_running: wait (up to 10 s) until a request is being generated.
 until_running() {
 	local n=0

@@ -10,10 +10,6 @@
 M=/models/stories260K.gguf
 [ -r $M ] || skip_all "no $M (../shared/models missing)"
 
-p() {
-	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
-}
-
 check "insmod llm.ko" llm_load || return
 check "llmctl load $M" llmctl load -q $M || return
 A0=$(llm_sys arena_used)

@@ -9,14 +9,6 @@
 M=/models/stories260K.gguf
 [ -r $M ] || skip_all "no $M (../shared/models missing)"
 
-p() {
-	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
-}
-
-now_ms() {
-	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
-}
-
 # shown NAME VALUE: both places say VALUE.
 shown() {
 	check_eq "$1 is $2 in /sys/kernel/llm and the parameters" "$2 $2" \

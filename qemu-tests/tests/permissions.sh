@@ -8,10 +8,6 @@
 M=/models/stories260K.gguf
 [ -r $M ] || skip_all "no $M (../shared/models missing)"
 
-p() {
-	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
-}
-
 # as CMD...: run CMD as uid/gid 1000 with no groups and no capabilities.
 as() {
 	llmtest runas 1000 "$@"

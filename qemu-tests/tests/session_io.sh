@@ -10,15 +10,6 @@
 M=/models/stories260K.gguf
 [ -r $M ] || skip_all "no $M (../shared/models missing)"
 
-# p STEP...: llmprobe's result lines joined by '|'.
-p() {
-	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
-}
-
-now_ms() {
-	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
-}
-
 # same WHAT FILE1 FILE2: byte-identical, and not empty.
 same() {
 	if [ ! -s "$2" ]; then

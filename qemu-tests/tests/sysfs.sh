@@ -8,10 +8,6 @@
 M=/models/stories260K.gguf
 [ -r $M ] || skip_all "no $M (../shared/models missing)"
 
-p() {
-	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
-}
-
 FILES="abi_version arena_size arena_used arena_peak sessions_max
 sessions_active requests_running model_loaded model_name model_arch
 model_params model_bytes model_layers model_vocab model_context_train
