@@ -73,16 +73,10 @@ static ssize_t llm_write(struct file *file, const char __user *buf,
 	return ret ? ret : (ssize_t)len;
 }
 
+/* No s->lock here: mmap_lock is held (see llm_ring_mmap()). */
 static int llm_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct llm_session *s = file->private_data;
-	int ret;
-
-	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
-	ret = llm_ring_mmap(s, vma);
-	mutex_unlock(&s->lock);
-	return ret;
+	return llm_ring_mmap(file->private_data, vma);
 }
 
 static __poll_t llm_poll(struct file *file, struct poll_table_struct *wait)

@@ -114,8 +114,18 @@ int llm_ring_setup(struct llm_session *s, struct llm_ring_setup *rs)
 	rs->mmap_size = size;
 	r->off = rs->off;
 
-	s->ring = r;
+	/*
+	 * The last request's worker has said DONE but may not have returned
+	 * yet: re-initialising a work item that is still running corrupts
+	 * the workqueue's view of it.
+	 */
+	flush_work(&s->work);
 	INIT_WORK(&s->work, llm_ring_work);
+	/*
+	 * Published once and freed only at release: llm_ring_mmap() reads it
+	 * without s->lock (pairs with its acquire; r is filled in).
+	 */
+	smp_store_release(&s->ring, r);
 	return 0;
 }
 
@@ -129,9 +139,16 @@ void llm_ring_free(struct llm_session *s)
 	s->ring = NULL;
 }
 
+/*
+ * Called with mmap_lock held and without s->lock: the session lock is held
+ * around copies from and to userspace, which take mmap_lock when they
+ * fault, so taking it here would invert that order (lockdep: circular
+ * dependency &mm->mmap_lock -> &s->lock).
+ */
 int llm_ring_mmap(struct llm_session *s, struct vm_area_struct *vma)
 {
-	struct llm_ring *r = s->ring;
+	/* pairs with the release in llm_ring_setup() */
+	struct llm_ring *r = smp_load_acquire(&s->ring);
 	unsigned long len = vma->vm_end - vma->vm_start;
 
 	if (!r)

@@ -135,6 +135,13 @@ static u32 sample_top_p(const float *p, u32 n, float topp,
 			m++;
 		}
 	}
+	/*
+	 * No candidate: NaN probabilities (a model with NaN or inf weights)
+	 * compare false with everything.  last = m - 1 would then index far
+	 * past cand[].
+	 */
+	if (!m)
+		return sample_all(p, n, coin);
 	sort_desc(cand, m);
 	last = m - 1;
 	for (i = 0; i < m; i++) {
