@@ -39,6 +39,10 @@ unsigned int llm_max_new_tokens = 2048;
 module_param_named(max_new_tokens, llm_max_new_tokens, uint, 0444);
 MODULE_PARM_DESC(max_new_tokens, "Most tokens one request may generate (default 2048)");
 
+unsigned int llm_queue_ttl_s = 60;
+module_param_named(queue_ttl_s, llm_queue_ttl_s, uint, 0444);
+MODULE_PARM_DESC(queue_ttl_s, "Seconds a one-shot prompt (written, then closed unread) waits for its user's next read (default 60, 1..86400)");
+
 /* Checked at use: writable at run time by root through sysfs. */
 static int llm_param_set_limit(const char *val, const struct kernel_param *kp)
 {
@@ -105,6 +109,11 @@ static int llm_params_check(void)
 	if (llm_max_new_tokens < 1 || llm_max_new_tokens > (1u << 20)) {
 		pr_err("max_new_tokens=%u is out of range: it must be 1..1048576\n",
 		       llm_max_new_tokens);
+		return -EINVAL;
+	}
+	if (llm_queue_ttl_s < 1 || llm_queue_ttl_s > 86400) {
+		pr_err("queue_ttl_s=%u is out of range: it must be 1..86400\n",
+		       llm_queue_ttl_s);
 		return -EINVAL;
 	}
 	return 0;

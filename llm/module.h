@@ -27,6 +27,7 @@ extern unsigned int llm_sessions_max;
 extern unsigned int llm_dev_mode;
 extern unsigned int llm_max_prompt_bytes;
 extern unsigned int llm_max_new_tokens;
+extern unsigned int llm_queue_ttl_s;
 extern unsigned int llm_max_prompt_tokens;
 extern unsigned int llm_max_context;
 extern unsigned int llm_max_wall_ms;

@@ -23,7 +23,6 @@
 /* The one-shot queue: prompts written on files closed before reading. */
 #define LLM_QUEUE_PER_USER	4
 #define LLM_QUEUE_MAX		64
-#define LLM_QUEUE_TTL		(60 * HZ)
 
 struct llm_queued {
 	struct list_head node;
@@ -574,7 +573,7 @@ void llm_queue_prompt(struct llm_session *s)
 	if (!q)
 		return;
 	q->uid = s->uid;
-	q->expires = jiffies + LLM_QUEUE_TTL;
+	q->expires = jiffies + (unsigned long)llm_queue_ttl_s * HZ;
 	q->len = s->prompt_len;
 	memcpy(q->text, s->prompt, s->prompt_len);
 

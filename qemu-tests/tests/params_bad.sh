@@ -27,6 +27,8 @@ refuse sessions=257 'llm: sessions=257 is out of range'
 refuse sessions=100000 'llm: sessions=100000 is out of range'
 refuse dev_mode=01777 'llm: dev_mode=01777 is not a permission mode'
 refuse dev_mode=04666 'llm: dev_mode=04666 is not a permission mode'
+refuse queue_ttl_s=0 'llm: queue_ttl_s=0 is out of range: it must be 1\.\.86400$'
+refuse queue_ttl_s=86401 'llm: queue_ttl_s=86401 is out of range'
 
 # Nothing stale is left behind: a good load still works.
 check "insmod with defaults after the refusals" llm_load || return

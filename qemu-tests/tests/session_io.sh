@@ -171,10 +171,23 @@ same "... it is that user's" /tmp/got.u /tmp/ref.2
 check_eq "a file that wrote and read queues nothing" "params ok|w ok 4|r ok 68" \
 	"$(p $G w 'Once' r -)"
 check_eq "... so cat finds nothing" 0 "$(cat /dev/llm | wc -c)"
+# A queued prompt is dropped after queue_ttl_s (60 s here; the reload below
+# makes it 2 s so the test need not wait a minute).
+check_eq "queue_ttl_s is 60 by default" 60 "$(llm_param queue_ttl_s)"
 
 # --- afterwards ---------------------------------------------------------------
 
 check_eq "every session slot is free" 0 "$(llm_sys sessions_active)"
 check_eq "nothing is running" 0 "$(llm_sys requests_running)"
 check_eq "the arena is at its model-only level" "$A0" "$(llm_sys arena_used)"
+check "rmmod llm" llm_unload
+
+check "insmod llm.ko queue_ttl_s=2" llm_load queue_ttl_s=2 || return
+check "llmctl load" llmctl load -q "$M" || return
+echo "Once" > /dev/llm
+check_range "a prompt taken within queue_ttl_s is served (bytes)" 1 100000 \
+	"$(cat /dev/llm | wc -c)"
+echo "Once" > /dev/llm
+sleep 3
+check_eq "... one older than queue_ttl_s is gone" 0 "$(cat /dev/llm | wc -c)"
 check "rmmod llm" llm_unload
