@@ -49,6 +49,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
 .PHONY: all module user samples qemu-extra test unit-test qemu-test demo bench setup \
+	test-kmods \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
 
 all: module user
@@ -206,8 +207,16 @@ samples: module
 	@mkdir -p $(BUILD)/qemu-extra
 	cp samples/llm_client/llm_client.ko $(BUILD)/qemu-extra/
 
+# Test modules that use llm.ko's exported API (qemu-tests/kmod/).
+test-kmods: module
+	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod clean
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod \
+		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
+	@mkdir -p $(BUILD)/qemu-extra
+	cp qemu-tests/kmod/*.ko $(BUILD)/qemu-extra/
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
-qemu-extra: samples hostile-corpus
+qemu-extra: samples test-kmods hostile-corpus
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh
