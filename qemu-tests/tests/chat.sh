@@ -167,8 +167,12 @@ for how in "" --ids --mmap; do
 			'generated tokens [0-9]+, .*\(interrupted\)$' cat /tmp/int.err
 done
 
-# In chat, Ctrl-C stops the reply; chat reads on (here: /quit).
-(echo 'Once upon a time'; sleep 3; echo '/quit') |
+# In chat, Ctrl-C stops the reply; chat reads on (here: /quit, sent only
+# once we have looked, however slow the kernel).
+rm -f /tmp/chat.go
+(echo 'Once upon a time'
+ while [ ! -e /tmp/chat.go ]; do sleep 0.1; done
+ echo '/quit') |
 	llmctl chat -q -n 1000 -t 3 -p 1 -s 1 > /tmp/chatint.out 2>&1 &
 pid=$!
 until_running
@@ -178,6 +182,7 @@ sleep 0.5
 check_eq "Ctrl-C in chat stops the reply being generated" 0 \
 	"$(llm_sys requests_running)"
 check "... and chat goes on" kill -0 $pid
+touch /tmp/chat.go
 wait $pid
 check_eq "... to its next line (/quit: exit status 0)" 0 $?
 
