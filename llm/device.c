@@ -108,7 +108,10 @@ static const struct file_operations llm_fops = {
 	.mmap = llm_mmap,
 	.unlocked_ioctl = llm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
+	/*
+	 * No .llseek: nonseekable_open() makes lseek() ESPIPE (no_llseek,
+	 * which was NULL anyway, is gone from 6.12).
+	 */
 };
 
 int llm_device_init(void)

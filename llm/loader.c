@@ -136,22 +136,23 @@ static void abort_locked(void)
 
 int llm_load_fd(int fd, char *err, size_t errlen)
 {
-	struct fd f = fdget(fd);
+	/* fget(), not fdget(): struct fd changed shape in 6.12 */
+	struct file *f = fget(fd);
 	loff_t pos = 0;
 	u64 len;
 	int ret;
 
-	if (!f.file) {
+	if (!f) {
 		snprintf(err, errlen, "bad file descriptor");
 		return -EBADF;
 	}
-	if (!(f.file->f_mode & FMODE_READ) ||
-	    !S_ISREG(file_inode(f.file)->i_mode)) {
+	if (!(f->f_mode & FMODE_READ) ||
+	    !S_ISREG(file_inode(f)->i_mode)) {
 		snprintf(err, errlen, "the descriptor is not a regular file open for reading");
-		fdput(f);
+		fput(f);
 		return -EINVAL;
 	}
-	len = i_size_read(file_inode(f.file));
+	len = i_size_read(file_inode(f));
 	mutex_lock(&llm_mod.lock);
 	ret = begin_locked(NULL, len, err, errlen);
 	mutex_unlock(&llm_mod.lock);
@@ -160,8 +161,7 @@ int llm_load_fd(int fd, char *err, size_t errlen)
 
 	while (pos < len) {
 		size_t want = min_t(u64, LLM_READ_CHUNK, len - pos);
-		ssize_t n = kernel_read(f.file, llm_mod.image + pos, want,
-					&pos);
+		ssize_t n = kernel_read(f, llm_mod.image + pos, want, &pos);
 
 		if (n <= 0) {
 			snprintf(err, errlen, "reading the model failed at byte %lld", pos);
@@ -183,7 +183,7 @@ int llm_load_fd(int fd, char *err, size_t errlen)
 		ret = commit_locked(err, errlen);
 	mutex_unlock(&llm_mod.lock);
 out:
-	fdput(f);
+	fput(f);
 	return ret;
 }
 
