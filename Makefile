@@ -8,6 +8,10 @@
 #   make demo       boot a VM, load a model, print what the kernel generates
 #   make bench      throughput figures
 #   make setup      install the Debian packages the project needs
+#   make debug-kernel, make debug-test
+#                   the QEMU suite on a KASAN/lockdep/kmemleak kernel
+#   make other-kernel-test
+#                   the QEMU suite on Debian 12's 6.12 kernel
 #
 # KDIR selects the kernel headers; by default the newest Debian
 # linux-headers-*-amd64 installed (never the running kernel's).
@@ -49,7 +53,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
 .PHONY: all module user samples qemu-extra test unit-test qemu-test demo bench setup \
-	test-kmods \
+	debug-kernel debug-test other-kernel-test test-kmods \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
 
 all: module user
@@ -228,6 +232,18 @@ test:
 checkpatch:
 	@scripts/checkpatch.sh
 
+# Not in make test: the QEMU suite on other kernels.  The debug kernel takes
+# 15 to 60 min to build (scripts/debug-kernel.sh); other-kernel-test fetches
+# Debian 12's newest 6.12 packages (scripts/other-kernel.sh).
+debug-kernel:
+	@scripts/debug-kernel.sh build
+
+debug-test:
+	@scripts/debug-kernel.sh test
+
+other-kernel-test:
+	@scripts/other-kernel.sh
+
 demo:
 	@BUILD=$(BUILD) MODEL="$(MODEL)" PROMPT="$(PROMPT)" TOKENS="$(TOKENS)" \
 		TEMP="$(TEMP)" SEED="$(SEED)" scripts/demo.sh
@@ -236,4 +252,6 @@ clean:
 	rm -rf $(BUILD)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not those of the tree copies scripts/kernel-test.sh makes in build/)
+-include $(shell find $(BUILD) \( -path $(BUILD)/debug -o \
+	-path $(BUILD)/kernels \) -prune -o -name '*.d' -print 2>/dev/null)

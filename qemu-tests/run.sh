@@ -28,6 +28,8 @@
 #
 # Environment: BUILD (default build), LLM_QEMU_ACCEL=auto|kvm|tcg,
 # LLM_KERNEL=IMAGE to boot another kernel than /boot/vmlinuz-<headers>,
+# LLM_QEMU_MEMORY=SIZE guest RAM for every test (a KASAN kernel needs more),
+# LLM_QEMU_APPEND=ARGS added to the guest kernel command line,
 # LLM_MODELS=DIR instead of ../shared/models.
 #
 # Standard output carries only the result lines; progress goes to stderr.
@@ -263,7 +265,7 @@ start_test() {
 	local name=$1 file=$TESTS_DIR/$1.sh t mem smp
 
 	t=${TIMEOUT:-$(header "$file" timeout $DEFAULT_TIMEOUT)}
-	mem=$(header "$file" memory $DEFAULT_MEMORY)
+	mem=${LLM_QEMU_MEMORY:-$(header "$file" memory $DEFAULT_MEMORY)}
 	smp=$(header "$file" smp $DEFAULT_SMP)
 	T_LIMIT[$name]=$t
 	T_START[$name]=$EPOCHREALTIME
@@ -280,7 +282,7 @@ start_test() {
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial stdio -m "$mem" -smp "$smp" "${ACCEL[@]}" \
 		-kernel "$KIMG" -initrd "$OUT/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 oops=panic $quiet llm_test=$name" \
+		-append "console=ttyS0 panic=-1 oops=panic $quiet llm_test=$name ${LLM_QEMU_APPEND:-}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		< /dev/null >&3 2>&1 &
 	exec 3>&-

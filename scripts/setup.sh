@@ -7,6 +7,8 @@
 # Idempotent and silent when everything is installed; otherwise prints one
 # line naming what it installs.  Uses sudo when not run as root.  Checks at
 # the end that kernel headers and the matching kernel image are present.
+#
+# usage: scripts/setup.sh [PACKAGE...]   (extra packages a caller needs)
 
 set -eu
 
@@ -60,7 +62,7 @@ main() {
 
 	command -v dpkg-query > /dev/null ||
 		die "this needs a Debian system (no dpkg-query)"
-	for pkg in "${PACKAGES[@]}"; do
+	for pkg in "${PACKAGES[@]}" "$@"; do
 		installed "$pkg" || missing+=("$pkg")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then

@@ -142,7 +142,12 @@ llm_param() {
 
 # llm_load [PARAM=VALUE...] / llm_unload / llm_loaded
 llm_load() {
-	insmod "$LLM_KO" "$@"
+	insmod "$LLM_KO" "$@" || return
+	# under kmemleak: where this load sits, to read leak traces by
+	[ -w /sys/kernel/debug/kmemleak ] &&
+		echo "=== llm-qemu: llm .text $(cat /sys/module/llm/sections/.text)" \
+			> /dev/console
+	return 0
 }
 
 llm_unload() {

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/kernel-test.sh: run the QEMU suite on a kernel other than the
+# default one (the debug kernel, another Debian kernel version).
+#
+# usage: scripts/kernel-test.sh --kdir DIR --image FILE --work DIR
+#                               [--memory SIZE] [--timeout S] [TEST...]
+#   --kdir DIR     kbuild tree of that kernel (headers or a built source tree)
+#   --image FILE   the kernel image QEMU boots
+#   --work DIR     where the copy of the working tree goes (replaced)
+#   --memory SIZE  guest RAM for every test (default: each test's own)
+#   --timeout S    seconds per test (default: each test's own)
+#
+# kbuild writes objects beside the sources, so llm.ko, the sample and test
+# modules and llmctl are built in a copy of the working tree (tracked files,
+# with their changes), with ../shared linked beside it as in the original;
+# the normal build stays untouched.  Exit status: run.sh's.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+KDIR='' IMAGE='' WORK='' MEMORY='' TIMEOUT=()
+
+die() {
+	echo "kernel-test: $*" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kdir) KDIR=${2:?--kdir needs a directory}; shift ;;
+	--image) IMAGE=${2:?--image needs a file}; shift ;;
+	--work) WORK=${2:?--work needs a directory}; shift ;;
+	--memory) MEMORY=${2:?--memory needs a size}; shift ;;
+	--timeout) TIMEOUT=(--timeout "${2:?--timeout needs seconds}"); shift ;;
+	-h|--help) sed -n '4,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	-*) die "unknown option $1 (see --help)" ;;
+	*) break ;;
+	esac
+	shift
+done
+[ -n "$KDIR" ] && [ -n "$IMAGE" ] && [ -n "$WORK" ] ||
+	die "--kdir, --image and --work are needed (see --help)"
+[ -f "$KDIR/Makefile" ] || die "$KDIR is not a kbuild tree"
+[ -r "$IMAGE" ] || die "cannot read $IMAGE"
+
+src=$WORK/llm
+rm -rf "$src"
+mkdir -p "$src"
+git -C "$ROOT" ls-files -z | tar -C "$ROOT" --null -T - -cf - |
+	tar -C "$src" -xf -
+shared=$(cd "$ROOT/.." && pwd)/shared
+[ -d "$shared" ] && ln -sfn "$shared" "$WORK/shared"
+echo "kernel-test: building llm.ko for $KDIR in $src" >&2
+make -s -C "$src" KDIR="$KDIR" module build/llmctl.static qemu-extra \
+	> "$WORK/build.log" 2>&1 || {
+	tail -30 "$WORK/build.log" >&2
+	die "the build failed (log: $WORK/build.log)"
+}
+LLM_KERNEL=$IMAGE LLM_QEMU_MEMORY=$MEMORY \
+	exec "$src/qemu-tests/run.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$@"
