@@ -30,6 +30,7 @@
 # LLM_KERNEL=IMAGE to boot another kernel than /boot/vmlinuz-<headers>,
 # LLM_QEMU_MEMORY=SIZE guest RAM for every test (a KASAN kernel needs more),
 # LLM_QEMU_APPEND=ARGS added to the guest kernel command line,
+# LLM_QEMU_BOOT_TIMEOUT=S seconds a guest may take to reach /init (120),
 # LLM_MODELS=DIR instead of ../shared/models.
 #
 # Standard output carries only the result lines; progress goes to stderr.
@@ -52,6 +53,8 @@ LIST=0
 CONSOLE=0
 DEFAULT_TIMEOUT=120
 DEFAULT_MEMORY=512M
+# A guest that has not reached /init by then is stopped and booted again.
+BOOT_TIMEOUT=${LLM_QEMU_BOOT_TIMEOUT:-120}
 DEFAULT_SMP=2
 
 # Kernel log lines that fail a test wherever they appear.
@@ -287,6 +290,21 @@ start_test() {
 		< /dev/null >&3 2>&1 &
 	exec 3>&-
 	RUNNING[$!]=$name
+	# A boot that hangs before /init is no test's doing: stop it early.
+	if [ "$BOOT_TIMEOUT" -lt "$t" ]; then
+		WATCHDOG[$!]=$(boot_watchdog $! "$out")
+	fi
+}
+
+# Kill VM @1 if its log @2 has no begin marker after BOOT_TIMEOUT; prints
+# the watchdog's pid.
+boot_watchdog() {
+	(
+		sleep "$BOOT_TIMEOUT"
+		grep -q '^=== llm-qemu: begin' "$2" 2>/dev/null ||
+			kill -TERM "$1" 2>/dev/null
+	) > /dev/null 2>&1 &
+	echo $!
 }
 
 # Lines between two markers of the serial log.
@@ -312,6 +330,15 @@ judge() {
 	tr -d '\r' < "$OUT/logs/$name.raw" > "$log"
 	rm -f "$OUT/logs/$name.raw"
 
+	# The kernel never reached /init (a boot hang or crash under TCG, before
+	# any of our code runs): boot once more before calling it a failure.
+	if ! grep -q '^=== llm-qemu: begin' "$log" && [ -z "${RETRIED[$name]:-}" ]; then
+		RETRIED[$name]=1
+		cp "$log" "$OUT/logs/$name.boot1.log"
+		note "$name: the guest did not reach /init (qemu exit status $st); booting it again (first log: $OUT/logs/$name.boot1.log)"
+		return 1
+	fi
+
 	if grep -q '^=== llm-qemu: results$' "$log"; then
 		lines=$(section "$log" results dmesg | grep -E '^(PASS|FAIL|SKIP) ' || true)
 	else
@@ -319,7 +346,9 @@ judge() {
 	fi
 	{
 		[ -n "$lines" ] && printf '%s\n' "$lines"
-		if [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
+		if ! grep -q '^=== llm-qemu: begin' "$log"; then
+			why="the guest did not reach /init, twice (qemu exit status $st; a boot hang is stopped after ${BOOT_TIMEOUT} s)"
+		elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
 			why="timed out after ${T_LIMIT[$name]} s"
 		elif ! grep -q '^=== llm-qemu: done$' "$log"; then
 			why="the guest stopped before the end (qemu exit status $st)"
@@ -352,7 +381,14 @@ reap_one() {
 	wait -n -p pid "${!RUNNING[@]}" || st=$?
 	name=${RUNNING[$pid]}
 	unset "RUNNING[$pid]"
-	judge "$name" "$st"
+	if [ -n "${WATCHDOG[$pid]:-}" ]; then
+		kill "${WATCHDOG[$pid]}" 2>/dev/null || true
+		unset "WATCHDOG[$pid]"
+	fi
+	if ! judge "$name" "$st"; then
+		start_test "$name"
+		return
+	fi
 	secs=$(awk -v a="${T_START[$name]}" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 	note "done  $name in ${secs}s"
 	cat "$OUT/results/$name"
@@ -369,7 +405,7 @@ stop_all() {
 main() {
 	local name t0 secs
 	declare -ga SELECTED=() ALL_TESTS=() TESTS=() ACCEL=()
-	declare -gA RUNNING=() T_START=() T_LIMIT=()
+	declare -gA RUNNING=() T_START=() T_LIMIT=() WATCHDOG=() RETRIED=()
 
 	parse_args "$@"
 	pick_tests

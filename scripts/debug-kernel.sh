@@ -78,6 +78,8 @@ run_tests() {
 	[ -f "$KTREE/arch/x86/boot/bzImage" ] && [ -f "$KTREE/Module.symvers" ] ||
 		die "no debug kernel in $KTREE: run 'scripts/debug-kernel.sh build' first"
 	"$ROOT/scripts/setup.sh"
+	# it boots slowly: give a boot 300 s before run.sh retries it
+	LLM_QEMU_BOOT_TIMEOUT=${LLM_QEMU_BOOT_TIMEOUT:-300} \
 	"$ROOT/scripts/kernel-test.sh" --kdir "$KTREE" \
 		--image "$KTREE/arch/x86/boot/bzImage" --work "$DIR" \
 		--memory 1G --timeout 900 "$@"

@@ -6,8 +6,10 @@
 # Runs qemu-tests/run.sh once per script in qemu-tests/selftest/tests and
 # checks its verdict: a passing script passes, and a failing check, a
 # silent script, a script that exits early, a kernel WARNING (from the tiny
-# module in selftest/warn/), a hung guest and a kernel crash each make
-# run.sh print a FAIL line and exit non-zero.  Prints "PASS harness: ..."
+# module in selftest/warn/), a hung guest, a kernel crash, and a guest that
+# never reaches /init (its init fails, or its boot outlasts the boot
+# timeout: booted twice) each make run.sh print a FAIL line and exit
+# non-zero.  Prints "PASS harness: ..."
 # or "FAIL harness: ..." lines; exits 1 if any check failed.
 #
 # usage: qemu-tests/selftest/run.sh [-j N]     (BUILD as for run.sh)
@@ -26,6 +28,7 @@ FAILED=0
 # case NAME: expected exit status, then EREs that run.sh's stdout must match.
 declare -A EXPECT_STATUS=(
 	[pass]=0 [fail]=1 [silent]=1 [early_exit]=1 [warn]=1 [hang]=1 [oops]=1
+	[noinit]=1 [boothang]=1
 )
 declare -A EXPECT_LINES=(
 	[pass]='^PASS qemu/pass: true succeeds$'
@@ -35,6 +38,13 @@ declare -A EXPECT_LINES=(
 	[warn]='^FAIL qemu/warn: kernel log: .*WARNING:'
 	[hang]='^FAIL qemu/hang: run: timed out after 20 s$'
 	[oops]='^FAIL qemu/oops: run: the guest stopped before the end'
+	[noinit]='^FAIL qemu/noinit: run: the guest did not reach /init, twice'
+	[boothang]='^FAIL qemu/boothang: run: the guest did not reach /init, twice'
+)
+# How a case's run.sh is started, beyond the common options.
+declare -A CASE_ENV=(
+	[noinit]='LLM_QEMU_APPEND=rdinit=/bin/false'
+	[boothang]='LLM_QEMU_BOOT_TIMEOUT=1'
 )
 declare -A WHAT=(
 	[pass]="a passing script passes (exit 0)"
@@ -44,9 +54,11 @@ declare -A WHAT=(
 	[warn]="a kernel WARNING fails the run although the script passed"
 	[hang]="a hung guest is killed at its timeout and fails the run"
 	[oops]="a kernel crash fails the run"
+	[noinit]="a guest whose /init cannot run is booted again, then fails the run"
+	[boothang]="a boot that outlasts the boot timeout is stopped, booted again, then fails the run"
 )
 # Run the long one first.
-CASES=(hang pass fail silent early_exit warn oops)
+CASES=(hang pass fail silent early_exit warn oops noinit boothang)
 
 pass() {
 	echo "PASS harness: $1"
@@ -101,7 +113,8 @@ start_case() {
 	(
 		t0=$(date +%s)
 		st=0
-		LLM_MODELS=/nonexistent "$RUN" -j 1 --tests-dir "$HERE/tests" \
+		# shellcheck disable=SC2086
+		env ${CASE_ENV[$name]:-} LLM_MODELS=/nonexistent "$RUN" -j 1 --tests-dir "$HERE/tests" \
 			--extra "$OUT/extra" --out "$dir" "$name" \
 			> "$dir/stdout" 2> "$dir/stderr" || st=$?
 		echo "$st $(($(date +%s) - t0))" > "$dir/status"
@@ -138,6 +151,11 @@ check_case() {
 		# The script's own check passed: the kernel log alone failed it.
 		if ! grep -q '^PASS qemu/warn: insmod the WARN_ON module$' "$dir/stdout"; then
 			fail "$what" "the module did not load (see $dir/logs/warn.log)"
+			return
+		fi ;;
+	noinit|boothang)
+		if [ "$(grep -c 'booting it again' "$dir/stderr")" -ne 1 ]; then
+			fail "$what" "it was not booted exactly twice (see $dir/stderr)"
 			return
 		fi ;;
 	hang)
