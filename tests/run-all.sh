@@ -4,11 +4,10 @@
 # tests/run-all.sh: every test of the project; `make test` runs this.
 #
 # Builds the module, the user tools and what the guest tests want in
-# $BUILD/qemu-extra (make qemu-extra; until the Makefile has that target,
-# whichever of make samples / hostile-corpus exist), then runs the unit
-# tests (make unit-test), the fuzz targets (make fuzz-test, when the
-# Makefile has it), the QEMU harness self-test and the QEMU guest tests.  Streams every
-# PASS/FAIL/SKIP line to stdout and ends with exactly one line
+# $BUILD/qemu-extra (make qemu-extra), then runs the unit tests (make
+# unit-test), the fuzz targets (make fuzz-test), checkpatch and sparse, the
+# docs checks, the QEMU harness self-test and the QEMU guest tests.  Streams
+# every PASS/FAIL/SKIP line to stdout and ends with exactly one line
 #   N passed, N failed, N skipped
 # A step that fails without printing a FAIL line of its own (a build error,
 # a crashed runner) counts as one FAIL line.  Exit status 1 on any failure.
@@ -72,26 +71,10 @@ skipped() {
 	return 1
 }
 
-# Whether the Makefile defines TARGET (from make's database; `make -n`
-# would also fail on a target that exists but cannot be built).
-has_make_target() {
-	make -pRrq BUILD="$BUILD" : 2>/dev/null | grep -q "^$1:"
-}
-
-# Files the guest tests use from $BUILD/qemu-extra (sample modules,
-# generated models).  Their tests skip or fail on their own without them.
+# Files the guest tests use from $BUILD/qemu-extra (sample and test
+# modules, generated models).
 build_qemu_extra() {
-	local t targets=()
-
-	if has_make_target qemu-extra; then
-		targets=(qemu-extra)
-	else
-		for t in samples hostile-corpus; do
-			has_make_target "$t" && targets+=("$t")
-		done
-	fi
-	[ ${#targets[@]} -gt 0 ] || return 0
-	step build-qemu-extra make BUILD="$BUILD" "${targets[@]}"
+	step build-qemu-extra make BUILD="$BUILD" qemu-extra
 }
 
 main() {
@@ -122,10 +105,8 @@ main() {
 
 	if skipped fuzz; then
 		result "SKIP fuzz-test: skipped on request"
-	elif has_make_target fuzz-test; then
-		step fuzz-test make BUILD="$BUILD" fuzz-test
 	else
-		note "no fuzz-test target in the Makefile yet"
+		step fuzz-test make BUILD="$BUILD" fuzz-test
 	fi
 
 	if skipped style; then
