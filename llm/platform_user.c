@@ -9,14 +9,14 @@
 
 int llm_log_quiet;
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-
-/* CPU and OS support, read once from CPUID and XCR0 (gcc and clang alike). */
 struct cpu_bits {
 	bool avx2, avx512;
 };
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* CPU and OS support, from CPUID and XCR0 (gcc and clang alike). */
 static struct cpu_bits cpu_bits(void)
 {
 	unsigned int a, b, c, d, xlo = 0, xhi = 0;
@@ -42,10 +42,6 @@ static struct cpu_bits cpu_bits(void)
 	return r;
 }
 #else
-struct cpu_bits {
-	bool avx2, avx512;
-};
-
 static struct cpu_bits cpu_bits(void)
 {
 	return (struct cpu_bits){ false, false };

@@ -323,7 +323,7 @@ kernel_splats() {
 # Decide the outcome of one finished VM; result lines to RESULTS/NAME.
 judge() {
 	local name=$1 st=$2 log=$OUT/logs/$1.log res=$OUT/results/$1 lines
-	local splats why=
+	local splats why= booted=0
 
 	# the console's tee may still be writing the last lines
 	[ $CONSOLE -eq 1 ] && sleep 0.3
@@ -332,7 +332,8 @@ judge() {
 
 	# The kernel never reached /init (a boot hang or crash under TCG, before
 	# any of our code runs): boot once more before calling it a failure.
-	if ! grep -q '^=== llm-qemu: begin' "$log" && [ -z "${RETRIED[$name]:-}" ]; then
+	grep -q '^=== llm-qemu: begin' "$log" && booted=1
+	if [ $booted = 0 ] && [ -z "${RETRIED[$name]:-}" ]; then
 		RETRIED[$name]=1
 		cp "$log" "$OUT/logs/$name.boot1.log"
 		note "$name: the guest did not reach /init (qemu exit status $st); booting it again (first log: $OUT/logs/$name.boot1.log)"
@@ -346,7 +347,7 @@ judge() {
 	fi
 	{
 		[ -n "$lines" ] && printf '%s\n' "$lines"
-		if ! grep -q '^=== llm-qemu: begin' "$log"; then
+		if [ $booted = 0 ]; then
 			why="the guest did not reach /init, twice (qemu exit status $st; a boot hang is stopped after ${BOOT_TIMEOUT} s)"
 		elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
 			why="timed out after ${T_LIMIT[$name]} s"

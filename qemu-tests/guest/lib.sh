@@ -189,6 +189,20 @@ p() {
 	llmprobe "$@" 2>&1 | tr '\n' '|' | sed 's/|$//'
 }
 
+# wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most
+# TENTHS times; status 1 when it never did (a check after it says what).
+wait_until() {
+	local n=$1
+
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
 # now_ms: milliseconds since boot.
 now_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime

@@ -12,12 +12,7 @@ M=/models/stories260K.gguf
 
 # until_running: wait (up to 10 s) until a request is being generated.
 until_running() {
-	local n=0
-
-	while [ $n -lt 200 ] && [ "$(llm_sys requests_running)" = 0 ]; do
-		sleep 0.05
-		n=$((n + 1))
-	done
+	wait_until 100 eval '[ "$(llm_sys requests_running)" != 0 ]'
 }
 
 # said WHAT STATUS ERE CMD...: CMD exits STATUS and its stderr matches ERE.

@@ -54,11 +54,7 @@ while [ $i -le 8 ]; do
 	req $i /tmp/together.$i waitfor /tmp/go > /tmp/log.$i &
 	i=$((i + 1))
 done
-n=0
-while [ $n -lt 300 ] && [ "$(llm_sys sessions_active)" -lt 8 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
+wait_until 300 eval '[ "$(llm_sys sessions_active)" -ge 8 ]'
 check_eq "8 sessions are open, waiting" 8 "$(llm_sys sessions_active)"
 
 # Every slot is taken: more opens fail, and the kernel log says why.
@@ -110,11 +106,7 @@ for i in 2 5 8; do
 		sqe $i 0 16 0 "$P" enter 0 waitfor /tmp/go drain 1 /tmp/busy \
 		> /tmp/log.$i &
 done
-n=0
-while [ $n -lt 300 ] && [ "$(llm_sys requests_running)" -lt 3 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
+wait_until 300 eval '[ "$(llm_sys requests_running)" -ge 3 ]'
 check_eq "3 requests run" 3 "$(llm_sys requests_running)"
 check_eq "LOAD_FD while they run is EBUSY, and says why" \
 	"loadfd EBUSY the device is busy (requests are running)" \

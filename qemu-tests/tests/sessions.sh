@@ -56,11 +56,7 @@ while [ $i -lt 16 ]; do
 	i=$((i + 1))
 done
 # Wait (up to 20 s) until every racer has either won or lost.
-n=0
-while [ $n -lt 200 ] && [ "$(cat /tmp/opens 2>/dev/null | wc -l)" -lt 16 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
+wait_until 200 eval '[ "$(cat /tmp/opens 2>/dev/null | wc -l)" -ge 16 ]'
 check_eq "all 16 racers tried" 16 "$(wc -l < /tmp/opens)"
 check_eq "exactly 4 of 16 racing opens win" 4 "$(grep -c won /tmp/opens)"
 check_eq "sessions_active is 4" 4 "$(active)"
