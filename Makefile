@@ -23,13 +23,13 @@ CC ?= gcc
 # The shared core, as userspace compiles it.
 CORE_SRCS := \
 	arena/arena.c \
-	llm/gguf.c \
-	llm/tokenizer.c \
-	llm/model.c \
-	llm/forward.c \
-	llm/sampler.c \
-	llm/generate.c \
-	llm/platform_user.c \
+	llm/core/gguf.c \
+	llm/core/tokenizer.c \
+	llm/core/model.c \
+	llm/core/forward.c \
+	llm/core/sampler.c \
+	llm/core/generate.c \
+	llm/core/platform_user.c \
 	quant/types.c \
 	quant/ref.c \
 	quant/avx2.c
@@ -150,7 +150,7 @@ FUZZ_TOK_SECONDS ?= 30
 FUZZ_MAX_LEN ?= 65536
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_GGUF_SRCS := arena/arena.c llm/platform_user.c llm/gguf.c \
+FUZZ_GGUF_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
 	quant/types.c quant/ref.c quant/avx2.c
 ifneq ($(filter x86_64-%,$(shell $(FUZZ_CC) -dumpmachine 2>/dev/null)),)
 $(BUILD)/fuzz/obj/quant/avx2.o: FUZZ_CFLAGS += -mavx2 -mfma -mf16c
@@ -164,8 +164,8 @@ $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
 		$(FUZZ_GGUF_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
 
-FUZZ_TOKENIZER_SRCS := arena/arena.c llm/platform_user.c llm/gguf.c \
-	llm/tokenizer.c quant/types.c quant/ref.c quant/avx2.c
+FUZZ_TOKENIZER_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
+	llm/core/tokenizer.c quant/types.c quant/ref.c quant/avx2.c
 
 $(BUILD)/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c \
 		$(FUZZ_TOKENIZER_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)

@@ -9,7 +9,7 @@
 #ifndef LLM_ARENA_H
 #define LLM_ARENA_H
 
-#include "../llm/platform.h"
+#include "../llm/core/platform.h"
 
 /* Default alignment: one cache line, enough for any SIMD load we use. */
 #define LLM_ARENA_ALIGN		64

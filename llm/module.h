@@ -18,8 +18,8 @@
 
 #include "../arena/arena.h"
 #include "../uapi/llm.h"
-#include "model.h"
-#include "generate.h"
+#include "core/model.h"
+#include "core/generate.h"
 
 /* Module parameters (main.c), validated once at load. */
 extern unsigned int llm_arena_mb;

@@ -8,7 +8,7 @@
 #ifndef LLM_QUANT_H
 #define LLM_QUANT_H
 
-#include "../llm/platform.h"
+#include "../llm/core/platform.h"
 
 /* ggml's type numbers (also in uapi/llm.h as LLM_TYPE_*). */
 enum llm_type {

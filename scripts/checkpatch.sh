@@ -19,7 +19,7 @@ KDIR=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail
 #   in both builds.
 #  ring.c tests LINUX_VERSION_CODE because this out-of-tree module builds
 #   for 6.1 and for kernels with vm_flags_clear() (6.3+).
-EXCEPTIONS='llm/platform.h:.*(__maybe_unused|__packed|volatile)
+EXCEPTIONS='llm/core/platform.h:.*(__maybe_unused|__packed|volatile)
 llm/ring.c:.*(LINUX_VERSION_CODE|constant on the right)'
 
 tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
@@ -37,7 +37,7 @@ if [ ! -x "$cp" ]; then
 fi
 
 cd "$ROOT"
-files=$(ls llm/*.[ch] arena/*.[ch] quant/*.[ch] uapi/*.h samples/*/*.c qemu-tests/kmod/*.c 2>/dev/null |
+files=$(ls llm/*.[ch] llm/core/*.[ch] arena/*.[ch] quant/*.[ch] uapi/*.h samples/*/*.c qemu-tests/kmod/*.c 2>/dev/null |
 	grep -v '\.mod\.c$')
 out=$("$cp" --no-tree -q --terse --show-types -f $files 2>&1 |
 	grep -E '^[^ ]+:[0-9]+: (ERROR|WARNING|CHECK)' |

@@ -46,7 +46,7 @@
 
 #include "convert.h"
 #include "modelfile.h"
-#include "../llm/tokenizer.h"
+#include "../llm/core/tokenizer.h"
 #include "../quant/quant.h"
 
 #define L2C_HEADER_INTS		7

@@ -14,7 +14,7 @@
 #include <sys/time.h>
 
 #include "llmctl.h"
-#include "../llm/generate.h"
+#include "../llm/core/generate.h"
 #include "../uapi/llm.h"
 
 int llmctl_set_params(int fd, const struct llm_request *r)

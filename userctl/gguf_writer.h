@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../llm/gguf.h"
+#include "../llm/core/gguf.h"
 
 #define LLM_GGUF_WRITER_UNCHECKED	(1u << 0)
 /* Most dimensions an unchecked writer will write for one tensor. */

@@ -45,7 +45,7 @@ void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
 			unsigned long long prefill_ns,
 			unsigned long long decode_ns, unsigned int reason);
 
-#include "../llm/generate.h"
+#include "../llm/core/generate.h"
 
 /* What generate and chat were asked to do. */
 struct llmctl_gen {

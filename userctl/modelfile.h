@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../llm/platform.h"
+#include "../llm/core/platform.h"
 
 struct llm_mapped_file {
 	void *data;		/* NULL for an empty file */

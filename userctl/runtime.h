@@ -7,8 +7,8 @@
 #ifndef LLMCTL_RUNTIME_H
 #define LLMCTL_RUNTIME_H
 
-#include "../llm/model.h"
-#include "../llm/generate.h"
+#include "../llm/core/model.h"
+#include "../llm/core/generate.h"
 
 struct llm_runtime {
 	void *image;

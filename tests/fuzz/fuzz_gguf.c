@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llm/gguf.h"
+#include "llm/core/gguf.h"
 #include "arena/arena.h"
 
 #define ARENA_BYTES	(32u << 20)

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llm/gguf.h"
-#include "llm/tokenizer.h"
+#include "llm/core/gguf.h"
+#include "llm/core/tokenizer.h"
 #include "arena/arena.h"
 
 #define MODEL "../shared/models/stories260K.gguf"

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "gguf_hostile.h"
-#include "llm/gguf.h"
+#include "llm/core/gguf.h"
 #include "arena/arena.h"
 #include "quant/quant.h"
 #include "userctl/gguf_writer.h"

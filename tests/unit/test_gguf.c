@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "gguf_hostile.h"
-#include "llm/gguf.h"
+#include "llm/core/gguf.h"
 #include "arena/arena.h"
 #include "quant/quant.h"
 #include "userctl/gguf_writer.h"

@@ -17,7 +17,7 @@
 
 #include "check.h"
 #include "quant/kernels.h"
-#include "llm/gguf.h"
+#include "llm/core/gguf.h"
 #include "arena/arena.h"
 
 #define DOT_RTOL 1e-5

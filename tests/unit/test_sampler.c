@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "llm/model.h"
-#include "llm/sampler.h"
+#include "llm/core/model.h"
+#include "llm/core/sampler.h"
 
 #define NV 8
 #define DRAWS 40000

@@ -22,8 +22,8 @@
  */
 #include "platform.h"
 #include "gguf.h"
-#include "../arena/arena.h"
-#include "../quant/quant.h"
+#include "../../arena/arena.h"
+#include "../../quant/quant.h"
 
 #define GGUF_HEADER_BYTES	24
 /* Smallest encodings: a 1-byte key with a u8 value; a 1-byte name, 1 dim. */

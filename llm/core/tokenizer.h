@@ -13,7 +13,7 @@
 
 #include "platform.h"
 #include "gguf.h"
-#include "../arena/arena.h"
+#include "../../arena/arena.h"
 
 /* tokenizer.ggml.token_type values */
 enum llm_token_type {

@@ -5,7 +5,7 @@
  * shape, the vocabulary, and the per-conversation contexts.
  */
 #include "model.h"
-#include "../quant/quant.h"
+#include "../../quant/quant.h"
 
 #define LLM_ROPE_BASE_DEFAULT	0x461c4000u	/* 10000.0f */
 #define LLM_RMS_EPS_DEFAULT	0x3727c5acu	/* 1e-5f */

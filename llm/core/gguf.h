@@ -12,7 +12,7 @@
 #define LLM_GGUF_H
 
 #include "platform.h"
-#include "../arena/arena.h"
+#include "../../arena/arena.h"
 
 #define LLM_GGUF_MAGIC		0x46554747u	/* "GGUF" little-endian */
 #define LLM_GGUF_MAX_DIMS	4

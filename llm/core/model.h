@@ -17,7 +17,7 @@
 #include "platform.h"
 #include "gguf.h"
 #include "tokenizer.h"
-#include "../arena/arena.h"
+#include "../../arena/arena.h"
 
 #define LLM_MAX_LAYERS		512
 #define LLM_MAX_HEAD_DIM	512

@@ -11,7 +11,7 @@
  */
 #include "model.h"
 #include "fmath.h"
-#include "../quant/kernels.h"
+#include "../../quant/kernels.h"
 
 /* Multiply-adds between two breaks in a long FPU section. */
 #define LLM_FPU_CHUNK (4u << 20)
