@@ -29,7 +29,7 @@ int llmctl_set_params(int fd, const struct llm_request *r)
 	p.top_p_milli = r->sampling.top_p_milli;
 	p.max_tokens = r->max_tokens;
 	p.seed = r->seed;
-	for (i = 0; i < LLM_STOP_MAX && i < LLM_STOP_STRINGS; i++)
+	for (i = 0; i < LLM_STOP_MAX; i++)
 		memcpy(p.stop[i], r->stop[i], LLM_STOP_LEN);
 	if (ioctl(fd, LLM_IOC_SET_PARAMS, &p) < 0) {
 		struct llm_info info;
