@@ -614,6 +614,88 @@ static void error_buffers(void)
 	CHECK(strstr(err, "version 1"));
 }
 
+/* Values as messages show them: decimal without float arithmetic. */
+static void show_values(void)
+{
+	static const struct {
+		float f;
+		const char *want;
+	} f32s[] = {
+		{ 1.0f, "1" }, { 0.5f, "0.5" }, { -2.5f, "-2.5" },
+		{ 0.0f, "0" }, { -0.0f, "-0" }, { 1e-5f, "0.00001" },
+		{ 0.1f, "0.1" }, { 0.000123f, "0.000123" }, { 1e-6f, "1e-6" },
+		{ 1.5e-7f, "1.5e-7" }, { 10000.0f, "10000" },
+		{ 3.14159265f, "3.141593" }, { 12345678.0f, "1.234568e7" },
+		{ 1234567.0f, "1234567" }, { 1e11f, "1e11" },
+		{ 3.4028235e38f, "3.402823e38" }, { 1e-45f, "1.401298e-45" },
+		{ __builtin_inff(), "inf" }, { -__builtin_inff(), "-inf" },
+		{ __builtin_nanf(""), "nan" },
+	};
+	static const struct {
+		const char *key, *want;
+	} others[] = {
+		{ "test.u8", "200" }, { "test.i8", "-5" },
+		{ "test.u32", "4000000000" }, { "test.i64", "-1099511627776" },
+		{ "test.u64", "1099511627776" }, { "test.f64", "2.25" },
+		{ "test.bool_t", "true" }, { "test.bool_f", "false" },
+		{ "test.str", "hello" }, { "test.str_nul", "a?b" },
+		{ "test.str_empty", "" }, { "test.arr_u8", "an array of 3 u8" },
+		{ "test.arr_empty", "an array of 0 u32" },
+		{ "test.arr_str", "an array of 4 string" },
+	};
+	struct llm_gguf_writer *w = llm_gguf_writer_new(0);
+	char key[32], buf[48], tiny[8];
+	struct llm_gguf g;
+	size_t len, i;
+	void *img;
+
+	for (i = 0; i < ARRAY_SIZE(f32s); i++) {
+		snprintf(key, sizeof(key), "f%zu", i);
+		CHECK_EQ(llm_gguf_writer_add_f32(w, key, f32s[i].f), 0);
+	}
+	CHECK_EQ(llm_gguf_writer_add_f64(w, "d0", 1e300), 0);
+	CHECK_EQ(llm_gguf_writer_add_f64(w, "d1", 0.1), 0);
+	CHECK_EQ(llm_gguf_writer_add_str(w, "long", "0123456789abcdef"), 0);
+	CHECK_EQ(llm_gguf_writer_to_mem(w, &img, &len), 0);
+	llm_gguf_writer_free(w);
+	CHECK_EQ(parse(&g, img, len), 0);
+	for (i = 0; i < ARRAY_SIZE(f32s); i++) {
+		llm_gguf_show_value(&g.kv[i], buf, sizeof(buf));
+		if (strcmp(buf, f32s[i].want)) {
+			check_fail(__FILE__, __LINE__, "%g shows as %s, not %s",
+				   f32s[i].f, buf, f32s[i].want);
+			break;
+		}
+	}
+	if (check_failed()) {
+		free(img);
+		return;
+	}
+	llm_gguf_show_value(&g.kv[i], buf, sizeof(buf));
+	CHECK(!strcmp(buf, "1e300"));
+	llm_gguf_show_value(&g.kv[i + 1], buf, sizeof(buf));
+	CHECK(!strcmp(buf, "0.1"));
+	/* cut to the buffer, with "..." */
+	llm_gguf_show_value(&g.kv[i + 2], tiny, sizeof(tiny));
+	CHECK(!strcmp(tiny, "0123..."));
+	llm_gguf_show(tiny, sizeof(tiny), g.kv[i + 2].key);
+	CHECK(!strcmp(tiny, "long"));
+	free(img);
+
+	CHECK_EQ(hostile_synth_base(&img, &len), 0);
+	CHECK_EQ(parse(&g, img, len), 0);
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		llm_gguf_show_value(llm_gguf_find(&g, others[i].key), buf,
+				    sizeof(buf));
+		if (strcmp(buf, others[i].want)) {
+			check_fail(__FILE__, __LINE__, "%s shows as %s, not %s",
+				   others[i].key, buf, others[i].want);
+			break;
+		}
+	}
+	free(img);
+}
+
 /* Parse a copy of exactly @len bytes, so any over-read hits a redzone. */
 static int parse_exact(struct llm_gguf *g, const void *data, size_t len,
 		       void **copy)
@@ -735,6 +817,7 @@ int main(void)
 	RUN(writer_checks);
 	RUN(small_arena);
 	RUN(error_buffers);
+	RUN(show_values);
 	RUN(hostile_synthetic);
 	RUN(hostile_real);
 	RUN(byte_mutations);
