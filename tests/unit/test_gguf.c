@@ -11,6 +11,7 @@
 #include "check.h"
 #include "gguf_hostile.h"
 #include "llm/core/gguf.h"
+#include "llm/core/model.h"
 #include "arena/arena.h"
 #include "quant/quant.h"
 #include "userctl/gguf_writer.h"
@@ -707,37 +708,58 @@ static int parse_exact(struct llm_gguf *g, const void *data, size_t len,
 	return parse(g, *copy, len);
 }
 
+/*
+ * A case the model binding must refuse: it parses, and llm_model_load()
+ * then fails, leaving the model zeroed.  -EPROTO when it does not parse.
+ */
+static int load_exact(const void *data, size_t len, void **copy)
+{
+	static struct llm_model m;
+	struct llm_gguf g;
+	int ret = parse_exact(&g, data, len, copy);
+
+	if (ret)
+		return -EPROTO;
+	llm_arena_init(&arena, region, REGION);
+	ret = llm_model_load(&m, *copy, len, &arena, true, err, sizeof(err));
+	if (m.gguf.n_kv || m.layers || m.vocab.tok)
+		return -EFAULT;
+	return ret;
+}
+
 static void run_hostile(const void *base, size_t len, const char *what)
 {
 	struct hostile_set set;
-	size_t i, n_sample = 0;
+	size_t i, n_sample = 0, n_bind = 0;
 
 	CHECK_EQ(hostile_build(base, len, &set), 0);
 	CHECK(set.n > 100);
 	for (i = 0; i < set.n; i++) {
 		const struct hostile_case *c = &set.c[i];
-		struct llm_gguf g;
+		struct llm_gguf g = { 0 };
 		void *copy;
-		int ret = parse_exact(&g, c->data, c->len, &copy);
+		int ret = c->bind ? load_exact(c->data, c->len, &copy) :
+			  parse_exact(&g, c->data, c->len, &copy);
 
-		if (ret >= 0 || !err[0] ||
-		    (c->expect && !strstr(err, c->expect)) ||
+		if (ret >= 0 || ret == -EPROTO || ret == -EFAULT || !err[0] ||
+		    (c->expect[0] && !strstr(err, c->expect)) ||
 		    arena.used != 0 || g.n_kv || g.kv || g.tensors) {
 			check_fail(__FILE__, __LINE__,
 				   "%s: case %s: ret %d, message \"%s\", expected \"%s\"",
 				   what, c->name, ret, err,
-				   c->expect ? c->expect : "(any)");
+				   c->expect[0] ? c->expect : "(any)");
 			free(copy);
 			break;
 		}
+		n_bind += c->bind;
 		if (getenv("GGUF_SHOW"))
 			printf("# %-28s %s\n", c->name, err);
 		n_sample += c->sample;
 		free(copy);
 	}
 	if (!check_failed())
-		printf("# %s: %zu hostile files refused (%zu in the QEMU sample)\n",
-		       what, set.n, n_sample);
+		printf("# %s: %zu hostile files refused, %zu of them as models (%zu in the QEMU sample)\n",
+		       what, set.n, n_bind, n_sample);
 	hostile_free(&set);
 }
 
