@@ -2,13 +2,13 @@
 /*
  * The ioctl interface of /dev/llm (uapi/llm.h).
  *
- * Each command is checked whole: its type, number, direction and size
- * bits.  Every struct carries its size, which must equal the command's
- * size bits (both are sizeof() the struct as the caller was compiled),
- * be at least the struct's first published size (EINVAL) and at most a
- * page (E2BIG, as openat2 and clone3 do); we read what both sides know,
- * insist that anything newer than us is zero, and refuse unknown flags
- * and non-zero reserved fields with EINVAL.
+ * Each command is checked whole: its type, number and direction (ENOTTY
+ * otherwise) and its size bits.  Every struct carries its size, which
+ * must equal the command's size bits (both are sizeof() the struct as the
+ * caller was compiled), be at least the struct's first published size
+ * (EINVAL) and at most a page (E2BIG, as openat2 and clone3 do); we read
+ * what both sides know, insist that anything newer than us is zero, and
+ * refuse unknown flags and non-zero reserved fields with EINVAL.
  */
 #include <linux/fs.h>
 #include <linux/uaccess.h>
@@ -40,6 +40,7 @@ static const struct llm_ioc llm_iocs[] = {
 	{ LLM_IOC_GET_STATS, sizeof(struct llm_stats), false },
 	{ LLM_IOC_RING_SETUP, sizeof(struct llm_ring_setup), true },
 	{ LLM_IOC_RING_ENTER, sizeof(struct llm_ring_enter), true },
+	{ LLM_IOC_CANCEL, 0, true },
 };
 
 /*
@@ -353,8 +354,9 @@ static long llm_ioctl_get_stats(struct llm_session *s, void __user *uarg,
 {
 	struct llm_session_stats ss;
 	struct llm_counters c;
+	struct llm_kmodel *km;
 	struct llm_stats st;
-	int osize;
+	int osize, err;
 
 	osize = llm_copy_in(&st, sizeof(st), uarg, iocsize);
 	if (osize < 0)
@@ -371,8 +373,14 @@ static long llm_ioctl_get_stats(struct llm_session *s, void __user *uarg,
 	st.decode_tok_per_s_milli = c.decode_milli;
 	llm_session_stats_get(s, &ss);
 	st.session_requests = ss.requests;
-	st.session_ctx_used = ss.ctx_used;
-	st.session_ctx_size = ss.ctx_size;
+	/* the context the next request gets: the loaded model's */
+	km = llm_kmodel_get(&err);
+	if (km) {
+		st.session_ctx_size = km->n_ctx;
+		if (ss.ctx_model == km)
+			st.session_ctx_used = ss.ctx_used;
+		llm_kmodel_put(km);
+	}
 	st.session_prompt_tokens = ss.prompt_tokens;
 	st.session_generated_tokens = ss.generated_tokens;
 	st.session_stop_reason = ss.stop_reason;
@@ -426,11 +434,13 @@ static const struct llm_ioc *find_ioc(unsigned int cmd, long *err)
 			continue;
 		if (!io->minsize)
 			return size ? NULL : io;
-		if (size > PAGE_SIZE) {
+		if (size > PAGE_SIZE)
 			*err = -E2BIG;
-			return NULL;
-		}
-		return size >= io->minsize ? io : NULL;
+		else if (size < io->minsize)
+			*err = -EINVAL;
+		else
+			return io;
+		return NULL;
 	}
 	return NULL;
 }
@@ -475,7 +485,10 @@ long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return llm_ioctl_get_stats(s, uarg, size);
 	case _IOC_NR(LLM_IOC_RING_SETUP):
 		return llm_ioctl_ring_setup(s, uarg, size);
-	default:	/* LLM_IOC_RING_ENTER */
+	case _IOC_NR(LLM_IOC_RING_ENTER):
 		return llm_ioctl_ring_enter(s, uarg, size);
+	default:	/* LLM_IOC_CANCEL: no lock, its next step notices */
+		llm_req_cancel(s, LLM_STOP_CANCELLED);
+		return 0;
 	}
 }

@@ -15,6 +15,7 @@
 #include <linux/sched.h>
 
 #include "kmodel.h"
+#include "session.h"
 #include "params.h"
 
 #define LLM_COPY_CHUNK	(4u << 20)
@@ -137,6 +138,7 @@ static void retire_locked(bool installing)
 	km->dead = true;
 	spin_unlock(&km->lock);
 	wait_event(km->idle, unused(km));
+	llm_sessions_model_gone(km);
 	pr_info("model '%s' unloaded\n", km->model.name);
 	llm_kmodel_put(km);
 }

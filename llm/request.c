@@ -359,6 +359,7 @@ bool llm_req_can_step(struct llm_session *s)
 static void publish_ctx(struct llm_session *s, const struct llm_ctx *c)
 {
 	spin_lock(&s->info_lock);
+	s->stats.ctx_model = s->km;
 	s->stats.ctx_used = c->n_past;
 	s->stats.ctx_size = c->n_ctx;
 	spin_unlock(&s->info_lock);
@@ -437,6 +438,22 @@ int llm_req_step(struct llm_session *s)
 	if (done)
 		end(s, 0, true);
 	return done;
+}
+
+void llm_req_model_gone(struct llm_session *s)
+{
+	int state = llm_req_state(s);
+
+	lockdep_assert_held(&s->step_lock);
+	/* nobody may read held-back text of a request that failed */
+	s->req.gen.hb.len = 0;
+	if (state == LLM_REQ_RUNNING) {
+		llm_gen_end(&s->req.gen, LLM_STOP_CANCELLED);
+		end(s, -ENODEV, true);
+	} else if (state == LLM_REQ_READY) {
+		s->req.r.stop_reason = LLM_STOP_CANCELLED;
+		end(s, -ENODEV, false);
+	}
 }
 
 void llm_req_abandon(struct llm_session *s)

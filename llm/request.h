@@ -97,6 +97,9 @@ int llm_req_step(struct llm_session *s);
  */
 void llm_req_abandon(struct llm_session *s);
 
+/* End it with ENODEV: its model is gone.  Under s->step_lock. */
+void llm_req_model_gone(struct llm_session *s);
+
 /* Its output all taken: back to NONE.  Caller holds s->lock. */
 void llm_req_finish(struct llm_session *s);
 

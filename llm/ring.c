@@ -382,6 +382,11 @@ static bool busy(struct llm_ring *r)
 	return b;
 }
 
+void llm_ring_kick(struct llm_session *s)
+{
+	kick(s->ring);
+}
+
 bool llm_ring_poll(struct llm_session *s)
 {
 	/* pairs with the release in llm_ring_setup() */

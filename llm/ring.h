@@ -25,6 +25,8 @@ int llm_ring_enter(struct llm_session *s, const struct llm_ring_enter *re);
 int llm_ring_mmap(struct llm_session *s, struct vm_area_struct *vma);
 /* poll(): entries to consume; also starts the worker if it waits for room. */
 bool llm_ring_poll(struct llm_session *s);
+/* Have the worker post what waits, if the ring has room. */
+void llm_ring_kick(struct llm_session *s);
 /* Stop the worker for good (the session is closing); then free. */
 void llm_ring_stop(struct llm_session *s);
 void llm_ring_free(struct llm_session *s);

@@ -25,7 +25,7 @@
 static_assert(LLM_FIFO_BYTES >= 4 * LLM_STEP_OUT_MAX);
 
 static struct {
-	spinlock_t lock;		/* list and counts */
+	struct mutex lock;		/* list and counts */
 	struct list_head list;
 	unsigned int active;
 	unsigned int user_active;	/* of them, opened from userspace */
@@ -39,7 +39,7 @@ int llm_sessions_init(void)
 	size_t per = LLM_FIFO_BYTES + (size_t)llm_max_prompt_bytes + 1 +
 		     (size_t)llm_max_new_tokens * sizeof(u32);
 
-	spin_lock_init(&sess.lock);
+	mutex_init(&sess.lock);
 	INIT_LIST_HEAD(&sess.list);
 	ida_init(&sess.slots);
 	sess.io_per = ALIGN(per, 64);
@@ -62,9 +62,9 @@ unsigned int llm_sessions_active(void)
 {
 	unsigned int n;
 
-	spin_lock(&sess.lock);
+	mutex_lock(&sess.lock);
 	n = sess.active;
-	spin_unlock(&sess.lock);
+	mutex_unlock(&sess.lock);
 	return n;
 }
 
@@ -119,12 +119,12 @@ static int admit_locked(struct llm_session *s)
 
 static void leave(struct llm_session *s)
 {
-	spin_lock(&sess.lock);
+	mutex_lock(&sess.lock);
 	list_del(&s->node);
 	sess.active--;
 	if (!s->in_kernel)
 		sess.user_active--;
-	spin_unlock(&sess.lock);
+	mutex_unlock(&sess.lock);
 }
 
 static void attach_buffers(struct llm_session *s)
@@ -147,9 +147,9 @@ struct llm_session *llm_session_create(bool in_kernel)
 		return ERR_PTR(-ENOMEM);
 	s->in_kernel = in_kernel;
 	s->uid = current_fsuid();
-	spin_lock(&sess.lock);
+	mutex_lock(&sess.lock);
 	ret = admit_locked(s);
-	spin_unlock(&sess.lock);
+	mutex_unlock(&sess.lock);
 	if (ret) {
 		kfree(s);
 		return ERR_PTR(ret);
@@ -171,6 +171,22 @@ struct llm_session *llm_session_create(bool in_kernel)
 	default_params(&s->params);
 	attach_buffers(s);
 	return s;
+}
+
+void llm_sessions_model_gone(struct llm_kmodel *km)
+{
+	struct llm_session *s;
+
+	mutex_lock(&sess.lock);
+	list_for_each_entry(s, &sess.list, node) {
+		mutex_lock(&s->step_lock);
+		if (s->km == km)
+			llm_req_model_gone(s);
+		mutex_unlock(&s->step_lock);
+		if (s->km == km && s->ring)
+			llm_ring_kick(s);	/* its END entry goes out */
+	}
+	mutex_unlock(&sess.lock);
 }
 
 void llm_session_destroy(struct llm_session *s)

@@ -35,6 +35,7 @@ struct llm_oneshot;
 /* What GET_STATS tells about a session (under info_lock). */
 struct llm_session_stats {
 	u64 requests;
+	const void *ctx_model;		/* the model ctx_used is about */
 	u32 ctx_used;
 	u32 ctx_size;
 	u32 prompt_tokens;
@@ -102,6 +103,13 @@ struct llm_session *llm_session_create(bool in_kernel);
 void llm_session_destroy(struct llm_session *s);
 
 unsigned int llm_sessions_active(void);
+
+/*
+ * @km is dead and unused: end the requests still on it (ENODEV), so that
+ * none is left running and their callers hear at once.  Called by the
+ * installer, under its lock.
+ */
+void llm_sessions_model_gone(struct llm_kmodel *km);
 
 /* Parameters: checked, then set or read whole under info_lock. */
 int llm_params_check(const struct llm_params *p);

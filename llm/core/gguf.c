@@ -900,6 +900,21 @@ int llm_gguf_kv_int(const struct llm_gguf_kv *kv, u64 *v, bool *neg)
 	return 0;
 }
 
+/* A non-negative integer key: 0, -ENOENT, -EINVAL (negative or not one). */
+static int get_u64(const struct llm_gguf *g, const char *key, u64 *out)
+{
+	const struct llm_gguf_kv *kv = llm_gguf_find(g, key);
+	bool neg;
+	u64 v;
+
+	if (!kv)
+		return -ENOENT;
+	if (llm_gguf_kv_int(kv, &v, &neg) || neg)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /**
  * llm_gguf_get_u32 - read an integer key whose value fits in a u32
  * @g: a parsed file
@@ -912,36 +927,13 @@ int llm_gguf_kv_int(const struct llm_gguf_kv *kv, u64 *v, bool *neg)
 int llm_gguf_get_u32(const struct llm_gguf *g, const char *key, u32 *out)
 {
 	u64 v;
-	int ret = llm_gguf_get_u64(g, key, &v);
+	int ret = get_u64(g, key, &v);
 
 	if (ret)
 		return ret;
 	if (v > U32_MAX)
 		return -EINVAL;
 	*out = (u32)v;
-	return 0;
-}
-
-/**
- * llm_gguf_get_u64 - read a non-negative integer key
- * @g: a parsed file
- * @key: the key
- * @out: the value
- *
- * Return: 0, -ENOENT when absent, -EINVAL for a non-integer type or a
- * negative value.
- */
-int llm_gguf_get_u64(const struct llm_gguf *g, const char *key, u64 *out)
-{
-	const struct llm_gguf_kv *kv = llm_gguf_find(g, key);
-	bool neg;
-	u64 v;
-
-	if (!kv)
-		return -ENOENT;
-	if (llm_gguf_kv_int(kv, &v, &neg) || neg)
-		return -EINVAL;
-	*out = v;
 	return 0;
 }
 

@@ -104,7 +104,6 @@ const struct llm_gguf_tensor *llm_gguf_find_tensor(const struct llm_gguf *g,
  * that non-FPU code can carry them (F32 only).
  */
 int llm_gguf_get_u32(const struct llm_gguf *g, const char *key, u32 *out);
-int llm_gguf_get_u64(const struct llm_gguf *g, const char *key, u64 *out);
 int llm_gguf_get_bool(const struct llm_gguf *g, const char *key, bool *out);
 int llm_gguf_get_f32_bits(const struct llm_gguf *g, const char *key,
 			  u32 *out);

@@ -31,9 +31,17 @@
  *   reset             LLM_IOC_RESET
  *   gen TEXT FILE [CAP]      LLM_IOC_GENERATE, text to FILE
  *   genr TEXT FILE [CAP]     ... with LLM_GEN_RESET
- *   sigread MS FILE   read() to end-of-file with SIGALRM after MS ms;
- *                     "late" is ms from the signal to read() returning
- *   siggen MS TEXT    LLM_IOC_GENERATE with SIGALRM after MS ms
+ *   sigread MS FILE   read() to end-of-file with SIGALRM after MS ms (and
+ *                     every 2 ms after), no SA_RESTART: "eintr" is how
+ *                     many read()s it interrupted (each one is retried)
+ *   siggen MS TEXT FILE  LLM_IOC_GENERATE the same way, text to FILE
+ *   storm US [restart]  from now on SIGALRM and SIGCHLD every US
+ *                     microseconds (handled, no SA_RESTART unless
+ *                     "restart") until "calm"; reads, GENERATE and
+ *                     RING_ENTER retry on EINTR, as programs do
+ *   calm              stop the storm: "calm ok signals=N eintr=N"
+ *   sigcancel MS      in MS ms a SIGALRM handler calls LLM_IOC_CANCEL
+ *   cancel            LLM_IOC_CANCEL
  *   close | open      close the file / open the device again
  *
  * Raw ioctls:
@@ -41,9 +49,11 @@
  *       defaults and FIELD=VALUE (names as in uapi/llm.h, shortened:
  *       see the field tables).  NAME: info load unload params getparams
  *       generate reset stats ringsetup ringenter.  Special fields:
- *       size=N (the buffer grows, zero-filled), tail=B (the byte right
- *       after the struct), byte@OFF=B, arg=bad|ro|edge|null (where the
- *       struct is), pointers =bad|ro|null|buf, ints =@PATH (an open fd),
+ *       size=N (the buffer grows, zero-filled; the command's size bits
+ *       say N too, as a program built with a struct of N bytes would,
+ *       unless iocsize=N sets them apart), tail=B (the byte right
+ *       after the struct), byte@OFF=B, arg=bad|ro|edge|null|huge (where
+ *       the struct is; huge: at the start of 1 GiB of zero pages), pointers =bad|ro|null|buf, ints =@PATH (an open fd),
  *       ptext=TEXT (prompt and prompt_len).
  *   rawioc CMD        ioctl number CMD with a zeroed 4 KiB buffer
  *   fuzz NAME N SEED  N ioctls NAME with random field values: prints
@@ -100,6 +110,11 @@ static __u32 cq_seen;
 
 static volatile sig_atomic_t fired;
 static struct timespec fired_at;
+/* The storm: signals handled, and the system calls they interrupted. */
+static volatile sig_atomic_t storm_signals;
+static unsigned long eintrs;
+static timer_t storm_timer;
+static int storming;
 
 static const char *ename(int e)
 {
@@ -221,6 +236,78 @@ static void disarm(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+static void on_storm(int sig)
+{
+	(void)sig;
+	storm_signals++;
+}
+
+static void step_storm(unsigned long us, int restart)
+{
+	struct sigaction sa;
+	struct sigevent ev;
+	struct itimerval it = {
+		.it_value = { .tv_usec = us },
+		.it_interval = { .tv_usec = us },
+	};
+	struct itimerspec its = {
+		.it_value = { .tv_nsec = us * 1000 + 500000 },
+		.it_interval = { .tv_nsec = us * 1000 },
+	};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_storm;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGCHLD;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &storm_timer))
+		die("timer_create failed");
+	storm_signals = 0;
+	eintrs = 0;
+	storming = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+	timer_settime(storm_timer, 0, &its, NULL);
+	out("storm", 0, NULL);
+}
+
+static void step_calm(void)
+{
+	disarm();
+	if (storming)
+		timer_delete(storm_timer);
+	storming = 0;
+	signal(SIGCHLD, SIG_DFL);
+	out("calm", 0, "signals=%d eintr=%lu", (int)storm_signals, eintrs);
+}
+
+static void on_cancel_alarm(int sig)
+{
+	(void)sig;
+	ioctl(fd, LLM_IOC_CANCEL);
+	if (!fired)
+		clock_gettime(CLOCK_MONOTONIC, &fired_at);
+	fired = 1;
+}
+
+static void step_sigcancel(unsigned long ms)
+{
+	struct sigaction sa;
+	struct itimerval it = {
+		.it_value = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 },
+	};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_cancel_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	fired = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	out("sigcancel", 0, NULL);
+}
+
 static int open_mode = O_RDWR;
 
 static void open_dev(int flags)
@@ -255,6 +342,11 @@ static int read_all(const char *path, size_t *total)
 	*total = 0;
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			/* a handled signal: the read goes on, as programs do */
+			eintrs++;
+			continue;
+		}
 		if (n < 0) {
 			err = errno;
 			break;
@@ -412,7 +504,9 @@ static int do_gen(const char *text, const char *path, unsigned long cap,
 	g->text_cap = cap;
 	g->tokens = (uintptr_t)toks;
 	g->tokens_cap = sizeof(toks) / sizeof(toks[0]);
-	ret = ioctl(fd, LLM_IOC_GENERATE, g) < 0 ? errno : 0;
+	/* interrupted: the same call again goes on with the same request */
+	while ((ret = ioctl(fd, LLM_IOC_GENERATE, g) < 0 ? errno : 0) == EINTR)
+		eintrs++;
 	if (!ret && (f = open_out(path))) {
 		fwrite(buf, 1, g->text_len, f);
 		fclose(f);
@@ -439,31 +533,28 @@ static void step_sigread(unsigned long ms, const char *path)
 	size_t total;
 	int err;
 
+	eintrs = 0;
 	arm(ms);
 	err = read_all(path, &total);
 	disarm();
-	if (err && fired)
-		out("sigread", err, "bytes=%zu late=%.0f", total,
-		    ms_since(&fired_at));
-	else
-		out("sigread", err, "bytes=%zu%s", total,
-		    fired ? " signal-ignored" : " before-signal");
+	out("sigread", err, "bytes=%zu eintr=%lu%s", total, eintrs,
+	    fired ? "" : " before-signal");
 }
 
-static void step_siggen(unsigned long ms, const char *text)
+static void step_siggen(unsigned long ms, const char *text, const char *path)
 {
 	struct llm_generate g;
 	int err;
 
+	eintrs = 0;
 	arm(ms);
-	err = do_gen(text, "-", 1 << 20, 0, &g);
+	err = do_gen(text, path, 1 << 20, 0, &g);
 	disarm();
 	if (err)
-		out("siggen", err, "late=%.0f",
-		    fired ? ms_since(&fired_at) : -1.0);
+		out("siggen", err, "eintr=%lu", eintrs);
 	else
-		out("siggen", 0, "stop=%u n=%u late=%.0f", g.stop_reason,
-		    g.n_tokens, fired ? ms_since(&fired_at) : -1.0);
+		out("siggen", 0, "stop=%u n=%u eintr=%lu%s", g.stop_reason,
+		    g.n_tokens, eintrs, fired ? "" : " before-signal");
 }
 
 /* --- raw ioctls ---------------------------------------------------------- */
@@ -686,6 +777,15 @@ static unsigned char *place(const char *where, const unsigned char *s,
 		mprotect(p, len, PROT_READ);
 		return p;
 	}
+	if (!strcmp(where, "huge")) {
+		/* zero pages the kernel could read for a long time */
+		p = mmap(NULL, 1ul << 30, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			die("cannot map 1 GiB");
+		memcpy(p, s, ksize);
+		return p;
+	}
 	if (!strcmp(where, "edge")) {
 		/* only the size field is mapped: the rest runs into a hole */
 		p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
@@ -695,7 +795,7 @@ static unsigned char *place(const char *where, const unsigned char *s,
 		memcpy(p, s, 8);
 		return p;
 	}
-	die("arg= wants buf, bad, ro, edge or null");
+	die("arg= wants buf, bad, ro, edge, huge or null");
 	return NULL;
 }
 
@@ -707,6 +807,8 @@ static void step_ioc(const char *name, char **a, int n)
 	size_t size = io->size, len = 0;
 	unsigned char *before = NULL;
 	int tail = -1, i, ret, err, in_buf;
+	long iocsize = -1;
+	unsigned long cmd;
 
 	ioc_defaults(io, s);
 	for (i = 0; i < n; i++) {
@@ -722,6 +824,10 @@ static void step_ioc(const char *name, char **a, int n)
 		}
 		if (!strcmp(a[i], "tail")) {
 			tail = num(eq);
+			continue;
+		}
+		if (!strcmp(a[i], "iocsize")) {
+			iocsize = num(eq);
 			continue;
 		}
 		if (!strncmp(a[i], "byte@", 5)) {
@@ -745,12 +851,17 @@ static void step_ioc(const char *name, char **a, int n)
 			size = num(eq);
 		set_field(s, f, eq);
 	}
+	/* the size bits: what the struct's size says, at most 14 bits */
+	if (iocsize < 0)
+		iocsize = size > _IOC_SIZEMASK ? _IOC_SIZEMASK : size;
+	cmd = (io->cmd & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
+	      ((unsigned long)iocsize << _IOC_SIZESHIFT);
 	if (!io->size) {
-		ret = ioctl(fd, io->cmd, where ? (unsigned long)place(where, s, 8, 8) : 0);
+		ret = ioctl(fd, cmd, where ? (unsigned long)place(where, s, 8, 8) : 0);
 		out("ioc", ret < 0 ? errno : 0, NULL);
 		return;
 	}
-	in_buf = !where || !strcmp(where, "buf");
+	in_buf = !where || !strcmp(where, "buf") || !strcmp(where, "huge");
 	p = place(where, s, io->size, size);
 	if (tail >= 0 && in_buf)
 		p[io->size] = tail;
@@ -759,7 +870,7 @@ static void step_ioc(const char *name, char **a, int n)
 		before = malloc(len);
 		memcpy(before, p, len);
 	}
-	ret = ioctl(fd, io->cmd, p);
+	ret = ioctl(fd, cmd, p);
 	err = ret < 0 ? errno : 0;
 	/* the kernel writes back at most min(size, its size) bytes */
 	if (before) {
@@ -1073,6 +1184,10 @@ static void step_drain(unsigned int want, const char *prefix)
 				return;
 			}
 			if (ioctl(fd, LLM_IOC_RING_ENTER, &re) < 0) {
+				if (errno == EINTR) {
+					eintrs++;	/* the wait, not the ring */
+					continue;
+				}
 				out("drain", errno, "after %u ends", ends);
 				return;
 			}
@@ -1159,7 +1274,8 @@ static const struct { const char *name; int args; } steps[] = {
 	{ "rbad", 0 }, { "rro", 0 }, { "poll", 1 }, { "fl", 1 },
 	{ "sleep", 1 }, { "waitfor", 1 }, { "params", 5 }, { "stopstr", 1 }, { "stats", 0 },
 	{ "info", 0 }, { "reset", 0 }, { "gen", 2 }, { "genr", 2 },
-	{ "sigread", 2 }, { "siggen", 2 }, { "close", 0 }, { "open", 0 },
+	{ "sigread", 2 }, { "siggen", 3 }, { "close", 0 }, { "open", 0 },
+	{ "storm", 1 }, { "calm", 0 }, { "sigcancel", 1 }, { "cancel", 0 },
 	{ "ioc", 1 }, { "rawioc", 1 }, { "fuzz", 3 }, { "loadfd", 1 },
 	{ "upload", 1 }, { "unload", 0 }, { "ring", 3 }, { "map", 1 },
 	{ "mpx", 0 }, { "sqe", 5 }, { "sqeresv", 1 }, { "sqtail", 1 },
@@ -1282,7 +1398,19 @@ int main(int argc, char **argv)
 		} else if (!strcmp(s, "sigread")) {
 			step_sigread(num(a[0]), a[1]);
 		} else if (!strcmp(s, "siggen")) {
-			step_siggen(num(a[0]), a[1]);
+			step_siggen(num(a[0]), a[1], a[2]);
+		} else if (!strcmp(s, "storm")) {
+			int restart = i < argc && !strcmp(argv[i], "restart");
+
+			step_storm(num(a[0]), restart);
+			i += restart;
+		} else if (!strcmp(s, "calm")) {
+			step_calm();
+		} else if (!strcmp(s, "sigcancel")) {
+			step_sigcancel(num(a[0]));
+		} else if (!strcmp(s, "cancel")) {
+			out("cancel", ioctl(fd, LLM_IOC_CANCEL) < 0 ? errno : 0,
+			    NULL);
 		} else if (!strcmp(s, "close")) {
 			out("close", close(fd) < 0 ? errno : 0, NULL);
 			fd = -1;
