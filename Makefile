@@ -52,7 +52,7 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user samples qemu-extra test unit-test qemu-test demo bench setup \
+.PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup \
 	debug-kernel debug-test other-kernel-test test-kmods \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
 
@@ -95,7 +95,7 @@ $(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
 # the hostile GGUF generator (shared with mkhostile).
 TEST_SUPPORT := tests/unit/check.c tests/unit/ref_llama2c.c \
 	userctl/runtime.c $(wildcard userctl/gguf_writer.c) \
-	tests/unit/gguf_hostile.c \
+	tests/unit/gguf_hostile.c tests/unit/synth_model.c \
 	userctl/modelfile.c userctl/convert.c userctl/quantize.c
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 
@@ -133,6 +133,17 @@ $(BUILD)/tools/mkhostile: $(MKHOSTILE_SRCS:%.c=$(BUILD)/rel/%.o) \
 		$(BUILD)/libllm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+# mkmodel writes synthetic llama models of any shape (tests/unit/synth_model.c):
+# see build/tools/mkmodel --help.
+MKMODEL_SRCS := tests/tools/mkmodel.c tests/unit/synth_model.c \
+	userctl/gguf_writer.c
+
+$(BUILD)/tools/mkmodel: $(MKMODEL_SRCS:%.c=$(BUILD)/rel/%.o) $(BUILD)/libllm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+tools: $(BUILD)/tools/mkhostile $(BUILD)/tools/mkmodel
 
 hostile-corpus: $(BUILD)/tools/mkhostile
 	@rm -rf $(BUILD)/qemu-extra/hostile
