@@ -18,6 +18,9 @@
 
 KDIR ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
 BUILD := build
+# The small model files the demo and the tests use ship in the tree
+# (models/README.md says where each came from).
+MODELS := models
 CC ?= gcc
 
 # The shared core, as userspace compiles it.
@@ -109,9 +112,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 $(BUILD)/bench: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
 
-BENCH_MODELS := $(wildcard ../shared/models/stories260K.gguf \
-	../shared/models/stories260K-Q8_0.gguf \
-	../shared/models/stories260K-Q4_0.gguf)
+BENCH_MODELS := $(MODELS)/stories260K.gguf $(MODELS)/stories260K-Q8_0.gguf \
+	$(MODELS)/stories260K-Q4_0.gguf
 
 bench: $(BUILD)/bench module $(BUILD)/llmctl.static
 	@echo "== userspace, this machine (make bench): one run each"
@@ -127,7 +129,7 @@ unit-test: $(UNIT_TESTS)
 # defect away from a loadable model (HOSTILE_BASE; synthetic without it).
 MKHOSTILE_SRCS := tests/tools/mkhostile.c tests/unit/gguf_hostile.c \
 	tests/unit/check.c userctl/gguf_writer.c
-HOSTILE_BASE ?= $(wildcard ../shared/models/stories260K-Q4_0.gguf)
+HOSTILE_BASE ?= $(MODELS)/stories260K-Q4_0.gguf
 
 $(BUILD)/tools/mkhostile: $(MKHOSTILE_SRCS:%.c=$(BUILD)/rel/%.o) \
 		$(BUILD)/libllm.a
@@ -193,8 +195,9 @@ fuzz-test:
 
 # The tokenizer over the real vocabulary, seeded with a few texts.
 fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer
-	@if [ ! -r ../shared/models/stories260K.gguf ]; then \
-		echo "SKIP fuzz: tokenizer: ../shared/models/stories260K.gguf not found"; \
+	@if [ ! -r $(MODELS)/stories260K.gguf ]; then \
+		echo "FAIL fuzz: tokenizer: $(MODELS)/stories260K.gguf is missing"; \
+		exit 1; \
 	else \
 		rm -rf $(BUILD)/fuzz/seeds-tok; mkdir -p $(BUILD)/fuzz/seeds-tok; \
 		printf 'Once upon a time, there was a little girl.' > $(BUILD)/fuzz/seeds-tok/a; \
@@ -207,7 +210,7 @@ fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer
 fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
 	@rm -rf $(BUILD)/fuzz/seeds-gguf
 	@$(BUILD)/tools/mkhostile --all --valid $(BUILD)/fuzz/seeds-gguf > /dev/null
-	@cp $(wildcard ../shared/models/*.gguf) $(BUILD)/fuzz/seeds-gguf/ 2>/dev/null || true
+	@cp $(MODELS)/*.gguf $(BUILD)/fuzz/seeds-gguf/
 	@tests/fuzz/run-fuzz.sh gguf $(BUILD)/fuzz/fuzz_gguf $(BUILD)/fuzz/gguf \
 		$(FUZZ_SECONDS) $(FUZZ_MAX_LEN) $(BUILD)/fuzz/seeds-gguf
 

@@ -3,8 +3,8 @@
 #
 # qemu-tests/run.sh: run the guest tests in QEMU.
 #
-# Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the models
-# in ../shared/models, $BUILD/qemu-extra/) and boots the newest Debian
+# Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the model
+# files in models/, $BUILD/qemu-extra/) and boots the newest Debian
 # kernel whose headers are installed, once per test script, a few VMs at a
 # time.  The guest prints PASS/FAIL/SKIP lines; this side decides: a test
 # fails on any FAIL line, on no result lines, when its script stops before
@@ -31,7 +31,8 @@
 # LLM_QEMU_MEMORY=SIZE guest RAM for every test (a KASAN kernel needs more),
 # LLM_QEMU_APPEND=ARGS added to the guest kernel command line,
 # LLM_QEMU_BOOT_TIMEOUT=S seconds a guest may take to reach /init (120),
-# LLM_MODELS=DIR instead of ../shared/models.
+# LLM_MODELS=DIR instead of models/ (its *.gguf and *.bin files go to
+# /models in the guest).
 #
 # Standard output carries only the result lines; progress goes to stderr.
 # Exit status: 0 all passed, 1 some test failed, 2 the harness could not run.
@@ -227,7 +228,7 @@ install_busybox() {
 }
 
 build_initramfs() {
-	local root=$OUT/root models=${LLM_MODELS:-$ROOT/../shared/models}
+	local root=$OUT/root models=${LLM_MODELS:-$ROOT/models}
 
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run}
@@ -244,10 +245,9 @@ build_initramfs() {
 		note "warning: $BUILD/llmctl.static is missing (make user)"
 	fi
 	cp "$HELPERS"/* "$root/bin/" 2>/dev/null || true
-	# Only the models directory: never ../shared/holdout.
-	if [ -d "$models" ]; then
-		find "$models" -maxdepth 1 -type f -exec cp {} "$root/models/" \;
-	fi
+	[ -d "$models" ] || die "no model directory $models"
+	find "$models" -maxdepth 1 -type f \( -name '*.gguf' -o -name '*.bin' \) \
+		-exec cp -t "$root/models/" {} +
 	[ -d "$EXTRA_DIR" ] && cp -a "$EXTRA_DIR/." "$root/extra/"
 
 	(cd "$root" && find . | LC_ALL=C sort |

@@ -7,14 +7,14 @@
 #   make demo [MODEL=FILE.gguf] [PROMPT="Once upon a time"] [TOKENS=256]
 #             [TEMP=0] [SEED=0]
 #
-# MODEL defaults to ../shared/models/stories260K.gguf.  TEMP=0 is greedy,
+# MODEL defaults to models/stories260K.gguf.  TEMP=0 is greedy,
 # which for stories260K gives llama2.c's reference story.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BUILD=${BUILD:-build}
-MODEL=${MODEL:-../shared/models/stories260K.gguf}
+MODEL=${MODEL:-models/stories260K.gguf}
 PROMPT=${PROMPT:-}
 TOKENS=${TOKENS:-256}
 TEMP=${TEMP:-0}
@@ -24,7 +24,7 @@ if [ ! -r "$MODEL" ]; then
 	cat >&2 <<EOT
 make demo: no model at $MODEL.
 
-The default is ../shared/models/stories260K.gguf (a 260K-parameter
+The default is models/stories260K.gguf (a 260K-parameter
 TinyStories Llama).  To use another model, point MODEL at a GGUF file
 (llama architecture; F32, F16, Q8_0 or Q4_0 tensors), for example one
 converted from a llama2.c checkpoint such as stories15M.bin and its
