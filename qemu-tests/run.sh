@@ -4,12 +4,13 @@
 # qemu-tests/run.sh: run the guest tests in QEMU.
 #
 # Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the model
-# files in models/, $BUILD/qemu-extra/) and boots the newest Debian
-# kernel whose headers are installed, once per test script, a few VMs at a
-# time.  The guest prints PASS/FAIL/SKIP lines; this side decides: a test
-# fails on any FAIL line, on no result lines, when its script stops before
-# its last line, on a timeout, and on any kernel warning, oops or other
-# splat in the serial log.
+# files in models/, $BUILD/qemu-extra/) and boots the Debian kernel that
+# matches the newest headers installed (scripts/setup.sh unpacks it into
+# $BUILD/kernels/), once per test script, a few VMs at a time.  The guest
+# prints PASS/FAIL/SKIP lines; this side decides: a test fails on any FAIL
+# line, on no result lines, when its script stops before its last line, on
+# a timeout, and on any kernel warning, oops or other splat in the serial
+# log.
 #
 # usage: qemu-tests/run.sh [OPTIONS] [TEST...]
 #   --list           print the test names and exit
@@ -27,7 +28,8 @@
 #   # smp: 1            guest CPUs (default 2)
 #
 # Environment: BUILD (default build), LLM_QEMU_ACCEL=auto|kvm|tcg,
-# LLM_KERNEL=IMAGE to boot another kernel than /boot/vmlinuz-<headers>,
+# LLM_KERNEL=IMAGE to boot another kernel than the one scripts/setup.sh
+# unpacks ($BUILD/kernels/VERSION/root/boot/vmlinuz-<headers' ABI>),
 # LLM_QEMU_MEMORY=SIZE guest RAM for every test (a KASAN kernel needs more),
 # LLM_QEMU_APPEND=ARGS added to the guest kernel command line,
 # LLM_QEMU_BOOT_TIMEOUT=S seconds a guest may take to reach /init (120),
@@ -122,8 +124,9 @@ pick_tests() {
 	done
 }
 
-# Kernel: the newest Debian headers installed say which one (never the
-# running kernel, which on these machines is not Debian's).
+# Kernel: the one scripts/setup.sh unpacked into $BUILD/kernels/ for the
+# newest Debian headers installed (never the running kernel, which on
+# these machines is not Debian's, nor one installed in /boot).
 find_kernel() {
 	local hdr
 
@@ -131,9 +134,9 @@ find_kernel() {
 	[ -n "$hdr" ] ||
 		die "no /usr/src/linux-headers-*-amd64: run scripts/setup.sh"
 	KVER=${hdr##*/linux-headers-}
-	KIMG=${LLM_KERNEL:-/boot/vmlinuz-$KVER}
+	KIMG=${LLM_KERNEL:-$(BUILD=$BUILD "$ROOT/scripts/setup.sh" --kernel-image)}
 	[ -r "$KIMG" ] ||
-		die "cannot read kernel image $KIMG (install linux-image-$KVER: scripts/setup.sh)"
+		die "cannot read kernel image $KIMG (scripts/setup.sh fetches it)"
 }
 
 # KVM only where it really works: hardware virtualisation visible, not the
