@@ -279,8 +279,10 @@ start_test() {
 	local quiet= out=$OUT/logs/$name.raw
 
 	[ $CONSOLE -eq 1 ] && quiet=quiet
+	# line by line as it comes (make demo streams it), without the serial
+	# line's CR before each LF (a progress bar's own CRs stay)
 	if [ $CONSOLE -eq 1 ]; then
-		exec 3> >(tee "$out" | tr -d '\r' >&2)
+		exec 3> >(tee "$out" | sed -u 's/\r$//' >&2)
 	else
 		exec 3> "$out"
 	fi

@@ -7,8 +7,11 @@
 #   make demo [MODEL=FILE.gguf] [PROMPT="Once upon a time"] [TOKENS=256]
 #             [TEMP=0] [SEED=0]
 #
-# MODEL defaults to models/stories260K.gguf.  TEMP=0 is greedy,
-# which for stories260K gives llama2.c's reference story.
+# MODEL defaults to models/stories260K.gguf.  TEMP=0 is greedy, which for
+# stories260K gives llama2.c's reference story.
+#
+# What the guest prints goes to standard output as it comes (the story
+# line by line); progress and errors go to standard error.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,9 +27,9 @@ if [ ! -r "$MODEL" ]; then
 	cat >&2 <<EOT
 make demo: no model at $MODEL.
 
-The default is models/stories260K.gguf (a 260K-parameter
-TinyStories Llama).  To use another model, point MODEL at a GGUF file
-(llama architecture; F32, F16, Q8_0 or Q4_0 tensors), for example one
+The default is models/stories260K.gguf (a 260K-parameter TinyStories
+Llama, shipped in models/).  To use another model, point MODEL at a GGUF
+file (llama architecture; F32, F16, Q8_0 or Q4_0 tensors), for example one
 converted from a llama2.c checkpoint such as stories15M.bin and its
 tokenizer.bin (karpathy/tinyllamas on Hugging Face):
 
@@ -81,19 +84,33 @@ say "rmmod llm"
 check "rmmod llm" rmmod llm
 EOT
 
+# The guest's console, as run.sh --console shows it on stderr, cut to what
+# the demo script prints (to stdout) and the harness's notes (to stderr).
+# A line at a time as it comes, in the shell: awk (mawk) would wait to
+# fill its input buffer, and nothing would show until the guest was done.
+console_filter() {
+	local line show=0
+
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in
+		"qemu-tests: "*) printf '%s\n' "$line" >&2; continue ;;
+		"=== llm-qemu: results"*) show=0 ;;
+		"=== insmod"*) show=1 ;;
+		esac
+		case $line in "=== llm-qemu:"*|"PASS qemu/"*) continue ;; esac
+		[ $show = 0 ] || printf '%s\n' "$line"
+	done
+}
+
 echo "make demo: booting the VM (under plain emulation this takes a while)..." >&2
+# A pipeline, not a process substitution: the shell waits for the filter
+# before it goes on, so the story is out before "done", in a file too.
 set +e
 qemu-tests/run.sh --console -j 1 --tests-dir "$D/tests" --extra "$D/extra" \
-	--out "$D/out" demo 2> >(awk '
-		/^qemu-tests: (kernel|start)/ { print; next }
-		/=== llm-qemu: results/ { show = 0 }
-		/^=== insmod/ { show = 1 }
-		/^=== llm-qemu:/ { next }
-		show { print }' >&2) > "$D/results.txt"
-st=$?
-wait
+	--out "$D/out" demo 2>&1 > "$D/results.txt" | console_filter
+st=${PIPESTATUS[0]}
 set -e
-if [ $st -ne 0 ]; then
+if [ "$st" -ne 0 ]; then
 	echo "make demo: failed; results:" >&2
 	cat "$D/results.txt" >&2
 	echo "full console log: $D/out/logs/demo.log" >&2
