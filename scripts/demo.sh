@@ -8,7 +8,13 @@
 #             [TEMP=0] [SEED=0]
 #
 # MODEL defaults to models/stories260K.gguf.  TEMP=0 is greedy, which for
-# stories260K gives llama2.c's reference story.
+# stories260K gives llama2.c's reference story.  TOKENS is what llmctl
+# generate asks for and the module's max_new_tokens (so the one-shot
+# `cat /dev/llm` stops there too).
+#
+# The arena is what `llmctl info -m MODEL --arena-mb` says the model and
+# the module's 8 sessions need; the guest gets twice that (the module
+# takes at most half of RAM) plus room for the model file in its initramfs.
 #
 # What the guest prints goes to standard output as it comes (the story
 # line by line); progress and errors go to standard error.
@@ -22,6 +28,9 @@ PROMPT=${PROMPT:-}
 TOKENS=${TOKENS:-256}
 TEMP=${TEMP:-0}
 SEED=${SEED:-0}
+# Guest RAM besides the arena and the model file: kernel, busybox, tests.
+BASE_MB=128
+MIN_MEM_MB=512
 
 if [ ! -r "$MODEL" ]; then
 	cat >&2 <<EOT
@@ -41,15 +50,24 @@ Nothing is downloaded by this project.
 EOT
 	exit 1
 fi
-case $TOKENS in ''|*[!0-9]*) echo "make demo: TOKENS must be a number" >&2; exit 2 ;; esac
+case $TOKENS in ''|*[!0-9]*|0) echo "make demo: TOKENS must be a number of at least 1" >&2; exit 2 ;; esac
 
 scripts/setup.sh
 make -s BUILD="$BUILD" module user >/dev/null
 
 # The arena holds the model, its tables and the sessions' contexts.
-size_mb=$(( ($(stat -c %s "$MODEL") + 1048575) / 1048576 ))
-arena=$(( size_mb + 64 ))
-mem=$(( arena + 384 ))
+if ! arena=$("$BUILD/llmctl" info -m "$MODEL" --arena-mb); then
+	echo "make demo: $MODEL cannot be loaded (see above)" >&2
+	exit 1
+fi
+model_mb=$(( ($(stat -L -c %s "$MODEL") + 1048575) / 1048576 ))
+mem=$(( 2 * arena + model_mb + BASE_MB ))
+[ $mem -ge $MIN_MEM_MB ] || mem=$MIN_MEM_MB
+avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+if [ -n "$avail" ] && [ "$mem" -gt "$avail" ]; then
+	echo "make demo: $MODEL needs a ${arena} MiB arena and so a ${mem} MiB guest, but this machine has ${avail} MiB available" >&2
+	exit 1
+fi
 
 D=$BUILD/demo
 rm -rf "$D/tests" "$D/extra"
@@ -61,8 +79,8 @@ cat > "$D/tests/demo.sh" <<EOT
 # memory: ${mem}M
 dmesg -n 1
 say() { printf '\n=== %s\n' "\$*"; }
-say "insmod llm.ko arena_mb=$arena"
-check "insmod llm.ko" insmod /llm.ko arena_mb=$arena || return
+say "insmod llm.ko arena_mb=$arena max_new_tokens=$TOKENS"
+check "insmod llm.ko" insmod /llm.ko arena_mb=$arena max_new_tokens=$TOKENS || return
 say "llmctl load $(basename "$MODEL")"
 llmctl load /extra/model.gguf
 check_eq "the model is loaded" 1 "\$(cat /sys/kernel/llm/model_loaded)" || return
@@ -102,7 +120,7 @@ console_filter() {
 	done
 }
 
-echo "make demo: booting the VM (under plain emulation this takes a while)..." >&2
+echo "make demo: booting the VM with ${mem} MiB (under plain emulation this takes a while)..." >&2
 # A pipeline, not a process substitution: the shell waits for the filter
 # before it goes on, so the story is out before "done", in a file too.
 set +e
