@@ -248,9 +248,11 @@ build_initramfs() {
 		note "warning: $BUILD/llmctl.static is missing (make user)"
 	fi
 	cp "$HELPERS"/* "$root/bin/" 2>/dev/null || true
-	[ -d "$models" ] || die "no model directory $models"
-	find "$models" -maxdepth 1 -type f \( -name '*.gguf' -o -name '*.bin' \) \
-		-exec cp -t "$root/models/" {} +
+	# none (the harness's self-test): the tests that need one fail
+	if [ -d "$models" ]; then
+		find "$models" -maxdepth 1 -type f \( -name '*.gguf' -o -name '*.bin' \) \
+			-exec cp -t "$root/models/" {} +
+	fi
 	[ -d "$EXTRA_DIR" ] && cp -a "$EXTRA_DIR/." "$root/extra/"
 
 	(cd "$root" && find . | LC_ALL=C sort |
