@@ -264,7 +264,7 @@ demo:
 		TEMP="$(TEMP)" SEED="$(SEED)" scripts/demo.sh
 
 # make demo to files, with the default model and with a synthetic model of
-# stories110M's size (76 MB at Q4_0).  About 90 s under TCG, so not part of
+# stories110M's size (76 MB at Q4_0).  About 70 s under TCG, so not part of
 # make test, which runs only the first half (scripts/demo-test.sh --quick).
 demo-test:
 	@BUILD=$(BUILD) scripts/demo-test.sh
