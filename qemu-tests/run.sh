@@ -3,13 +3,14 @@
 #
 # qemu-tests/run.sh: run the guest tests in QEMU.
 #
-# Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the models
-# in ../shared/models, $BUILD/qemu-extra/) and boots the newest Debian
-# kernel whose headers are installed, once per test script, a few VMs at a
-# time.  The guest prints PASS/FAIL/SKIP lines; this side decides: a test
-# fails on any FAIL line, on no result lines, when its script stops before
-# its last line, on a timeout, and on any kernel warning, oops or other
-# splat in the serial log.
+# Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the model
+# files in models/, $BUILD/qemu-extra/) and boots the Debian kernel that
+# matches the newest headers installed (scripts/setup.sh unpacks it into
+# $BUILD/kernels/), once per test script, a few VMs at a time.  The guest
+# prints PASS/FAIL/SKIP lines; this side decides: a test fails on any FAIL
+# line, on no result lines, when its script stops before its last line, on
+# a timeout, and on any kernel warning, oops or other splat in the serial
+# log.
 #
 # usage: qemu-tests/run.sh [OPTIONS] [TEST...]
 #   --list           print the test names and exit
@@ -27,11 +28,13 @@
 #   # smp: 1            guest CPUs (default 2)
 #
 # Environment: BUILD (default build), LLM_QEMU_ACCEL=auto|kvm|tcg,
-# LLM_KERNEL=IMAGE to boot another kernel than /boot/vmlinuz-<headers>,
+# LLM_KERNEL=IMAGE to boot another kernel than the one scripts/setup.sh
+# unpacks ($BUILD/kernels/VERSION/root/boot/vmlinuz-<headers' ABI>),
 # LLM_QEMU_MEMORY=SIZE guest RAM for every test (a KASAN kernel needs more),
 # LLM_QEMU_APPEND=ARGS added to the guest kernel command line,
 # LLM_QEMU_BOOT_TIMEOUT=S seconds a guest may take to reach /init (120),
-# LLM_MODELS=DIR instead of ../shared/models.
+# LLM_MODELS=DIR instead of models/ (its *.gguf and *.bin files go to
+# /models in the guest).
 #
 # Standard output carries only the result lines; progress goes to stderr.
 # Exit status: 0 all passed, 1 some test failed, 2 the harness could not run.
@@ -121,8 +124,9 @@ pick_tests() {
 	done
 }
 
-# Kernel: the newest Debian headers installed say which one (never the
-# running kernel, which on these machines is not Debian's).
+# Kernel: the one scripts/setup.sh unpacked into $BUILD/kernels/ for the
+# newest Debian headers installed (never the running kernel, which on
+# these machines is not Debian's, nor one installed in /boot).
 find_kernel() {
 	local hdr
 
@@ -130,9 +134,9 @@ find_kernel() {
 	[ -n "$hdr" ] ||
 		die "no /usr/src/linux-headers-*-amd64: run scripts/setup.sh"
 	KVER=${hdr##*/linux-headers-}
-	KIMG=${LLM_KERNEL:-/boot/vmlinuz-$KVER}
+	KIMG=${LLM_KERNEL:-$(BUILD=$BUILD "$ROOT/scripts/setup.sh" --kernel-image)}
 	[ -r "$KIMG" ] ||
-		die "cannot read kernel image $KIMG (install linux-image-$KVER: scripts/setup.sh)"
+		die "cannot read kernel image $KIMG (scripts/setup.sh fetches it)"
 }
 
 # KVM only where it really works: hardware virtualisation visible, not the
@@ -227,7 +231,7 @@ install_busybox() {
 }
 
 build_initramfs() {
-	local root=$OUT/root models=${LLM_MODELS:-$ROOT/../shared/models}
+	local root=$OUT/root models=${LLM_MODELS:-$ROOT/models}
 
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run}
@@ -244,9 +248,10 @@ build_initramfs() {
 		note "warning: $BUILD/llmctl.static is missing (make user)"
 	fi
 	cp "$HELPERS"/* "$root/bin/" 2>/dev/null || true
-	# Only the models directory: never ../shared/holdout.
+	# none (the harness's self-test): the tests that need one fail
 	if [ -d "$models" ]; then
-		find "$models" -maxdepth 1 -type f -exec cp {} "$root/models/" \;
+		find "$models" -maxdepth 1 -type f \( -name '*.gguf' -o -name '*.bin' \) \
+			-exec cp -t "$root/models/" {} +
 	fi
 	[ -d "$EXTRA_DIR" ] && cp -a "$EXTRA_DIR/." "$root/extra/"
 
@@ -276,8 +281,10 @@ start_test() {
 	local quiet= out=$OUT/logs/$name.raw
 
 	[ $CONSOLE -eq 1 ] && quiet=quiet
+	# line by line as it comes (make demo streams it), without the serial
+	# line's CR before each LF (a progress bar's own CRs stay)
 	if [ $CONSOLE -eq 1 ]; then
-		exec 3> >(tee "$out" | tr -d '\r' >&2)
+		exec 3> >(tee "$out" | sed -u 's/\r$//' >&2)
 	else
 		exec 3> "$out"
 	fi

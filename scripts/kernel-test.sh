@@ -14,8 +14,8 @@
 #
 # kbuild writes objects beside the sources, so llm.ko, the sample and test
 # modules and llmctl are built in a copy of the working tree (tracked files,
-# with their changes), with ../shared linked beside it as in the original;
-# the normal build stays untouched.  Exit status: run.sh's.
+# with their changes, models/ included); the normal build stays untouched.
+# Exit status: run.sh's.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,8 +49,6 @@ rm -rf "$src"
 mkdir -p "$src"
 git -C "$ROOT" ls-files -z | tar -C "$ROOT" --null -T - -cf - |
 	tar -C "$src" -xf -
-shared=$(cd "$ROOT/.." && pwd)/shared
-[ -d "$shared" ] && ln -sfn "$shared" "$WORK/shared"
 echo "kernel-test: building llm.ko for $KDIR in $src" >&2
 make -s -C "$src" KDIR="$KDIR" module build/llmctl.static qemu-extra \
 	> "$WORK/build.log" 2>&1 || {

@@ -50,6 +50,17 @@ skip_all() {
 	exit 0
 }
 
+# need FILE HINT: a file the script cannot do without (a model from the
+# project's models/, a module make builds).  Missing, the test fails with
+# one line that names it and HINT, and the script ends there: a missing
+# file is a broken tree or build, never a reason to skip.
+need() {
+	[ -r "$1" ] && return 0
+	fail "$LLM_TEST" "no $1 ($2)"
+	test_end
+	exit 0
+}
+
 # ": <the last command's output on one line>", or nothing if it was silent.
 _llm_output() {
 	[ -s "$_LLM_OUT" ] || return 0

@@ -8,7 +8,7 @@
 # permissions.sh; info and the top-level help: llmctl.sh.)
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 # until_running: wait (up to 10 s) until a request is being generated.
 until_running() {

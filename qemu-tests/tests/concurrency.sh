@@ -13,7 +13,7 @@
 # running while something is tried stop on a full completion ring.
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 P="Once upon a time"
 

@@ -8,7 +8,7 @@
 # its documented error, and the module is intact afterwards.
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 check "insmod llm.ko" llm_load || return
 check "llmctl load $M" llmctl load -q $M || return

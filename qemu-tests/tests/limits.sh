@@ -7,7 +7,7 @@
 # error or stop reason.  (Who may change them: permissions.sh.)
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 # shown NAME VALUE: both places say VALUE.
 shown() {

@@ -8,7 +8,7 @@
 # queue of `echo PROMPT > /dev/llm; cat /dev/llm`.
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 # same WHAT FILE1 FILE2: byte-identical, and not empty.
 same() {

@@ -6,7 +6,7 @@
 # limits' files: limits.sh; their modes: permissions.sh.)
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 FILES="abi_version arena_size arena_used arena_peak sessions_max
 sessions_active requests_running requests_computing_peak model_loaded model_name model_arch

@@ -60,7 +60,11 @@ static void *load(const char *name, size_t *len)
 {
 	const char *path = check_model(name);
 
-	return path ? check_read_file(path, len) : NULL;
+	if (!path) {
+		check_fail(__FILE__, __LINE__, "models/%s is missing", name);
+		return NULL;
+	}
+	return check_read_file(path, len);
 }
 
 static void real_f32(void)
