@@ -234,8 +234,19 @@ test-kmods: module
 	@mkdir -p $(BUILD)/qemu-extra
 	cp qemu-tests/kmod/*.ko $(BUILD)/qemu-extra/
 
+# A model with big layers (a token takes a good fraction of a second in a
+# TCG guest): for the tests of how soon a request stops (qemu-tests/tests/
+# stops.sh), where the 260K model's sub-millisecond tokens prove nothing.
+BIG_LAYERS := $(BUILD)/qemu-extra/big-layers-q8.gguf
+$(BIG_LAYERS): $(BUILD)/tools/mkmodel $(BUILD)/llmctl
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 512 --layers 4 --heads 8 --ffn 1536 \
+		--vocab 512 --context 1024 --seed 3 $(BUILD)/big-layers.gguf
+	$(BUILD)/llmctl quantize $(BUILD)/big-layers.gguf $@ q8_0 > /dev/null
+	@rm -f $(BUILD)/big-layers.gguf
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
-qemu-extra: samples test-kmods hostile-corpus
+qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh

@@ -102,7 +102,7 @@ static ssize_t llm_write(struct file *file, const char __user *buf,
 		ret = -EBUSY;
 		goto out;
 	}
-	ret = llm_req_submit(s, buf, len, LLM_IN_USER | LLM_IN_LINE);
+	ret = llm_req_submit_user(s, buf, len, LLM_IN_LINE);
 	/* it may become a one-shot: make sure it would have a place */
 	if (!ret && !s->ever_read) {
 		ret = llm_oneshot_reserve(s, s->req.r.prompt_len);

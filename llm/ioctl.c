@@ -246,7 +246,7 @@ static int generate_begin(struct llm_session *s, void __user *uarg,
 			  const struct llm_generate *g)
 {
 	struct llm_generate_resume *gr = &s->gen;
-	unsigned int how = LLM_IN_USER;
+	unsigned int how = 0;
 	int ret;
 
 	if (gr->active) {
@@ -256,8 +256,8 @@ static int generate_begin(struct llm_session *s, void __user *uarg,
 	}
 	if (g->flags & LLM_GEN_RESET)
 		how |= LLM_IN_RESET;
-	ret = llm_req_submit(s, u64_to_user_ptr(g->prompt), g->prompt_len,
-			     how);
+	ret = llm_req_submit_user(s, u64_to_user_ptr(g->prompt),
+				  g->prompt_len, how);
 	if (ret)
 		return ret;
 	gr->active = true;

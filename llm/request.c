@@ -75,6 +75,7 @@ int llm_req_state(struct llm_session *s)
 
 static void set_state(struct llm_session *s, int state)
 {
+	/* pairs with the acquire in llm_req_state(): results are in */
 	smp_store_release(&s->req.state, state);
 }
 
@@ -154,18 +155,19 @@ static bool utf8_valid(const char *str, size_t len)
 	return true;
 }
 
-static int take_prompt(struct llm_session *s, const void *src, size_t len,
-		       unsigned int how)
+/* From kernel memory (@ksrc) or a user address (@usrc). */
+static int take_prompt(struct llm_session *s, const void *ksrc,
+		       const char __user *usrc, size_t len, unsigned int how)
 {
 	bool line = how & LLM_IN_LINE;
 
 	if (len > (size_t)llm_max_prompt_bytes + line)
 		return -E2BIG;
-	if (how & LLM_IN_USER) {
-		if (copy_from_user(s->prompt, (const char __user *)src, len))
+	if (usrc) {
+		if (copy_from_user(s->prompt, usrc, len))
 			return -EFAULT;
 	} else {
-		memcpy(s->prompt, src, len);
+		memcpy(s->prompt, ksrc, len);
 	}
 	if (line && len && s->prompt[len - 1] == '\n')
 		len--;
@@ -219,8 +221,8 @@ static void fill_request(struct llm_session *s, u32 prompt_len)
 
 static size_t out_len(struct llm_session *s);
 
-int llm_req_submit(struct llm_session *s, const void *src, size_t len,
-		   unsigned int how)
+static int submit(struct llm_session *s, const void *ksrc,
+		  const char __user *usrc, size_t len, unsigned int how)
 {
 	struct llm_req *q = &s->req;
 	int state = llm_req_state(s);
@@ -231,7 +233,7 @@ int llm_req_submit(struct llm_session *s, const void *src, size_t len,
 		llm_req_finish(s);
 	else if (state != LLM_REQ_NONE)
 		return -EBUSY;
-	ret = take_prompt(s, src, len, how);
+	ret = take_prompt(s, ksrc, usrc, len, how);
 	if (ret < 0)
 		goto refused;
 	if (!(how & LLM_IN_STEPPING))
@@ -260,6 +262,18 @@ int llm_req_submit(struct llm_session *s, const void *src, size_t len,
 refused:
 	llm_req_count_refused();
 	return ret;
+}
+
+int llm_req_submit(struct llm_session *s, const void *src, size_t len,
+		   unsigned int how)
+{
+	return submit(s, src, NULL, len, how);
+}
+
+int llm_req_submit_user(struct llm_session *s, const char __user *src,
+			size_t len, unsigned int how)
+{
+	return submit(s, NULL, src, len, how);
 }
 
 void llm_req_withdraw(struct llm_session *s)
@@ -468,8 +482,8 @@ void llm_req_abandon(struct llm_session *s)
 		llm_gen_end(&s->req.gen, LLM_STOP_CANCELLED);
 		end(s, 0, true);
 	} else if (state == LLM_REQ_READY) {
-		s->req.r.stop_reason = LLM_STOP_CANCELLED;
-		end(s, 0, false);
+		/* never started: no request to count, nothing to read */
+		set_state(s, LLM_REQ_NONE);
 	}
 }
 

@@ -48,8 +48,7 @@ struct llm_req {
 	u64 user_data;		/* of the ring entry it came from */
 };
 
-/* Where a prompt comes from (llm_req_submit()'s @how). */
-#define LLM_IN_USER	(1U << 0)	/* a user address */
+/* How a prompt is taken (llm_req_submit()'s @how). */
 #define LLM_IN_LINE	(1U << 1)	/* drop one trailing newline (echo) */
 #define LLM_IN_RESET	(1U << 2)	/* clear the conversation first */
 #define LLM_IN_STEPPING	(1U << 3)	/* the caller holds s->step_lock */
@@ -70,6 +69,8 @@ void llm_requests_exit(void);
  */
 int llm_req_submit(struct llm_session *s, const void *src, size_t len,
 		   unsigned int how);
+int llm_req_submit_user(struct llm_session *s, const char __user *src,
+			size_t len, unsigned int how);
 
 /* Take back a READY request that will not run (the write is refused). */
 void llm_req_withdraw(struct llm_session *s);

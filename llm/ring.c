@@ -175,9 +175,10 @@ static u32 cq_pending(struct llm_ring *r)
 /* The same, from anyone (RING_ENTER, poll): both indices published. */
 static u32 cq_ready(struct llm_ring *r)
 {
-	/* pairs with our release of cq_tail, and the caller's of cq_head */
-	u32 n = smp_load_acquire(&r->idx->cq_tail) -
-		smp_load_acquire(&r->idx->cq_head);
+	/* pairs with our release of cq_tail: those entries are written */
+	u32 tail = smp_load_acquire(&r->idx->cq_tail);
+	/* pairs with the caller's release of cq_head: those are read */
+	u32 n = tail - smp_load_acquire(&r->idx->cq_head);
 
 	return n > r->cq_entries ? r->cq_entries : n;
 }
@@ -392,9 +393,10 @@ bool llm_ring_poll(struct llm_session *s)
 	/* pairs with the release in llm_ring_setup() */
 	struct llm_ring *r = smp_load_acquire(&s->ring);
 	u32 ready = cq_ready(r);
-	/* pairs with the caller's release of sq_tail and ours of sq_head */
-	bool submitted = smp_load_acquire(&r->idx->sq_tail) !=
-			 smp_load_acquire(&r->idx->sq_head);
+	/* pairs with the caller's release of sq_tail */
+	u32 sq_tail = smp_load_acquire(&r->idx->sq_tail);
+	/* pairs with our release of sq_head */
+	bool submitted = sq_tail != smp_load_acquire(&r->idx->sq_head);
 
 	/* the caller may have made room, or submitted without RING_ENTER */
 	if (!busy(r) && (submitted ||

@@ -42,6 +42,8 @@
  *   calm              stop the storm: "calm ok signals=N eintr=N"
  *   sigcancel MS      in MS ms a SIGALRM handler calls LLM_IOC_CANCEL
  *   cancel            LLM_IOC_CANCEL
+ *   late              ms since the last SIGALRM above fired: "late ok MS"
+ *   mark | since      note the time | "since ok MS": ms since the mark
  *   close | open      close the file / open the device again
  *
  * Raw ioctls:
@@ -77,6 +79,17 @@
  *   drain N PREFIX    consume until N END entries; the text of request
  *                     UD goes to PREFIX.UD; "drain ok UD:RES:STOP:N ..."
  *   sigenter MS MIN   LLM_IOC_RING_ENTER with SIGALRM after MS ms
+ *   flip T K P MAX SEED T K P MAX SEED   a thread sets the two parameter
+ *                     sets in turn, as fast as it can, until "unflip"
+ *   unflip            stop it: "unflip ok flips=N"
+ *   ringmany N TEXT PREFIX   submit N entries (user_data 1..N, each
+ *                     with LLM_SQE_RESET and the prompt TEXT) as the
+ *                     submission ring has room, consume as they come;
+ *                     the text of entry UD goes to PREFIX.UD
+ *   enterwait         a thread waits in RING_ENTER for the whole
+ *                     completion ring while this one calls GET_PARAMS
+ *                     and SET_PARAMS 20 times: "enterwait ok" if every
+ *                     call returned while the thread still waited
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -94,6 +107,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <pthread.h>
 
 #include "uapi/llm.h"
 
@@ -109,7 +123,7 @@ static char *ring_mem;
 static __u32 cq_seen;
 
 static volatile sig_atomic_t fired;
-static struct timespec fired_at;
+static struct timespec fired_at, marked_at;
 /* The storm: signals handled, and the system calls they interrupted. */
 static volatile sig_atomic_t storm_signals;
 static unsigned long eintrs;
@@ -1266,6 +1280,158 @@ static void step_sigenter(unsigned long ms, __u32 min)
 	out("sigenter", err, "late=%.0f", fired ? ms_since(&fired_at) : -1.0);
 }
 
+/* --- a second thread on the same file ------------------------------------ */
+
+static struct llm_params flip_p[2];
+static volatile int flipping;
+static unsigned long flips;
+static pthread_t flipper;
+
+static void *flip_thread(void *arg)
+{
+	(void)arg;
+	while (flipping) {
+		if (ioctl(fd, LLM_IOC_SET_PARAMS, &flip_p[flips & 1]) == 0)
+			flips++;
+		usleep(50);
+	}
+	return NULL;
+}
+
+static void step_flip(char **a)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		flip_p[i] = cur_params;
+		flip_p[i].temperature_milli = num(a[5 * i]);
+		flip_p[i].top_k = num(a[5 * i + 1]);
+		flip_p[i].top_p_milli = num(a[5 * i + 2]);
+		flip_p[i].max_tokens = num(a[5 * i + 3]);
+		flip_p[i].seed = num(a[5 * i + 4]);
+	}
+	flips = 0;
+	flipping = 1;
+	if (pthread_create(&flipper, NULL, flip_thread, NULL))
+		die("pthread_create failed");
+	out("flip", 0, NULL);
+}
+
+static void step_unflip(void)
+{
+	flipping = 0;
+	pthread_join(flipper, NULL);
+	out("unflip", 0, "flips=%lu", flips);
+}
+
+static void step_ringmany(unsigned int n, const char *text, const char *prefix)
+{
+	struct llm_ring_enter re = { .size = sizeof(re), .min_complete = 1 };
+	const struct llm_cqe *cqes;
+	char *prompt = malloc(strlen(text) + 1);
+	__u32 len = unescape(text, prompt), next = 1, ends = 0, bad = 0;
+	FILE **f = calloc(n + 1, sizeof(*f));
+
+	if (!ring_mem)
+		die("ringmany before map full");
+	if (len > rs.prompts_size)
+		die("ringmany: the prompt does not fit the prompt area");
+	memcpy(ring_mem + rs.off.prompts, prompt, len);
+	cqes = (const struct llm_cqe *)(ring_mem + rs.off.cqes);
+	while (ends < n) {
+		__u32 tail = __atomic_load_n(ring_u32(rs.off.sq_tail),
+					     __ATOMIC_RELAXED);
+		__u32 head = __atomic_load_n(ring_u32(rs.off.sq_head),
+					     __ATOMIC_ACQUIRE);
+		__u32 ct;
+
+		while (next <= n && tail - head < rs.sq_entries) {
+			struct llm_sqe *q = (struct llm_sqe *)(ring_mem +
+				rs.off.sqes) + (tail & (rs.sq_entries - 1));
+
+			memset(q, 0, sizeof(*q));
+			q->user_data = next++;
+			q->prompt_len = len;
+			q->flags = LLM_SQE_RESET;
+			__atomic_store_n(ring_u32(rs.off.sq_tail), ++tail,
+					 __ATOMIC_RELEASE);
+		}
+		ct = __atomic_load_n(ring_u32(rs.off.cq_tail), __ATOMIC_ACQUIRE);
+		for (; cq_seen != ct; cq_seen++) {
+			const struct llm_cqe *e =
+				&cqes[cq_seen & (rs.cq_entries - 1)];
+			__u64 ud = e->user_data;
+
+			if (ud < 1 || ud > n) {
+				bad++;
+				continue;
+			}
+			if (!f[ud]) {
+				char path[512];
+
+				snprintf(path, sizeof(path), "%s.%llu", prefix,
+					 (unsigned long long)ud);
+				f[ud] = fopen(path, "w");
+			}
+			if (e->kind == LLM_CQE_TEXT)
+				fwrite(e->text, 1, e->len, f[ud]);
+			else if (e->kind == LLM_CQE_END && !e->res)
+				ends++;
+			else if (e->kind == LLM_CQE_END)
+				bad++, ends++;
+		}
+		__atomic_store_n(ring_u32(rs.off.cq_head), cq_seen,
+				 __ATOMIC_RELEASE);
+		if (ends < n && ioctl(fd, LLM_IOC_RING_ENTER, &re) < 0 &&
+		    errno != EINTR) {
+			out("ringmany", errno, "after %u ends", ends);
+			return;
+		}
+	}
+	for (next = 1; next <= n; next++)
+		if (f[next])
+			fclose(f[next]);
+	free(f);
+	free(prompt);
+	out("ringmany", 0, "ends=%u bad=%u", ends, bad);
+}
+
+static volatile int entering;
+
+static void *enter_thread(void *arg)
+{
+	struct llm_ring_enter re = {
+		.size = sizeof(re), .min_complete = rs.cq_entries,
+	};
+
+	(void)arg;
+	ioctl(fd, LLM_IOC_RING_ENTER, &re);
+	entering = 0;
+	return NULL;
+}
+
+static void step_enterwait(void)
+{
+	struct llm_params p;
+	pthread_t t;
+	int i, during = 0;
+
+	entering = 1;
+	if (pthread_create(&t, NULL, enter_thread, NULL))
+		die("pthread_create failed");
+	usleep(200000);
+	for (i = 0; i < 20; i++) {
+		p = cur_params;
+		p.size = sizeof(p);
+		if (ioctl(fd, LLM_IOC_GET_PARAMS, &p) == 0 &&
+		    ioctl(fd, LLM_IOC_SET_PARAMS, &cur_params) == 0 && entering)
+			during++;
+	}
+	pthread_join(t, NULL);
+	out("enterwait", during == 20 ? 0 : EBUSY, "%d of 20 calls while it waited",
+	    during);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 /* Arguments each step takes (the optional ones are handled below). */
@@ -1276,10 +1442,12 @@ static const struct { const char *name; int args; } steps[] = {
 	{ "info", 0 }, { "reset", 0 }, { "gen", 2 }, { "genr", 2 },
 	{ "sigread", 2 }, { "siggen", 3 }, { "close", 0 }, { "open", 0 },
 	{ "storm", 1 }, { "calm", 0 }, { "sigcancel", 1 }, { "cancel", 0 },
+	{ "late", 0 }, { "mark", 0 }, { "since", 0 },
 	{ "ioc", 1 }, { "rawioc", 1 }, { "fuzz", 3 }, { "loadfd", 1 },
 	{ "upload", 1 }, { "unload", 0 }, { "ring", 3 }, { "map", 1 },
 	{ "mpx", 0 }, { "sqe", 5 }, { "sqeresv", 1 }, { "sqtail", 1 },
 	{ "cqhead", 1 }, { "enter", 1 }, { "drain", 2 }, { "sigenter", 2 },
+	{ "flip", 10 }, { "unflip", 0 }, { "ringmany", 3 }, { "enterwait", 0 },
 };
 
 static int step_args(const char *name)
@@ -1408,6 +1576,14 @@ int main(int argc, char **argv)
 			step_calm();
 		} else if (!strcmp(s, "sigcancel")) {
 			step_sigcancel(num(a[0]));
+		} else if (!strcmp(s, "late")) {
+			out("late", fired ? 0 : ENOENT, "%.0f",
+			    fired ? ms_since(&fired_at) : 0.0);
+		} else if (!strcmp(s, "mark")) {
+			clock_gettime(CLOCK_MONOTONIC, &marked_at);
+			out("mark", 0, NULL);
+		} else if (!strcmp(s, "since")) {
+			out("since", 0, "%.0f", ms_since(&marked_at));
 		} else if (!strcmp(s, "cancel")) {
 			out("cancel", ioctl(fd, LLM_IOC_CANCEL) < 0 ? errno : 0,
 			    NULL);
@@ -1457,6 +1633,14 @@ int main(int argc, char **argv)
 			step_drain(num(a[0]), a[1]);
 		} else if (!strcmp(s, "sigenter")) {
 			step_sigenter(num(a[0]), num(a[1]));
+		} else if (!strcmp(s, "flip")) {
+			step_flip(a);
+		} else if (!strcmp(s, "unflip")) {
+			step_unflip();
+		} else if (!strcmp(s, "ringmany")) {
+			step_ringmany(num(a[0]), a[1], a[2]);
+		} else if (!strcmp(s, "enterwait")) {
+			step_enterwait();
 		}
 	}
 	return 0;

@@ -123,6 +123,46 @@ check_eq "closing a ring's file while it is mapped: the slot goes at munmap" \
 	"close ok" "$(p $R map full close | cut -d'|' -f3)"
 check_eq "every session slot is free" 0 "$(llm_sys sessions_active)"
 
+# --- two threads on one ring (issue 8, point 5) ----------------------------
+
+# RING_ENTER waits without the session lock: while one thread waits for
+# the whole completion ring, another's GET_PARAMS and SET_PARAMS return.
+check_match "ioctls of another thread return while RING_ENTER waits" \
+	'\|enterwait ok 20 of 20 calls while it waited$' \
+	"$(p params 3000 0 1000 300 1 ring 0 16384 0 map full \
+	   sqe 1 0 4 0 Once enter 0 enterwait)"
+
+# Parameters are copied whole when a request starts: a thread setting two
+# sets in turn while 100 seeded entries run makes each output one of the
+# two clean ones, never a mix.
+A="800 0 950 24 11"
+B="1300 40 900 16 22"
+# shellcheck disable=SC2086
+p params $A genr 'Once upon a time' /tmp/clean.a > /dev/null
+# shellcheck disable=SC2086
+p params $B genr 'Once upon a time' /tmp/clean.b > /dev/null
+check_fails "the two sets give different texts" cmp -s /tmp/clean.a /tmp/clean.b
+# shellcheck disable=SC2086
+out=$(p ring 16 1024 64 map full flip $A $B \
+	ringmany 100 'Once upon a time' /tmp/flip unflip)
+check_match "100 entries run while another thread flips the parameters" \
+	'\|ringmany ok ends=100 bad=0\|unflip ok flips=[1-9][0-9]*$' "$out"
+na=0 nb=0 mixed=0
+i=1
+while [ $i -le 100 ]; do
+	if cmp -s /tmp/flip.$i /tmp/clean.a; then
+		na=$((na + 1))
+	elif cmp -s /tmp/flip.$i /tmp/clean.b; then
+		nb=$((nb + 1))
+	else
+		mixed=$((mixed + 1))
+	fi
+	i=$((i + 1))
+done
+check_eq "each output is one of the two clean ones" 0 $mixed
+check_range "... both sets were used (set A)" 1 99 $na
+check_range "... (set B)" 1 99 $nb
+
 # --- afterwards --------------------------------------------------------------------
 
 check_eq "nothing is running" 0 "$(llm_sys requests_running)"

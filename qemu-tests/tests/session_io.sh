@@ -242,7 +242,9 @@ check_eq "a new user's one-shot write, with the queue full, is EAGAIN" \
 check_dmesg "... and the log says why" \
 	'write refused: the one-shot queue is full \(64 places, 4 per user\)'
 check_eq "a file that has read writes without the queue" \
-	"r1 ok 0|w ok 4|r ok 68" "$(llmtest runas 3000 llmprobe $G r1 w Once r - | sed "s/^params ok|//")"
+	"r1 ok 0|w ok 4|r ok 68" \
+	"$(llmtest runas 3000 llmprobe $G r1 w Once r - | tr '\n' '|' |
+	   sed 's/^params ok|//; s/|$//')"
 check_eq "a user with prompts queued makes room with its own oldest" \
 	"w ok 2" "$(llmtest runas 2000 llmprobe w xy)"
 

@@ -238,7 +238,7 @@ static int generate(const char *path, const void *img, size_t len, u32 n,
 	r.on_text = on_text;
 	r.arg = out;
 	ret = llm_generate(&rt.ctx, &r);
-	if (!ret && r.n_gen != n && r.stop_reason != LLM_END_EOS)
+	if (!ret && r.n_gen != n && r.stop_reason != LLM_STOP_EOS)
 		ret = -EIO;
 	llm_runtime_close(&rt);
 	return ret;
