@@ -56,7 +56,7 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup \
+.PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
 
@@ -257,6 +257,12 @@ test:
 
 checkpatch:
 	@scripts/checkpatch.sh
+
+# Not in make test: the bounded stress run (scripts/soak.sh).
+SOAK_REQUESTS ?= 600
+SOAK_WORKERS ?= 6
+soak: module $(BUILD)/llmctl.static qemu-extra
+	@BUILD=$(BUILD) scripts/soak.sh $(SOAK_REQUESTS) $(SOAK_WORKERS)
 
 # Not in make test: the QEMU suite on other kernels.  The debug kernel takes
 # 15 to 60 min to build (scripts/debug-kernel.sh); other-kernel-test fetches

@@ -4,10 +4,12 @@
  *
  * A writer and the reader that should get its answer are matched by user
  * and login session, and within those by family: `echo P > /dev/llm` runs
- * in the shell (builtin) or in its child, `cat /dev/llm` in its child, so
- * the reader's parent is the writer, or the writer's parent.  Processes
- * are compared as struct pid references, never as numbers that can be
- * reused.
+ * in the shell (builtin) or in its child, `cat /dev/llm` in its child, or
+ * in the shell itself when it is a subshell's last command.  The closest
+ * relation wins: the same process, then the reader's parent being the
+ * writer, then the two being children of one shell; else the oldest.
+ * Processes are compared as struct pid references, never as numbers that
+ * can be reused.
  */
 #include <linux/slab.h>
 #include <linux/list.h>
@@ -169,26 +171,26 @@ void llm_oneshot_queue(struct llm_session *s)
 struct llm_oneshot *llm_oneshot_take(struct llm_session *s, const char **text,
 				     u32 *len)
 {
-	struct llm_oneshot *q, *found = NULL, *family = NULL;
+	struct llm_oneshot *q, *found = NULL;
 	struct pid *sid, *self, *parent;
+	int best = 0;
 	LIST_HEAD(dead);
 
 	whoami(&sid, &self, &parent);
 	spin_lock(&queue_lock);
 	expire_locked(&dead);
 	list_for_each_entry(q, &queued, node) {
+		int rank;
+
 		if (!uid_eq(q->uid, s->uid) || q->sid != sid)
 			continue;
-		if (!found)
+		rank = self == q->writer ? 4 : parent == q->writer ? 3 :
+		       parent == q->parent ? 2 : 1;
+		if (rank > best) {	/* the oldest of the closest */
+			best = rank;
 			found = q;
-		if (parent == q->writer || parent == q->parent ||
-		    self == q->writer) {
-			family = q;
-			break;
 		}
 	}
-	if (family)
-		found = family;
 	if (found) {
 		list_del(&found->node);
 		n_queued--;

@@ -155,7 +155,7 @@ static bool utf8_valid(const char *str, size_t len)
 	return true;
 }
 
-/* From kernel memory (@ksrc) or a user address (@usrc). */
+/* From a user address (@usrc, with LLM_IN_USER) or kernel memory. */
 static int take_prompt(struct llm_session *s, const void *ksrc,
 		       const char __user *usrc, size_t len, unsigned int how)
 {
@@ -163,7 +163,7 @@ static int take_prompt(struct llm_session *s, const void *ksrc,
 
 	if (len > (size_t)llm_max_prompt_bytes + line)
 		return -E2BIG;
-	if (usrc) {
+	if (how & LLM_IN_USER) {
 		if (copy_from_user(s->prompt, usrc, len))
 			return -EFAULT;
 	} else {
@@ -273,7 +273,7 @@ int llm_req_submit(struct llm_session *s, const void *src, size_t len,
 int llm_req_submit_user(struct llm_session *s, const char __user *src,
 			size_t len, unsigned int how)
 {
-	return submit(s, NULL, src, len, how);
+	return submit(s, NULL, src, len, how | LLM_IN_USER);
 }
 
 void llm_req_withdraw(struct llm_session *s)

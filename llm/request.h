@@ -49,6 +49,7 @@ struct llm_req {
 };
 
 /* How a prompt is taken (llm_req_submit()'s @how). */
+#define LLM_IN_USER	(1U << 0)	/* from a user address (submit_user) */
 #define LLM_IN_LINE	(1U << 1)	/* drop one trailing newline (echo) */
 #define LLM_IN_RESET	(1U << 2)	/* clear the conversation first */
 #define LLM_IN_STEPPING	(1U << 3)	/* the caller holds s->step_lock */

@@ -248,6 +248,23 @@ check_eq "... and from another file too" \
 touch /tmp/up2
 wait
 check_eq "a good LOAD_FD works again" "loadfd ok 1185376" "$(p loadfd $M)"
+# kernel_read_file_from_fd(): a file open for writing is not read.
+cp $M /tmp/w.gguf
+exec 7>> /tmp/w.gguf
+check_eq "LOAD_FD of a file open for writing is ETXTBSY, said in error" \
+	"loadfd ETXTBSY the file is open for writing" "$(p loadfd /tmp/w.gguf)"
+exec 7>&-
+check_eq "... and loads once it is closed" "loadfd ok 1185376" \
+	"$(p loadfd /tmp/w.gguf)"
+# An upload in progress holds nothing but its own file: the model serves.
+llmprobe ioc load op=2 len=1185376 waitfor /tmp/up3 > /dev/null &
+wait_until 50 eval '[ "$(llm_sys load_bytes_total)" = 1185376 ]'
+check_match "while an upload is in progress, the model answers" \
+	'^params ok\|gen ok len=[0-9]+ n=4 np=5 stop=2$' \
+	"$(p params 0 0 900 4 0 gen 'Once upon a time' -)"
+check_eq "... and a LOAD_FD goes ahead" "loadfd ok 1185376" "$(p loadfd $M)"
+touch /tmp/up3
+wait
 check_eq "... and comes back to the same arena level" "$A0" "$(llm_sys arena_used)"
 
 # Hostile files: a clean sentence, nothing loaded, the arena empty.

@@ -156,6 +156,8 @@ while [ $i -le 100 ]; do
 		nb=$((nb + 1))
 	else
 		mixed=$((mixed + 1))
+		echo "$LLM_TEST: entry $i: '$(cat /tmp/flip.$i)'"
+		echo "$LLM_TEST: A: '$(cat /tmp/clean.a)' B: '$(cat /tmp/clean.b)'"
 	fi
 	i=$((i + 1))
 done
