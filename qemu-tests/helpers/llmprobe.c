@@ -1310,7 +1310,10 @@ static void step_flip(char **a)
 		flip_p[i].max_tokens = num(a[5 * i + 3]);
 		flip_p[i].seed = num(a[5 * i + 4]);
 	}
-	flips = 0;
+	/* the first set is in before anything is submitted */
+	if (ioctl(fd, LLM_IOC_SET_PARAMS, &flip_p[0]) < 0)
+		die("flip: SET_PARAMS failed");
+	flips = 1;
 	flipping = 1;
 	if (pthread_create(&flipper, NULL, flip_thread, NULL))
 		die("pthread_create failed");

@@ -14,7 +14,7 @@
 M=/extra/big-layers-q8.gguf
 need $M "make qemu-extra builds it with mkmodel"
 
-check "insmod llm.ko arena_mb=96" llm_load arena_mb=96 || return
+check "insmod llm.ko arena_mb=96 sessions=4" llm_load arena_mb=96 sessions=4 || return
 check "llmctl load $M" llmctl load -q $M || return
 
 # The token time T (ms), from 8 greedy tokens.
