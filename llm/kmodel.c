@@ -135,7 +135,7 @@ static void retire_locked(bool installing)
 	if (!km)
 		return;
 	spin_lock(&km->lock);
-	km->dead = true;
+	WRITE_ONCE(km->dead, true);	/* steps look without the lock */
 	spin_unlock(&km->lock);
 	wait_event(km->idle, unused(km));
 	llm_sessions_model_gone(km);

@@ -86,7 +86,7 @@ static int on_text(void *arg, const char *text, u32 len)
 	struct llm_session *s = arg;
 	unsigned int n;
 
-	if (s->ring)
+	if (llm_session_ring(s))
 		return llm_ring_out_text(s, text, len);
 	n = kfifo_in_spinlocked(&s->out, text, len, &s->out_lock);
 	/* a step only runs with LLM_STEP_OUT_MAX bytes of room */
@@ -101,7 +101,7 @@ static void on_token(void *arg, u32 tok)
 
 	if (q->n_toks < llm_max_new_tokens)
 		s->toks[q->n_toks++] = tok;
-	if (s->ring)
+	if (llm_session_ring(s))
 		llm_ring_out_token(s, tok);
 }
 
@@ -337,7 +337,7 @@ static void end(struct llm_session *s, int result, bool was_running)
 	if (was_running)
 		atomic_dec(&counters.running);
 	account(s);
-	if (s->ring)
+	if (llm_session_ring(s))
 		llm_ring_out_end(s);
 	set_state(s, LLM_REQ_DONE);
 	wake_up_interruptible_all(&s->wait);
@@ -365,7 +365,7 @@ bool llm_req_can_step(struct llm_session *s)
 	if (state != LLM_REQ_READY && state != LLM_REQ_RUNNING)
 		return false;
 	/* a ring posts a step's entries before it takes another step */
-	if (s->ring)
+	if (llm_session_ring(s))
 		return !out_len(s);
 	return kfifo_size(&s->out) - out_len(s) >= LLM_STEP_OUT_MAX;
 }
@@ -375,7 +375,6 @@ static void publish_ctx(struct llm_session *s, const struct llm_ctx *c)
 	spin_lock(&s->info_lock);
 	s->stats.ctx_model = s->km;
 	s->stats.ctx_used = c->n_past;
-	s->stats.ctx_size = c->n_ctx;
 	spin_unlock(&s->info_lock);
 }
 

@@ -183,7 +183,7 @@ void llm_sessions_model_gone(struct llm_kmodel *km)
 		if (s->km == km)
 			llm_req_model_gone(s);
 		mutex_unlock(&s->step_lock);
-		if (s->km == km && s->ring)
+		if (s->km == km && llm_session_ring(s))
 			llm_ring_kick(s);	/* its END entry goes out */
 	}
 	mutex_unlock(&sess.lock);

@@ -37,7 +37,6 @@ struct llm_session_stats {
 	u64 requests;
 	const void *ctx_model;		/* the model ctx_used is about */
 	u32 ctx_used;
-	u32 ctx_size;
 	u32 prompt_tokens;
 	u32 generated_tokens;
 	u32 stop_reason;
@@ -89,6 +88,16 @@ struct llm_session {
 
 	struct llm_generate_resume gen;	/* under lock */
 };
+
+/*
+ * The session's ring, if it has one: set once (with a release) while its
+ * request is idle, so readers outside s->lock take it with an acquire.
+ */
+static inline struct llm_ring *llm_session_ring(struct llm_session *s)
+{
+	/* pairs with the release in llm_ring_setup() */
+	return smp_load_acquire(&s->ring);
+}
 
 int llm_sessions_init(void);
 void llm_sessions_exit(void);

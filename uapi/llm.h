@@ -162,11 +162,15 @@ enum llm_load_op {
  * @total: out: bytes expected in all
  * @error: out: on failure, a sentence saying what is wrong with the file
  *
- * A model is loaded either in one call (LLM_LOAD_FD) or uploaded in pieces
- * (BEGIN, DATA..., COMMIT), which lets a caller show progress.  Loading
- * fails with EBUSY while any session has a request running.  A load that
- * starts (LLM_LOAD_FD with a readable file, or BEGIN) drops the model
- * loaded before; if it then fails, no model is loaded.
+ * A model is loaded either in one call (LLM_LOAD_FD: read by the kernel
+ * with kernel_read_file_from_fd(), so LSM and IMA policy apply; ETXTBSY
+ * when the file is open for writing) or uploaded in pieces (BEGIN,
+ * DATA..., COMMIT; one upload at a time, EBUSY otherwise; dropped when its
+ * file closes), which lets a caller show progress.  The bytes are staged
+ * outside the arena while the loaded model keeps serving; once they are
+ * all in, that model is unloaded (requests of it that have not ended end
+ * with ENODEV) and the new one installed.  If the new one is refused, no
+ * model is loaded.
  */
 struct llm_load {
 	__u32 size;

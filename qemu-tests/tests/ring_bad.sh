@@ -97,15 +97,12 @@ check_eq "a garbage sq_tail is skipped; the next entry runs" \
 
 # A cq_head far ahead of cq_tail: the kernel must see a full ring (and
 # wait), not overwrite or run away; closing cancels it.
-t0=$(now_ms)
 out=$(p params 3000 0 1000 1000 1 ring 4 8 64 map full sqe 1 0 4 0 Once \
 	enter 0 cqhead 0x80000000 sleep 500 poll 0 enter 8 stats close)
-t1=$(now_ms)
 check_eq "a garbage cq_head: the ring counts as full, enter and poll return" \
 	"params ok|ring ok sq=4 cq=8 pb=64 size=8192|map ok|sqe ok|enter ok|cqhead ok|sleep ok|poll ok in|enter ok|stats ok req=1 used=2 size=1024 prompt=1 gen=1 stop=0|close ok" \
 	"$(echo "$out" | sed 's/prompt=[0-9]* gen=[0-9]*/prompt=1 gen=1/; s/used=[0-9]*/used=2/')"
-check_range "... and closing cancels the stuck request at once (ms)" 0 2000 \
-	$((t1 - t0))
+# (how soon a close stops it: stops.sh, against a measured token time)
 check_eq "... nothing is left running" 0 "$(llm_sys requests_running)"
 
 # The ring's worker runs on the context without the session lock: RESET

@@ -154,11 +154,9 @@ echo "Once upon a time" > /dev/llm
 cat /dev/llm > /tmp/cat.out &
 pid=$!
 sleep 0.3
-t0=$(now_ms)
 kill -TERM $pid
 wait $pid
-t1=$(now_ms)
-check_range "cat /dev/llm stops at once when killed (ms)" 0 500 $((t1 - t0))
+# how soon it stops: stops.sh, against a measured token time
 check_eq "... with the start of the completion" \
 	"$(head -c "$(wc -c < /tmp/cat.out)" /tmp/cat.want | md5sum)" \
 	"$(md5sum < /tmp/cat.out)"
