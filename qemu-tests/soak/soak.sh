@@ -95,9 +95,9 @@ churn() {
 	local n=0 toks
 
 	while [ "$(ls /tmp/done.* 2>/dev/null | wc -l)" -lt $W ]; do
-		sleep "0.$((RANDOM % 9 + 1))"
+		sleep "$((RANDOM % 2 + 1)).$((RANDOM % 10))"
 		llmctl unload
-		sleep "0.$((RANDOM % 5))"
+		sleep "0.$((RANDOM % 3))"
 		llmctl load -q $M
 		n=$((n + 1))
 		if [ $((n % 3)) = 0 ]; then
@@ -131,19 +131,22 @@ check "the model is loaded at the end" llmctl load -q $M
 # Requests and errors in one probe log, by the rules of each interface: a
 # write that failed is a refused request; a read after a write that
 # succeeded ends that request; GENERATE is one; each END entry is one.
+# A request closed after its first read ended unseen: if its model went
+# meanwhile it failed (ENODEV), so it may be an error (the third figure).
 count() {
 	awk '
 	$1 == "w" { if ($2 == "ok") pending = 1; else { req++; err++ } }
 	($1 == "r" || $1 == "r1") && pending { req++; if ($2 != "ok") err++; pending = 0 }
 	$1 == "gen" { req++; if ($2 != "ok") err++ }
 	$1 == "drain" { for (i = 3; i <= NF; i++) { split($i, f, ":"); req++; if (f[2] != 0) err++ } }
-	END { print req + 0, err + 0 }' "$@"
+	$1 == "close" { unsure++ }
+	END { print req + 0, err + 0, unsure + 0 }' "$@"
 }
 
-reqs=0 errs=0 compared=0 wrong=0 cancelled=0
+reqs=0 errs=0 unsure=0 compared=0 wrong=0 cancelled=0
 for log in /tmp/l.*; do
 	set -- $(count "$log")
-	reqs=$((reqs + $1)) errs=$((errs + $2))
+	reqs=$((reqs + $1)) errs=$((errs + $2)) unsure=$((unsure + $3))
 	id=${log#/tmp/l.}
 	out=/tmp/o.$id
 	[ -f "$out" ] || [ -f "$out.1" ] || continue
@@ -165,8 +168,9 @@ kreq=$(grep -c 'llm_client: \(buffer\|callback\|generate failed\|generate_cb fai
 kerr=$(grep -c 'llm_client: generate\(_cb\)\? failed' /tmp/kapi.log)
 kok=$(grep -c 'llm_client: the two runs agree' /tmp/kapi.log)
 kbad=$(grep -c 'llm_client: the two runs differ' /tmp/kapi.log)
-echo "$LLM_TEST: $((t1 - t0)) ms, $W workers, $reqs requests ($errs failed), $compared compared, $cancelled cut short, $(cat /tmp/cycles) unload/load cycles, in-kernel API $kreq requests ($kerr failed, $kok agreeing pairs)"
+echo "$LLM_TEST: $((t1 - t0)) ms, $W workers, $reqs requests ($errs failed, $unsure closed unseen), $compared compared, $cancelled cut short, $(cat /tmp/cycles) unload/load cycles, in-kernel API $kreq requests ($kerr failed, $kok agreeing pairs)"
 
+echo "$LLM_TEST: errors seen: $(cat /tmp/l.* | grep -Eo '^(w|r|r1|gen) E[A-Z0-9]+|drain ok 1:-[0-9]+' | sort | uniq -c | tr '\n' ' ')"
 check_range "the clients made their requests" $((N / 2)) 100000 $reqs
 check_range "many of them completed and were compared" $((N / 10)) 100000 $compared
 check_eq "every completed request gave exactly its text alone" 0 $wrong
@@ -174,7 +178,8 @@ check_eq "the in-kernel API's two runs never differed" 0 $kbad
 check_range "the model went and came back many times" 5 100000 "$(cat /tmp/cycles)"
 check_eq "requests_total moved by what the clients saw" \
 	$((r0 + reqs + kreq)) "$(llm_sys requests_total)"
-check_eq "errors_total too" $((e0 + errs + kerr)) "$(llm_sys errors_total)"
+check_range "errors_total too (up to $unsure closed unseen)" \
+	$((e0 + errs + kerr)) $((e0 + errs + kerr + unsure)) "$(llm_sys errors_total)"
 
 # --- afterwards -------------------------------------------------------------
 
