@@ -10,7 +10,8 @@
 # prints PASS/FAIL/SKIP lines; this side decides: a test fails on any FAIL
 # line, on no result lines, when its script stops before its last line, on
 # a timeout, and on any kernel warning, oops or other splat in the serial
-# log.
+# log (those logged before llm.ko's first load under their own name:
+# "kernel log before llm.ko was loaded").
 #
 # usage: qemu-tests/run.sh [OPTIONS] [TEST...]
 #   --list           print the test names and exit
@@ -60,7 +61,9 @@ DEFAULT_MEMORY=512M
 BOOT_TIMEOUT=${LLM_QEMU_BOOT_TIMEOUT:-120}
 DEFAULT_SMP=2
 
-# Kernel log lines that fail a test wherever they appear.
+# Kernel log lines that fail a test wherever they appear (a KCSAN report
+# is "BUG: KCSAN: data-race in A / B"; a bare KCSAN would match the KCSAN
+# kernel's boot banner).
 BAD_RE='\bBUG\b|WARNING:|Oops|KASAN|general protection|Call Trace|UBSAN'
 BAD_RE+='|[Kk]ernel panic|soft lockup|hard LOCKUP|hung task|hung_task'
 BAD_RE+='|blocked for more than|detected stalls?\b|refcount_t:|list_add corruption'
@@ -320,11 +323,28 @@ section() {
 }
 
 # Kernel log lines that match BAD_RE, each once (the guest prints the log
-# live and again at its end).
+# live and again at its end).  With @2 = early: only those logged before
+# llm.ko's first load (the first "llm-qemu: insmod llm.ko" line llm_load
+# writes to /dev/kmsg; all of them if the test never loads it): the boot's
+# own or the test's set-up, never llm.ko's doing.  With @2 = late: only
+# those after.
 kernel_splats() {
+	local first
+
+	first=$(grep -m1 -E "$KLINE_RE llm-qemu: insmod llm\.ko" "$1" |
+		sed -E 's/^[^[]*\[ *([0-9]+\.[0-9]+)\].*/\1/' || true)
 	grep -E "$KLINE_RE.*($BAD_RE)" "$1" |
-		awk '{ k = $0; if (match(k, /\[ *[0-9]+\.[0-9]+\]/)) k = substr(k, RSTART)
-		       if (!seen[k]++) print }' || true
+		awk -v first="${first:-inf}" -v want="$2" '
+		{ k = $0; if (match(k, /\[ *[0-9]+\.[0-9]+\]/)) k = substr(k, RSTART)
+		  if (seen[k]++) next
+		  t = substr(k, 2) + 0
+		  early = first == "inf" || t < first + 0
+		  if ((want == "early") == early) print }' || true
+}
+
+# The first splat line of @1 from its time stamp on, for a FAIL line.
+first_splat() {
+	printf '%s\n' "$1" | head -1 | sed 's/^.*\(\[ *[0-9]*\.[0-9]*\]\)/\1/'
 }
 
 # Decide the outcome of one finished VM; result lines to RESULTS/NAME.
@@ -367,9 +387,16 @@ judge() {
 		fi
 		[ -n "$why" ] && echo "FAIL qemu/$name: run: $why"
 		[ -z "$lines" ] && echo "FAIL qemu/$name: results: the script printed no result lines"
-		splats=$(kernel_splats "$log")
+		# Splats before llm.ko was first loaded (a kernel bug at boot)
+		# fail the test too, under their own name.
+		splats=$(kernel_splats "$log" early)
 		if [ -n "$splats" ]; then
-			echo "FAIL qemu/$name: kernel log: $(printf '%s\n' "$splats" | head -1 | sed 's/^.*\(\[ *[0-9]*\.[0-9]*\]\)/\1/')"
+			echo "FAIL qemu/$name: kernel log before llm.ko was loaded: $(first_splat "$splats")"
+			printf '%s\n' "$splats" | head -40 | sed "s|^|qemu/$name: kernel, before llm.ko: |" >&2
+		fi
+		splats=$(kernel_splats "$log" late)
+		if [ -n "$splats" ]; then
+			echo "FAIL qemu/$name: kernel log: $(first_splat "$splats")"
 			printf '%s\n' "$splats" | head -40 | sed "s|^|qemu/$name: kernel: |" >&2
 		fi
 	} > "$res"

@@ -151,8 +151,16 @@ llm_param() {
 	sys_read "$LLM_PARAMS/$1"
 }
 
+# llm_load_mark: note a load of llm.ko in the kernel log.  The host
+# reports the splats logged before the first one apart from the others
+# (qemu-tests/run.sh): they cannot be llm.ko's doing.
+llm_load_mark() {
+	echo "llm-qemu: insmod llm.ko" > /dev/kmsg
+}
+
 # llm_load [PARAM=VALUE...] / llm_unload / llm_loaded
 llm_load() {
+	llm_load_mark
 	insmod "$LLM_KO" "$@" || return
 	# under kmemleak: where this load sits, to read leak traces by
 	[ -w /sys/kernel/debug/kmemleak ] &&
