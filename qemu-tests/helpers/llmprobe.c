@@ -1191,6 +1191,7 @@ static void step_drain(unsigned int want, const char *prefix)
 					     __ATOMIC_ACQUIRE);
 
 		if (tail == cq_seen) {
+			/* 60 s with nothing new (a debug kernel is slow) */
 			if (stopped || ms_since(&t0) > 60000) {
 				out("drain", ETIME, "%s (%u of %u ends: %s)",
 				    line, ends, want, stopped ?
@@ -1213,6 +1214,7 @@ static void step_drain(unsigned int want, const char *prefix)
 						  __ATOMIC_ACQUIRE) == cq_seen;
 			continue;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (; cq_seen != tail; cq_seen++) {
 			const struct llm_cqe *e =
 				&cqes[cq_seen & (rs.cq_entries - 1)];
