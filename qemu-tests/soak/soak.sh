@@ -78,6 +78,8 @@ one() {
 	*) llmprobe $(par $k) w "$pp" r - reset w "$pp" r $out ;;
 	esac > /tmp/l.$w.$i 2>&1
 	echo "$k" > /tmp/k.$w.$i
+	# no model for now: a client waits a little before its next try
+	! grep -Eq 'ENODATA|EBUSY|-61|-16' /tmp/l.$w.$i || sleep 0.5
 }
 
 worker() {
@@ -90,12 +92,16 @@ worker() {
 	touch /tmp/done.$1
 }
 
-# Root: unload and reload, and the in-kernel API, until the workers end.
+# Root: unload and reload, and the in-kernel API, until the workers end:
+# a cycle every N/20 requests or so (so as often on a slow debug kernel).
 churn() {
-	local n=0 toks
+	local n=0 toks seen next=$((N / 20))
 
 	while [ "$(ls /tmp/done.* 2>/dev/null | wc -l)" -lt $W ]; do
-		sleep "$((RANDOM % 2 + 1)).$((RANDOM % 10))"
+		sleep 0.2
+		seen=$(ls /tmp/l.* 2>/dev/null | wc -l)
+		[ "$seen" -ge $next ] || continue
+		next=$((seen + N / 40 + RANDOM % (N / 20 + 1)))
 		llmctl unload
 		sleep "0.$((RANDOM % 3))"
 		llmctl load -q $M
