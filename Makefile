@@ -10,7 +10,9 @@
 #   make bench      throughput figures
 #   make setup      install the Debian packages the project needs
 #   make debug-kernel, make debug-test
-#                   the QEMU suite on a KASAN/lockdep/kmemleak kernel
+#                   the QEMU suite on the debug kernels: KASAN and KCSAN
+#                   flavours, each with lockdep and kmemleak
+#                   (DEBUG_FLAVOUR=kasan or kcsan for one)
 #   make other-kernel-test
 #                   the QEMU suite on Debian 12's 6.12 kernel
 #
@@ -264,14 +266,16 @@ SOAK_WORKERS ?= 6
 soak: module $(BUILD)/llmctl.static qemu-extra
 	@BUILD=$(BUILD) scripts/soak.sh $(SOAK_REQUESTS) $(SOAK_WORKERS)
 
-# Not in make test: the QEMU suite on other kernels.  The debug kernel takes
-# 15 to 60 min to build (scripts/debug-kernel.sh); other-kernel-test fetches
-# Debian 12's newest 6.12 packages (scripts/other-kernel.sh).
+# Not in make test: the QEMU suite on other kernels.  Each debug kernel
+# flavour takes 15 to 60 min to build (scripts/debug-kernel.sh);
+# other-kernel-test fetches Debian 12's newest 6.12 packages
+# (scripts/other-kernel.sh).
+DEBUG_FLAVOUR ?= all
 debug-kernel:
-	@scripts/debug-kernel.sh build
+	@scripts/debug-kernel.sh --flavour $(DEBUG_FLAVOUR) build
 
 debug-test:
-	@scripts/debug-kernel.sh test
+	@scripts/debug-kernel.sh --flavour $(DEBUG_FLAVOUR) test
 
 other-kernel-test:
 	@scripts/other-kernel.sh

@@ -433,7 +433,7 @@ stop_all() {
 	local pid
 
 	for pid in "${!RUNNING[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
+		kill -TERM "$pid" ${WATCHDOG[$pid]:-} 2>/dev/null || true
 	done
 }
 

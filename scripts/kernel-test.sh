@@ -15,7 +15,9 @@
 # kbuild writes objects beside the sources, so llm.ko, the sample and test
 # modules and llmctl are built in a copy of the working tree (tracked files,
 # with their changes, models/ included); the normal build stays untouched.
-# Exit status: run.sh's.
+# On a kernel built with KASAN, KCSAN or UBSAN, llm.ko must be instrumented
+# for it (nm finds the sanitizer's calls) or nothing runs.
+# Exit status: run.sh's, or 2.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,5 +57,17 @@ make -s -C "$src" KDIR="$KDIR" module build/llmctl.static qemu-extra \
 	tail -30 "$WORK/build.log" >&2
 	die "the build failed (log: $WORK/build.log)"
 }
+# On a kernel with a sanitizer, llm.ko must carry its instrumentation, or
+# the run checks nothing of ours: KASAN and KCSAN instrument modules unless
+# their Kbuild opts out, UBSAN only where the Kbuild asks for it.
+conf=$KDIR/include/config/auto.conf
+for san in "KASAN:__asan_:Kbuild must not say KASAN_SANITIZE := n" \
+	   "KCSAN:__tsan_:Kbuild must not say KCSAN_SANITIZE := n" \
+	   "UBSAN:__ubsan_handle_:Kbuild needs UBSAN_SANITIZE := y"; do
+	IFS=: read -r opt sym why <<< "$san"
+	grep -qx "CONFIG_$opt=y" "$conf" 2>/dev/null || continue
+	nm "$src/llm.ko" | grep -q " U $sym" ||
+		die "the kernel has CONFIG_$opt but llm.ko calls no $sym* function: it is not instrumented ($why)"
+done
 LLM_KERNEL=$IMAGE LLM_QEMU_MEMORY=$MEMORY \
 	exec "$src/qemu-tests/run.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$@"
