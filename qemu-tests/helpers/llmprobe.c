@@ -222,25 +222,34 @@ static void on_alarm(int sig)
 }
 
 /*
- * SIGALRM in @ms ms, with a handler and no SA_RESTART, then again every
- * 2 ms until disarm(): a signal that lands while we are between two
- * read()s interrupts nothing, so the next one must find us blocked.
- * Lateness is measured from the first.
+ * SIGALRM to @handler in @ms ms (no SA_RESTART), then every @every_us us
+ * unless 0; fired_at is set by the handler at the first.
  */
-static void arm(unsigned long ms)
+static void alarm_after(void (*handler)(int), unsigned long ms,
+			long every_us)
 {
 	struct sigaction sa;
 	struct itimerval it = {
 		.it_value = { .tv_sec = ms / 1000,
 			      .tv_usec = (ms % 1000) * 1000 },
-		.it_interval = { .tv_sec = 0, .tv_usec = 2000 },
+		.it_interval = { .tv_sec = 0, .tv_usec = every_us },
 	};
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
+	sa.sa_handler = handler;
 	sigaction(SIGALRM, &sa, NULL);
 	fired = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * SIGALRM in @ms ms, then again every 2 ms until disarm(): a signal that
+ * lands while we are between two read()s interrupts nothing, so the next
+ * one must find us blocked.  Lateness is measured from the first.
+ */
+static void arm(unsigned long ms)
+{
+	alarm_after(on_alarm, ms, 2000);
 }
 
 static void disarm(void)
@@ -308,17 +317,7 @@ static void on_cancel_alarm(int sig)
 
 static void step_sigcancel(unsigned long ms)
 {
-	struct sigaction sa;
-	struct itimerval it = {
-		.it_value = { .tv_sec = ms / 1000,
-			      .tv_usec = (ms % 1000) * 1000 },
-	};
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_cancel_alarm;
-	sigaction(SIGALRM, &sa, NULL);
-	fired = 0;
-	setitimer(ITIMER_REAL, &it, NULL);
+	alarm_after(on_cancel_alarm, ms, 0);
 	out("sigcancel", 0, NULL);
 }
 
