@@ -5,12 +5,17 @@
 # default one (the debug kernel, another Debian kernel version).
 #
 # usage: scripts/kernel-test.sh --kdir DIR --image FILE --work DIR
-#                               [--memory SIZE] [--timeout S] [TEST...]
+#                               [--memory SIZE] [--timeout S]
+#                               [--tests-dir DIR] [TEST...]
 #   --kdir DIR     kbuild tree of that kernel (headers or a built source tree)
 #   --image FILE   the kernel image QEMU boots
 #   --work DIR     where the copy of the working tree goes (replaced)
 #   --memory SIZE  guest RAM for every test (default: each test's own)
 #   --timeout S    seconds per test (default: each test's own)
+#   --tests-dir DIR  the test scripts, relative to the tree (default
+#                  qemu-tests/tests; qemu-tests/soak for the soak, whose
+#                  size comes from LLM_QEMU_APPEND="soak_requests=N
+#                  soak_workers=N")
 #
 # kbuild writes objects beside the sources, so llm.ko, the sample and test
 # modules and llmctl are built in a copy of the working tree (tracked files,
@@ -21,7 +26,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KDIR='' IMAGE='' WORK='' MEMORY='' TIMEOUT=()
+KDIR='' IMAGE='' WORK='' MEMORY='' TIMEOUT=() TESTS_DIR=''
 
 die() {
 	echo "kernel-test: $*" >&2
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--work) WORK=${2:?--work needs a directory}; shift ;;
 	--memory) MEMORY=${2:?--memory needs a size}; shift ;;
 	--timeout) TIMEOUT=(--timeout "${2:?--timeout needs seconds}"); shift ;;
+	--tests-dir) TESTS_DIR=${2:?--tests-dir needs a directory}; shift ;;
 	-h|--help) sed -n '4,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -70,4 +76,5 @@ for san in "KASAN:__asan_:Kbuild must not say KASAN_SANITIZE := n" \
 		die "the kernel has CONFIG_$opt but llm.ko calls no $sym* function: it is not instrumented ($why)"
 done
 LLM_KERNEL=$IMAGE LLM_QEMU_MEMORY=$MEMORY \
-	exec "$src/qemu-tests/run.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$@"
+	exec "$src/qemu-tests/run.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} \
+	--tests-dir "$src/${TESTS_DIR:-qemu-tests/tests}" "$@"
