@@ -289,10 +289,13 @@ struct llm_generate {
  * @tokens_generated_total: tokens generated
  * @prefill_tok_per_s_milli: the last request's prompt speed x 1000
  * @decode_tok_per_s_milli: the last request's generation speed x 1000
- * @session_requests: requests of this session (open file)
- * @session_ctx_used: positions of this session's context in use
+ * @session_requests: requests of this session (open file), counted as
+ *	they start
+ * @session_ctx_used: positions of this session's context in use (moves
+ *	while a request runs)
  * @session_ctx_size: positions this session's context holds
- * @session_prompt_tokens: this session's last request: prompt tokens
+ * @session_prompt_tokens: this session's last request that ended (a
+ *	running one shows here when it ends): prompt tokens
  * @session_generated_tokens: ... tokens generated
  * @session_stop_reason: ... enum llm_stop_reason
  * @reserved: zero
