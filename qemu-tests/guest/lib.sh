@@ -182,6 +182,17 @@ meminfo() {
 	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
 }
 
+# free_kb: free memory in kB, counting the pages freed onto the per-CPU
+# lists (/proc/zoneinfo's "count:"), which MemFree leaves out: since 6.7
+# those lists tune themselves up to tens of MiB, so MemFree alone swings
+# by that much from one moment to the next.  (4 KiB pages: x86_64.)
+free_kb() {
+	local pcp
+
+	pcp=$(awk '$1 == "count:" { n += $2 } END { print n + 0 }' /proc/zoneinfo)
+	echo $(($(meminfo MemFree) + pcp * 4))
+}
+
 # dmesg_mark: note the current end of the kernel log; dmesg_since_mark
 # prints what the kernel logged after the last mark.
 dmesg_mark() {
