@@ -6,10 +6,13 @@
 #   make            module + llmctl
 #   make test       every test (unit, fuzz, QEMU); ends "N passed, N failed"
 #   make demo       boot a VM, load a model, print what the kernel generates
+#   make demo-test  make demo with the default and a stories110M-sized model
 #   make bench      throughput figures
 #   make setup      install the Debian packages the project needs
 #   make debug-kernel, make debug-test
-#                   the QEMU suite on a KASAN/lockdep/kmemleak kernel
+#                   the QEMU suite on the debug kernels: KASAN and KCSAN
+#                   flavours, each with lockdep and kmemleak
+#                   (DEBUG_FLAVOUR=kasan or kcsan for one)
 #   make other-kernel-test
 #                   the QEMU suite on Debian 12's 6.12 kernel
 #
@@ -18,6 +21,9 @@
 
 KDIR ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
 BUILD := build
+# The small model files the demo and the tests use ship in the tree
+# (models/README.md says where each came from).
+MODELS := models
 CC ?= gcc
 
 # The shared core, as userspace compiles it.
@@ -52,8 +58,8 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user samples qemu-extra test unit-test qemu-test demo bench setup \
-	debug-kernel debug-test other-kernel-test test-kmods \
+.PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
+	debug-kernel debug-test other-kernel-test test-kmods demo-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
 
 all: module user
@@ -95,7 +101,7 @@ $(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
 # the hostile GGUF generator (shared with mkhostile).
 TEST_SUPPORT := tests/unit/check.c tests/unit/ref_llama2c.c \
 	userctl/runtime.c $(wildcard userctl/gguf_writer.c) \
-	tests/unit/gguf_hostile.c \
+	tests/unit/gguf_hostile.c tests/unit/synth_model.c \
 	userctl/modelfile.c userctl/convert.c userctl/quantize.c
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 
@@ -109,9 +115,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 $(BUILD)/bench: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
 
-BENCH_MODELS := $(wildcard ../shared/models/stories260K.gguf \
-	../shared/models/stories260K-Q8_0.gguf \
-	../shared/models/stories260K-Q4_0.gguf)
+BENCH_MODELS := $(MODELS)/stories260K.gguf $(MODELS)/stories260K-Q8_0.gguf \
+	$(MODELS)/stories260K-Q4_0.gguf
 
 bench: $(BUILD)/bench module $(BUILD)/llmctl.static
 	@echo "== userspace, this machine (make bench): one run each"
@@ -127,12 +132,23 @@ unit-test: $(UNIT_TESTS)
 # defect away from a loadable model (HOSTILE_BASE; synthetic without it).
 MKHOSTILE_SRCS := tests/tools/mkhostile.c tests/unit/gguf_hostile.c \
 	tests/unit/check.c userctl/gguf_writer.c
-HOSTILE_BASE ?= $(wildcard ../shared/models/stories260K-Q4_0.gguf)
+HOSTILE_BASE ?= $(MODELS)/stories260K-Q4_0.gguf
 
 $(BUILD)/tools/mkhostile: $(MKHOSTILE_SRCS:%.c=$(BUILD)/rel/%.o) \
 		$(BUILD)/libllm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+# mkmodel writes synthetic llama models of any shape (tests/unit/synth_model.c):
+# see build/tools/mkmodel --help.
+MKMODEL_SRCS := tests/tools/mkmodel.c tests/unit/synth_model.c \
+	userctl/gguf_writer.c
+
+$(BUILD)/tools/mkmodel: $(MKMODEL_SRCS:%.c=$(BUILD)/rel/%.o) $(BUILD)/libllm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+tools: $(BUILD)/tools/mkhostile $(BUILD)/tools/mkmodel
 
 hostile-corpus: $(BUILD)/tools/mkhostile
 	@rm -rf $(BUILD)/qemu-extra/hostile
@@ -182,8 +198,9 @@ fuzz-test:
 
 # The tokenizer over the real vocabulary, seeded with a few texts.
 fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer
-	@if [ ! -r ../shared/models/stories260K.gguf ]; then \
-		echo "SKIP fuzz: tokenizer: ../shared/models/stories260K.gguf not found"; \
+	@if [ ! -r $(MODELS)/stories260K.gguf ]; then \
+		echo "FAIL fuzz: tokenizer: $(MODELS)/stories260K.gguf is missing"; \
+		exit 1; \
 	else \
 		rm -rf $(BUILD)/fuzz/seeds-tok; mkdir -p $(BUILD)/fuzz/seeds-tok; \
 		printf 'Once upon a time, there was a little girl.' > $(BUILD)/fuzz/seeds-tok/a; \
@@ -196,7 +213,7 @@ fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer
 fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
 	@rm -rf $(BUILD)/fuzz/seeds-gguf
 	@$(BUILD)/tools/mkhostile --all --valid $(BUILD)/fuzz/seeds-gguf > /dev/null
-	@cp $(wildcard ../shared/models/*.gguf) $(BUILD)/fuzz/seeds-gguf/ 2>/dev/null || true
+	@cp $(MODELS)/*.gguf $(BUILD)/fuzz/seeds-gguf/
 	@tests/fuzz/run-fuzz.sh gguf $(BUILD)/fuzz/fuzz_gguf $(BUILD)/fuzz/gguf \
 		$(FUZZ_SECONDS) $(FUZZ_MAX_LEN) $(BUILD)/fuzz/seeds-gguf
 
@@ -219,8 +236,19 @@ test-kmods: module
 	@mkdir -p $(BUILD)/qemu-extra
 	cp qemu-tests/kmod/*.ko $(BUILD)/qemu-extra/
 
+# A model with big layers (a token takes a good fraction of a second in a
+# TCG guest): for the tests of how soon a request stops (qemu-tests/tests/
+# stops.sh), where the 260K model's sub-millisecond tokens prove nothing.
+BIG_LAYERS := $(BUILD)/qemu-extra/big-layers-q8.gguf
+$(BIG_LAYERS): $(BUILD)/tools/mkmodel $(BUILD)/llmctl
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 512 --layers 4 --heads 8 --ffn 1536 \
+		--vocab 512 --context 1024 --seed 3 $(BUILD)/big-layers.gguf
+	$(BUILD)/llmctl quantize $(BUILD)/big-layers.gguf $@ q8_0 > /dev/null
+	@rm -f $(BUILD)/big-layers.gguf
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
-qemu-extra: samples test-kmods hostile-corpus
+qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh
@@ -232,14 +260,22 @@ test:
 checkpatch:
 	@scripts/checkpatch.sh
 
-# Not in make test: the QEMU suite on other kernels.  The debug kernel takes
-# 15 to 60 min to build (scripts/debug-kernel.sh); other-kernel-test fetches
-# Debian 12's newest 6.12 packages (scripts/other-kernel.sh).
+# Not in make test: the bounded stress run (scripts/soak.sh).
+SOAK_REQUESTS ?= 600
+SOAK_WORKERS ?= 6
+soak: module $(BUILD)/llmctl.static qemu-extra
+	@BUILD=$(BUILD) scripts/soak.sh $(SOAK_REQUESTS) $(SOAK_WORKERS)
+
+# Not in make test: the QEMU suite on other kernels.  Each debug kernel
+# flavour takes 15 to 60 min to build (scripts/debug-kernel.sh);
+# other-kernel-test fetches Debian 12's newest 6.12 packages
+# (scripts/other-kernel.sh).
+DEBUG_FLAVOUR ?= all
 debug-kernel:
-	@scripts/debug-kernel.sh build
+	@scripts/debug-kernel.sh --flavour $(DEBUG_FLAVOUR) build
 
 debug-test:
-	@scripts/debug-kernel.sh test
+	@scripts/debug-kernel.sh --flavour $(DEBUG_FLAVOUR) test
 
 other-kernel-test:
 	@scripts/other-kernel.sh
@@ -247,6 +283,12 @@ other-kernel-test:
 demo:
 	@BUILD=$(BUILD) MODEL="$(MODEL)" PROMPT="$(PROMPT)" TOKENS="$(TOKENS)" \
 		TEMP="$(TEMP)" SEED="$(SEED)" scripts/demo.sh
+
+# make demo to files, with the default model and with a synthetic model of
+# stories110M's size (76 MB at Q4_0).  About 70 s under TCG, so not part of
+# make test, which runs only the first half (scripts/demo-test.sh --quick).
+demo-test:
+	@BUILD=$(BUILD) scripts/demo-test.sh
 
 clean:
 	rm -rf $(BUILD)

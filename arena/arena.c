@@ -69,15 +69,6 @@ void *llm_arena_alloc(struct llm_arena *a, size_t size, size_t align)
 	return a->base + off;
 }
 
-void *llm_arena_zalloc(struct llm_arena *a, size_t size, size_t align)
-{
-	void *p = llm_arena_alloc(a, size, align);
-
-	if (p)
-		memset(p, 0, size);
-	return p;
-}
-
 /* @n elements of @elem bytes each, refusing products that overflow. */
 void *llm_arena_alloc_array(struct llm_arena *a, size_t n, size_t elem,
 			    size_t align)

@@ -26,7 +26,6 @@ struct llm_arena {
 
 void llm_arena_init(struct llm_arena *a, void *mem, size_t size);
 void *llm_arena_alloc(struct llm_arena *a, size_t size, size_t align);
-void *llm_arena_zalloc(struct llm_arena *a, size_t size, size_t align);
 void *llm_arena_alloc_array(struct llm_arena *a, size_t n, size_t elem,
 			    size_t align);
 size_t llm_arena_avail(const struct llm_arena *a, size_t align);

@@ -1,26 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The in-kernel API (llm/api.h): exported wrappers over the session code.
- * The caller waits in its own context while the session's worker
- * generates; text reaches it through a buffer or a callback, called from
- * the caller's context with no llm lock but the session's held.
+ * The caller's own context runs the request (its CPU time is the
+ * caller's); text reaches it through a buffer or a callback, called from
+ * the caller's context with no llm lock but the session's held.  Only a
+ * fatal signal stops a request early: these calls have no restart.
  */
 #include <linux/module.h>
 #include <linux/err.h>
 
 #include "api.h"
-#include "module.h"
+#include "session.h"
+#include "request.h"
 
 /**
  * llm_session_open - take a session slot
  *
- * Return: the session, or ERR_PTR(-EBUSY) when every slot is taken.
+ * Slots kept for the in-kernel API (module parameter sessions_kernel) are
+ * open to it alone, and no per-user limit applies.
+ *
+ * Return: the session, or ERR_PTR(-EBUSY) when every slot is taken,
+ * ERR_PTR(-ENOMEM).
  */
 struct llm_session *llm_session_open(void)
 {
-	struct llm_session *s = llm_session_claim(true);
-
-	return s ? s : ERR_PTR(-EBUSY);
+	return llm_session_create(true);
 }
 EXPORT_SYMBOL_GPL(llm_session_open);
 
@@ -30,7 +34,7 @@ EXPORT_SYMBOL_GPL(llm_session_open);
  */
 void llm_session_close(struct llm_session *s)
 {
-	llm_session_release(s);
+	llm_session_destroy(s);
 }
 EXPORT_SYMBOL_GPL(llm_session_close);
 
@@ -49,27 +53,13 @@ int llm_session_set_params(struct llm_session *s,
 
 	if (params->size != sizeof(*params))
 		return -EINVAL;
-	ret = llm_session_check_params(params);
+	ret = llm_params_check(params);
 	if (ret)
 		return ret;
-	mutex_lock(&s->lock);
-	s->params = *params;
-	mutex_unlock(&s->lock);
+	llm_session_params_set(s, params);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(llm_session_set_params);
-
-static int take_kernel_prompt(struct llm_session *s, const char *prompt,
-			      size_t len)
-{
-	if (len > llm_max_prompt_bytes)
-		return -E2BIG;
-	if (!llm_utf8_valid(prompt, len))
-		return -EINVAL;
-	memcpy(s->prompt, prompt, len);
-	s->prompt_len = len;
-	return 0;
-}
 
 static int run(struct llm_session *s, const char *prompt, size_t len,
 	       struct llm_sink *sink, u32 *stop_reason)
@@ -77,18 +67,14 @@ static int run(struct llm_session *s, const char *prompt, size_t len,
 	int ret;
 
 	mutex_lock(&s->lock);
-	ret = llm_session_begin(s);
+	ret = llm_req_submit(s, prompt, len, 0);
 	if (!ret) {
-		ret = take_kernel_prompt(s, prompt, len);
-		if (ret)
-			llm_request_refused();
+		llm_req_run(s, sink, false);
+		llm_req_finish(s);
+		ret = s->req.result;
 	}
-	if (!ret)
-		ret = llm_session_submit(s);
-	if (!ret)
-		ret = llm_session_wait(s, sink);
 	if (!ret && stop_reason)
-		*stop_reason = s->req.stop_reason;
+		*stop_reason = s->req.r.stop_reason;
 	mutex_unlock(&s->lock);
 	return ret;
 }
@@ -98,12 +84,13 @@ struct buf_sink {
 	char *out;
 };
 
-static int buf_drain(struct llm_sink *sink, struct kfifo *fifo,
+static int buf_drain(struct llm_sink *sink, const char *text,
 		     unsigned int len)
 {
 	struct buf_sink *b = container_of(sink, struct buf_sink, sink);
 
-	return kfifo_out(fifo, b->out + sink->done, len) == len ? 0 : -EIO;
+	memcpy(b->out + sink->done, text, len);
+	return 0;
 }
 
 /**
@@ -116,9 +103,10 @@ static int buf_drain(struct llm_sink *sink, struct kfifo *fifo,
  * @out_len: bytes written to @out
  * @stop_reason: if not NULL, why generation ended (enum llm_stop_reason)
  *
- * Return: 0, -ENODATA with no model loaded, -EBUSY while another request
- * of @s runs or a model is loading, -E2BIG or -EINVAL for a prompt that is
- * too long or not UTF-8, -ENOSPC when it does not fit the context.
+ * Return: 0, -ENODATA with no model loaded, -EBUSY while a model is being
+ * installed, -E2BIG or -EINVAL for a prompt that is too long or not UTF-8,
+ * -ENOSPC when it does not fit the context, -ENODEV when the model was
+ * unloaded while it ran (the text so far is in @out).
  */
 int llm_session_generate(struct llm_session *s, const char *prompt,
 			 size_t prompt_len, char *out, size_t cap,
@@ -145,21 +133,12 @@ struct cb_sink {
 	void *arg;
 };
 
-static int cb_drain(struct llm_sink *sink, struct kfifo *fifo,
+static int cb_drain(struct llm_sink *sink, const char *text,
 		    unsigned int len)
 {
 	struct cb_sink *c = container_of(sink, struct cb_sink, sink);
-	char chunk[128];
 
-	while (len) {
-		unsigned int n = kfifo_out(fifo, chunk,
-					   min_t(unsigned int, len, sizeof(chunk)));
-
-		len -= n;
-		if (c->cb(c->arg, chunk, n))
-			return -ECANCELED;
-	}
-	return 0;
+	return c->cb(c->arg, text, len) ? -ECANCELED : 0;
 }
 
 /**
@@ -192,15 +171,16 @@ EXPORT_SYMBOL_GPL(llm_session_generate_cb);
  * llm_session_reset - forget @s's conversation
  * @s: the session
  *
- * Return: 0, or -EBUSY while a request of @s runs.
+ * A request of @s running in another thread is cancelled first.
+ *
+ * Return: 0.
  */
 int llm_session_reset(struct llm_session *s)
 {
-	int ret;
-
+	llm_req_cancel(s, LLM_STOP_CANCELLED);
 	mutex_lock(&s->lock);
-	ret = llm_session_clear(s);
+	llm_session_forget(s);
 	mutex_unlock(&s->lock);
-	return ret;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(llm_session_reset);

@@ -1,30 +1,65 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The ioctl interface of /dev/llm (uapi/llm.h).  Every struct carries its
- * size: we read what both sides know, insist that anything newer than us is
- * zero, and refuse unknown flags and non-zero reserved fields with EINVAL.
+ * The ioctl interface of /dev/llm (uapi/llm.h).
+ *
+ * Each command is checked whole: its type, number and direction (ENOTTY
+ * otherwise) and its size bits.  Every struct carries its size, which
+ * must equal the command's size bits (both are sizeof() the struct as the
+ * caller was compiled), be at least the struct's first published size
+ * (EINVAL) and at most a page (E2BIG, as openat2 and clone3 do); we read
+ * what both sides know, insist that anything newer than us is zero, and
+ * refuse unknown flags and non-zero reserved fields with EINVAL.
  */
 #include <linux/fs.h>
 #include <linux/uaccess.h>
 #include <linux/capability.h>
+#include <linux/sched/signal.h>
 
-#include "module.h"
+#include "device.h"
+#include "session.h"
+#include "request.h"
+#include "kmodel.h"
+#include "loader.h"
+#include "ring.h"
+#include "params.h"
+
+struct llm_ioc {
+	unsigned int cmd;
+	u32 minsize;		/* the struct's first published size */
+	bool writes;		/* submits work or changes the session */
+};
+
+static const struct llm_ioc llm_iocs[] = {
+	{ LLM_IOC_GET_INFO, sizeof(struct llm_info), false },
+	{ LLM_IOC_LOAD, LLM_LOAD_SIZE_VER0, false },
+	{ LLM_IOC_UNLOAD, 0, false },
+	{ LLM_IOC_SET_PARAMS, sizeof(struct llm_params), true },
+	{ LLM_IOC_GET_PARAMS, sizeof(struct llm_params), false },
+	{ LLM_IOC_GENERATE, sizeof(struct llm_generate), true },
+	{ LLM_IOC_RESET, 0, true },
+	{ LLM_IOC_GET_STATS, sizeof(struct llm_stats), false },
+	{ LLM_IOC_RING_SETUP, sizeof(struct llm_ring_setup), true },
+	{ LLM_IOC_RING_ENTER, sizeof(struct llm_ring_enter), true },
+	{ LLM_IOC_CANCEL, 0, true },
+};
 
 /*
- * Copy in a struct that starts with its size: at least @minsize bytes (the
- * struct's first published size), the rest of ours zero-filled, anything
- * past ours required to be zero.  Returns how many bytes to copy back out
- * (the smaller of the caller's size and ours), or a negative errno.
+ * Copy in the struct at @ustruct whose size the command says (@iocsize):
+ * the rest of ours zero-filled, anything past ours required to be zero.
+ * Returns how many bytes to copy back out (the smaller of the caller's
+ * size and ours), or a negative errno.
  */
-static int llm_copy_in(void *kstruct, size_t ksize, size_t minsize,
-		       void __user *ustruct)
+static int llm_copy_in(void *kstruct, size_t ksize, void __user *ustruct,
+		       u32 iocsize)
 {
 	u32 usize;
 	int ret;
 
 	if (get_user(usize, (u32 __user *)ustruct))
 		return -EFAULT;
-	if (usize < minsize)
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	if (usize != iocsize)
 		return -EINVAL;
 	ret = copy_struct_from_user(kstruct, ksize, ustruct, usize);
 	if (ret)
@@ -39,17 +74,18 @@ static int llm_copy_out(void __user *ustruct, void *kstruct, int size)
 	return copy_to_user(ustruct, kstruct, size) ? -EFAULT : 0;
 }
 
-static void fill_model_info(struct llm_model_info *mi)
+static void fill_model_info(struct llm_model_info *mi,
+			    const struct llm_kmodel *km)
 {
-	const struct llm_model *m = &llm_mod.model;
+	const struct llm_model *m = &km->model;
 
 	strscpy(mi->name, m->name, sizeof(mi->name));
 	strscpy(mi->arch, m->arch, sizeof(mi->arch));
 	mi->n_params = m->n_params;
-	mi->bytes = llm_mod.image_len;
+	mi->bytes = km->image_len;
 	mi->n_vocab = m->cfg.n_vocab;
 	mi->n_ctx_train = m->cfg.n_ctx_train;
-	mi->n_ctx = llm_mod.n_ctx;
+	mi->n_ctx = km->n_ctx;
 	mi->n_embd = m->cfg.n_embd;
 	mi->n_layers = m->cfg.n_layers;
 	mi->n_heads = m->cfg.n_heads;
@@ -58,12 +94,13 @@ static void fill_model_info(struct llm_model_info *mi)
 	mi->type_mask = m->type_mask;
 }
 
-static long llm_ioctl_get_info(void __user *uarg)
+static long llm_ioctl_get_info(void __user *uarg, u32 iocsize)
 {
+	struct llm_kmodel *km;
 	struct llm_info info;
-	int osize;
+	int osize, err;
 
-	osize = llm_copy_in(&info, sizeof(info), sizeof(info), uarg);
+	osize = llm_copy_in(&info, sizeof(info), uarg, iocsize);
 	if (osize < 0)
 		return osize;
 	if (info.flags || info.reserved0)
@@ -71,17 +108,16 @@ static long llm_ioctl_get_info(void __user *uarg)
 
 	memset(&info, 0, sizeof(info));
 	info.abi_version = LLM_ABI_VERSION;
-	mutex_lock(&llm_mod.lock);
 	info.sessions_max = llm_sessions_max;
-	info.sessions_active = llm_mod.sessions_active;
-	info.arena_size = llm_mod.arena.size;
-	info.arena_used = llm_mod.arena.used;
-	info.arena_peak = llm_mod.arena.peak;
-	if (llm_mod.model_loaded) {
+	info.sessions_active = llm_sessions_active();
+	llm_kmodel_arena_stats(&info.arena_size, &info.arena_used,
+			       &info.arena_peak);
+	km = llm_kmodel_get(&err);
+	if (km) {
 		info.flags |= LLM_INFO_MODEL_LOADED;
-		fill_model_info(&info.model);
+		fill_model_info(&info.model, km);
+		llm_kmodel_put(km);
 	}
-	mutex_unlock(&llm_mod.lock);
 	info.limits.max_prompt_tokens = READ_ONCE(llm_max_prompt_tokens);
 	info.limits.max_new_tokens = llm_max_new_tokens;
 	info.limits.max_context = READ_ONCE(llm_max_context);
@@ -90,91 +126,83 @@ static long llm_ioctl_get_info(void __user *uarg)
 	return llm_copy_out(uarg, &info, osize);
 }
 
-static long llm_ioctl_load(struct file *file, void __user *uarg)
+static long llm_ioctl_load(struct file *file, void __user *uarg,
+			   u32 iocsize)
 {
 	struct llm_session *s = file->private_data;
-	struct llm_load l;
 	char err[LLM_ERROR_LEN] = "";
+	struct llm_load l;
 	int ret, out, osize;
 
 	BUILD_BUG_ON(LLM_LOAD_SIZE_VER0 !=
 		     offsetof(struct llm_load, error) + 128);
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	osize = llm_copy_in(&l, sizeof(l), LLM_LOAD_SIZE_VER0, uarg);
+	osize = llm_copy_in(&l, sizeof(l), uarg, iocsize);
 	if (osize < 0)
 		return osize;
 	if (l.flags || l.op < LLM_LOAD_FD || l.op > LLM_LOAD_ABORT)
 		return -EINVAL;
-	/*
-	 * One load call of this file at a time: DATA copies into the image
-	 * without llm_mod.lock, so a COMMIT or ABORT from another thread
-	 * must not run beside it (loader.c relies on this).
-	 */
+	/* one load call of this file at a time */
 	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
+		return -ERESTARTSYS;
 	switch (l.op) {
 	case LLM_LOAD_FD:
 		ret = llm_load_fd(l.fd, err, sizeof(err));
 		break;
 	case LLM_LOAD_BEGIN:
-		ret = llm_load_begin(file, l.len, err, sizeof(err));
+		ret = llm_upload_begin(file, l.len, err, sizeof(err));
 		break;
 	case LLM_LOAD_DATA:
-		ret = llm_load_data(file, u64_to_user_ptr(l.data), l.len);
+		ret = llm_upload_data(file, u64_to_user_ptr(l.data), l.len);
 		break;
 	case LLM_LOAD_COMMIT:
-		ret = llm_load_commit(file, err, sizeof(err));
+		ret = llm_upload_commit(file, err, sizeof(err));
 		break;
 	default:	/* LLM_LOAD_ABORT */
-		llm_load_abort(file);
+		llm_upload_abort(file);
 		ret = 0;
 		break;
 	}
 	mutex_unlock(&s->lock);
 	if (ret && err[0])
 		pr_err_ratelimited("load failed: %s\n", err);
-	l.loaded = READ_ONCE(llm_mod.image_filled);
-	l.total = READ_ONCE(llm_mod.image_len);
+	llm_load_progress(&l.loaded, &l.total);
 	/* as much of the sentence as the caller's error[] holds */
 	strscpy(l.error, err, osize - offsetof(struct llm_load, error));
 	out = llm_copy_out(uarg, &l, osize);
 	return ret ? ret : out;
 }
 
-static long llm_ioctl_set_params(struct llm_session *s, void __user *uarg)
+static long llm_ioctl_set_params(struct llm_session *s, void __user *uarg,
+				 u32 iocsize)
 {
 	struct llm_params p;
 	int ret;
 
-	ret = llm_copy_in(&p, sizeof(p), sizeof(p), uarg);
+	ret = llm_copy_in(&p, sizeof(p), uarg, iocsize);
 	if (ret < 0)
 		return ret;
-	p.size = sizeof(p);
-	ret = llm_session_check_params(&p);
+	ret = llm_params_check(&p);
 	if (ret)
 		return ret;
-	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
-	s->params = p;
-	mutex_unlock(&s->lock);
+	/* requests copy them when they start: never a torn mix */
+	llm_session_params_set(s, &p);
 	return 0;
 }
 
-static long llm_ioctl_get_params(struct llm_session *s, void __user *uarg)
+static long llm_ioctl_get_params(struct llm_session *s, void __user *uarg,
+				 u32 iocsize)
 {
 	struct llm_params p;
 	int osize;
 
-	osize = llm_copy_in(&p, sizeof(p), sizeof(p), uarg);
+	osize = llm_copy_in(&p, sizeof(p), uarg, iocsize);
 	if (osize < 0)
 		return osize;
 	if (p.flags)
 		return -EINVAL;
-	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
-	p = s->params;
-	mutex_unlock(&s->lock);
+	llm_session_params_get(s, &p);
 	return llm_copy_out(uarg, &p, osize);
 }
 
@@ -185,70 +213,110 @@ struct user_sink {
 	bool fault;
 };
 
-static int user_drain(struct llm_sink *sink, struct kfifo *fifo,
+static int user_drain(struct llm_sink *sink, const char *text,
 		      unsigned int len)
 {
 	struct user_sink *us = container_of(sink, struct user_sink, sink);
-	unsigned int copied;
-	char scratch[64];
 
-	if (!sink->cap) {	/* no text wanted: only the token ids count */
-		while (len)
-			len -= kfifo_out(fifo, scratch,
-					 min_t(unsigned int, len, sizeof(scratch)));
+	if (!sink->cap)		/* no text wanted: only the token ids */
 		return 0;
-	}
-	if (kfifo_to_user(fifo, us->text + sink->done, len, &copied) ||
-	    copied != len) {
+	if (copy_to_user(us->text + sink->done, text, len)) {
 		us->fault = true;
 		return -EFAULT;
 	}
 	return 0;
 }
 
-static long llm_ioctl_generate(struct llm_session *s, void __user *uarg)
+/*
+ * The same call again after a signal interrupted its wait: same struct,
+ * same arguments.  Then it goes on with the same request.
+ */
+static bool same_call(const struct llm_generate_resume *gr,
+		      void __user *uarg, const struct llm_generate *g)
 {
-	struct llm_generate g;
+	const struct llm_generate *a = &gr->args;
+
+	return gr->active && gr->uarg == uarg && a->flags == g->flags &&
+	       a->prompt == g->prompt && a->prompt_len == g->prompt_len &&
+	       a->text == g->text && a->text_cap == g->text_cap &&
+	       a->tokens == g->tokens && a->tokens_cap == g->tokens_cap;
+}
+
+static int generate_begin(struct llm_session *s, void __user *uarg,
+			  const struct llm_generate *g)
+{
+	struct llm_generate_resume *gr = &s->gen;
+	unsigned int how = 0;
+	int ret;
+
+	if (gr->active) {
+		/* its caller gave up on it: it goes, with its output */
+		llm_session_drop_request(s);
+		gr->active = false;
+	}
+	if (g->flags & LLM_GEN_RESET)
+		how |= LLM_IN_RESET;
+	ret = llm_req_submit_user(s, u64_to_user_ptr(g->prompt),
+				  g->prompt_len, how);
+	if (ret)
+		return ret;
+	gr->active = true;
+	gr->uarg = uarg;
+	gr->args = *g;
+	gr->text_done = 0;
+	gr->fault = false;
+	return 0;
+}
+
+static long llm_ioctl_generate(struct llm_session *s, void __user *uarg,
+			       u32 iocsize)
+{
+	struct llm_generate_resume *gr = &s->gen;
 	struct user_sink us = { .sink.drain = user_drain };
+	struct llm_generate g;
 	u32 n;
 	int ret, osize;
 
-	osize = llm_copy_in(&g, sizeof(g), sizeof(g), uarg);
+	osize = llm_copy_in(&g, sizeof(g), uarg, iocsize);
 	if (osize < 0)
 		return osize;
 	if ((g.flags & ~LLM_GEN_RESET) || g.reserved)
 		return -EINVAL;
-	if (g.prompt_len > llm_max_prompt_bytes) {
-		llm_request_refused();
-		return -E2BIG;
-	}
 	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
-	ret = llm_session_begin(s);
-	if (!ret)
-		ret = llm_session_take_prompt(s, u64_to_user_ptr(g.prompt),
-					      g.prompt_len, false);
-	if (!ret && (g.flags & LLM_GEN_RESET))
-		ret = llm_session_clear(s);
-	if (!ret)
-		ret = llm_session_submit(s);
-	if (ret)
+		return -ERESTARTSYS;
+	if (s->ring) {
+		ret = -EBUSY;
 		goto out;
+	}
+	if (!same_call(gr, uarg, &g)) {
+		ret = generate_begin(s, uarg, &g);
+		if (ret)
+			goto out;
+	}
 
 	us.text = u64_to_user_ptr(g.text);
 	us.sink.cap = g.text_cap;
-	ret = llm_session_wait(s, &us.sink);
+	us.sink.done = gr->text_done;
+	us.fault = gr->fault;
+	ret = llm_req_run(s, &us.sink, true);
+	gr->text_done = us.sink.done;
+	gr->fault = us.fault;
+	if (ret)		/* -ERESTARTSYS: the same call goes on with it */
+		goto out;
+	gr->active = false;
+	llm_req_finish(s);
+	ret = s->req.result;
 	if (!ret && us.fault)
 		ret = -EFAULT;
 	if (ret)
 		goto out;
 	g.text_len = us.sink.done;
-	g.n_tokens = s->n_toks;
-	g.n_prompt_tokens = s->req.n_prompt;
-	g.stop_reason = s->req.stop_reason;
-	g.prefill_ns = s->req.prefill_ns;
-	g.decode_ns = s->req.decode_ns;
-	n = min(s->n_toks, g.tokens_cap);
+	g.n_tokens = s->req.n_toks;
+	g.n_prompt_tokens = s->req.r.n_prompt;
+	g.stop_reason = s->req.r.stop_reason;
+	g.prefill_ns = s->req.r.prefill_ns;
+	g.decode_ns = s->req.r.decode_ns;
+	n = min(s->req.n_toks, g.tokens_cap);
 	if (n && copy_to_user(u64_to_user_ptr(g.tokens), s->toks,
 			      (size_t)n * sizeof(u32)))
 		ret = -EFAULT;
@@ -261,130 +329,166 @@ out:
 
 static long llm_ioctl_reset(struct llm_session *s)
 {
-	int ret;
+	int ret = 0;
 
-	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
 	/*
-	 * A ring's worker runs on the context without the session lock:
-	 * a ring session resets through LLM_SQE_RESET only.
+	 * A ring's worker runs its requests without the session lock: a ring
+	 * session resets through LLM_SQE_RESET only.
 	 */
+	if (smp_load_acquire(&s->ring))
+		return -EBUSY;
+	/* stop a running request first, so that its caller lets go */
+	llm_req_cancel(s, LLM_STOP_CANCELLED);
+	if (mutex_lock_interruptible(&s->lock))
+		return -ERESTARTSYS;
 	if (s->ring)
 		ret = -EBUSY;
 	else
-		ret = llm_session_clear(s);
+		llm_session_forget(s);
 	mutex_unlock(&s->lock);
 	return ret;
 }
 
-static long llm_ioctl_get_stats(struct llm_session *s, void __user *uarg)
+static long llm_ioctl_get_stats(struct llm_session *s, void __user *uarg,
+				u32 iocsize)
 {
+	struct llm_session_stats ss;
+	struct llm_counters c;
+	struct llm_kmodel *km;
 	struct llm_stats st;
-	int osize;
+	int osize, err;
 
-	osize = llm_copy_in(&st, sizeof(st), sizeof(st), uarg);
+	osize = llm_copy_in(&st, sizeof(st), uarg, iocsize);
 	if (osize < 0)
 		return osize;
 	if (st.flags || st.reserved)
 		return -EINVAL;
 	memset(&st, 0, sizeof(st));
-	st.requests_total = atomic64_read(&llm_mod.requests_total);
-	st.errors_total = atomic64_read(&llm_mod.errors_total);
-	st.tokens_prompt_total = atomic64_read(&llm_mod.tokens_prompt_total);
-	st.tokens_generated_total =
-		atomic64_read(&llm_mod.tokens_generated_total);
-	st.prefill_tok_per_s_milli = atomic64_read(&llm_mod.prefill_milli);
-	st.decode_tok_per_s_milli = atomic64_read(&llm_mod.decode_milli);
-	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
-	st.session_requests = s->requests;
-	st.session_ctx_used = llm_mod.model_loaded ? s->ctx.n_past : 0;
-	st.session_ctx_size = llm_mod.model_loaded ? s->ctx.n_ctx : 0;
-	st.session_prompt_tokens = s->last_prompt_tokens;
-	st.session_generated_tokens = s->last_generated_tokens;
-	st.session_stop_reason = s->last_stop_reason;
-	st.session_prefill_ns = s->last_prefill_ns;
-	st.session_decode_ns = s->last_decode_ns;
-	mutex_unlock(&s->lock);
+	llm_counters_read(&c);
+	st.requests_total = c.requests;
+	st.errors_total = c.errors;
+	st.tokens_prompt_total = c.tokens_prompt;
+	st.tokens_generated_total = c.tokens_generated;
+	st.prefill_tok_per_s_milli = c.prefill_milli;
+	st.decode_tok_per_s_milli = c.decode_milli;
+	llm_session_stats_get(s, &ss);
+	st.session_requests = ss.requests;
+	/* the context the next request gets: the loaded model's */
+	km = llm_kmodel_get(&err);
+	if (km) {
+		st.session_ctx_size = km->n_ctx;
+		if (ss.ctx_model == km)
+			st.session_ctx_used = ss.ctx_used;
+		llm_kmodel_put(km);
+	}
+	st.session_prompt_tokens = ss.prompt_tokens;
+	st.session_generated_tokens = ss.generated_tokens;
+	st.session_stop_reason = ss.stop_reason;
+	st.session_prefill_ns = ss.prefill_ns;
+	st.session_decode_ns = ss.decode_ns;
 	return llm_copy_out(uarg, &st, osize);
 }
 
-static long llm_ioctl_ring_setup(struct llm_session *s, void __user *uarg)
+static long llm_ioctl_ring_setup(struct llm_session *s, void __user *uarg,
+				 u32 iocsize)
 {
 	struct llm_ring_setup rs;
 	int ret, osize;
 
-	osize = llm_copy_in(&rs, sizeof(rs), sizeof(rs), uarg);
+	osize = llm_copy_in(&rs, sizeof(rs), uarg, iocsize);
 	if (osize < 0)
 		return osize;
 	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
+		return -ERESTARTSYS;
 	ret = llm_ring_setup(s, &rs);
 	mutex_unlock(&s->lock);
 	return ret ? ret : llm_copy_out(uarg, &rs, osize);
 }
 
-static long llm_ioctl_ring_enter(struct llm_session *s, void __user *uarg)
+/* No session lock: one thread may wait here while others submit. */
+static long llm_ioctl_ring_enter(struct llm_session *s, void __user *uarg,
+				 u32 iocsize)
 {
 	struct llm_ring_enter re;
 	int ret;
 
-	ret = llm_copy_in(&re, sizeof(re), sizeof(re), uarg);
+	ret = llm_copy_in(&re, sizeof(re), uarg, iocsize);
 	if (ret < 0)
 		return ret;
-	if (mutex_lock_interruptible(&s->lock))
-		return -EINTR;
-	ret = llm_ring_enter(s, &re);
-	mutex_unlock(&s->lock);
-	return ret;
+	return llm_ring_enter(s, &re);
+}
+
+/* The table entry for @cmd, if its number, direction and size fit one. */
+static const struct llm_ioc *find_ioc(unsigned int cmd, long *err)
+{
+	unsigned int i, size = _IOC_SIZE(cmd);
+
+	*err = -ENOTTY;
+	if (_IOC_TYPE(cmd) != LLM_IOC_MAGIC)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(llm_iocs); i++) {
+		const struct llm_ioc *io = &llm_iocs[i];
+
+		if (_IOC_NR(io->cmd) != _IOC_NR(cmd) ||
+		    _IOC_DIR(io->cmd) != _IOC_DIR(cmd))
+			continue;
+		if (!io->minsize)
+			return size ? NULL : io;
+		if (size > PAGE_SIZE)
+			*err = -E2BIG;
+		else if (size < io->minsize)
+			*err = -EINVAL;
+		else
+			return io;
+		return NULL;
+	}
+	return NULL;
 }
 
 long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct llm_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	const struct llm_ioc *io;
+	u32 size = _IOC_SIZE(cmd);
+	long err;
 
-	if (_IOC_TYPE(cmd) != LLM_IOC_MAGIC)
-		return -ENOTTY;
+	io = find_ioc(cmd, &err);
+	if (!io)
+		return err;
 	/*
 	 * Submitting work or changing the session is writing to it: as for
 	 * write(), a file not open for writing may not (so a read-only mode
 	 * for others in dev_mode means they may look, not generate).
 	 */
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(LLM_IOC_SET_PARAMS):
-	case _IOC_NR(LLM_IOC_GENERATE):
-	case _IOC_NR(LLM_IOC_RESET):
-	case _IOC_NR(LLM_IOC_RING_SETUP):
-	case _IOC_NR(LLM_IOC_RING_ENTER):
-		if (!(file->f_mode & FMODE_WRITE))
-			return -EBADF;
-		break;
-	}
+	if (io->writes && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(LLM_IOC_GET_INFO):
-		return llm_ioctl_get_info(uarg);
+		return llm_ioctl_get_info(uarg, size);
 	case _IOC_NR(LLM_IOC_LOAD):
-		return llm_ioctl_load(file, uarg);
+		return llm_ioctl_load(file, uarg, size);
 	case _IOC_NR(LLM_IOC_UNLOAD):
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
-		return llm_unload();
+		llm_kmodel_unload();
+		return 0;
 	case _IOC_NR(LLM_IOC_SET_PARAMS):
-		return llm_ioctl_set_params(s, uarg);
+		return llm_ioctl_set_params(s, uarg, size);
 	case _IOC_NR(LLM_IOC_GET_PARAMS):
-		return llm_ioctl_get_params(s, uarg);
+		return llm_ioctl_get_params(s, uarg, size);
 	case _IOC_NR(LLM_IOC_GENERATE):
-		return llm_ioctl_generate(s, uarg);
+		return llm_ioctl_generate(s, uarg, size);
 	case _IOC_NR(LLM_IOC_RESET):
 		return llm_ioctl_reset(s);
 	case _IOC_NR(LLM_IOC_GET_STATS):
-		return llm_ioctl_get_stats(s, uarg);
+		return llm_ioctl_get_stats(s, uarg, size);
 	case _IOC_NR(LLM_IOC_RING_SETUP):
-		return llm_ioctl_ring_setup(s, uarg);
+		return llm_ioctl_ring_setup(s, uarg, size);
 	case _IOC_NR(LLM_IOC_RING_ENTER):
-		return llm_ioctl_ring_enter(s, uarg);
-	default:
-		return -ENOTTY;
+		return llm_ioctl_ring_enter(s, uarg, size);
+	default:	/* LLM_IOC_CANCEL: no lock, its next step notices */
+		llm_req_cancel(s, LLM_STOP_CANCELLED);
+		return 0;
 	}
 }

@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Module init and exit: check the parameters, reserve the arena and the
- * session table, start the workqueue, publish sysfs and /dev/llm, and load
- * the model named by model= if any.  Each step undoes the ones before it
- * on failure; exit mirrors init.
+ * sessions' I/O buffers, start the workqueue, publish sysfs and /dev/llm,
+ * and load the model named by model= if any.  Each step undoes the ones
+ * before it on failure; exit mirrors init.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/vmalloc.h>
 #include <linux/mm.h>
 
-#include "module.h"
+#include "params.h"
+#include "kmodel.h"
+#include "session.h"
+#include "request.h"
+#include "oneshot.h"
+#include "loader.h"
+#include "device.h"
+#include "sysfs.h"
 
 #define LLM_ARENA_MB_MIN	1
 #define LLM_SESSIONS_LIMIT	256
@@ -22,6 +29,10 @@ MODULE_PARM_DESC(arena_mb, "MiB reserved at load for models, KV caches and scrat
 unsigned int llm_sessions_max = 8;
 module_param_named(sessions, llm_sessions_max, uint, 0444);
 MODULE_PARM_DESC(sessions, "Session slots: concurrent opens of /dev/llm (default 8, 1..256)");
+
+unsigned int llm_sessions_kernel = 1;
+module_param_named(sessions_kernel, llm_sessions_kernel, uint, 0444);
+MODULE_PARM_DESC(sessions_kernel, "Session slots only the in-kernel API may take (default 1, less than sessions)");
 
 unsigned int llm_dev_mode = 0666;
 module_param_named(dev_mode, llm_dev_mode, uint, 0444);
@@ -44,44 +55,64 @@ module_param_named(queue_ttl_s, llm_queue_ttl_s, uint, 0444);
 MODULE_PARM_DESC(queue_ttl_s, "Seconds a one-shot prompt (written, then closed unread) waits for its user's next read (default 60, 1..86400)");
 
 /* Checked at use: writable at run time by root through sysfs. */
-static int llm_param_set_limit(const char *val, const struct kernel_param *kp)
+static int llm_param_set(const char *val, const struct kernel_param *kp,
+			 bool zero_ok)
 {
 	unsigned int v;
 	int ret = kstrtouint(val, 0, &v);
 
 	if (ret)
 		return ret;
-	if (!v && kp->arg != &llm_max_wall_ms)
+	if (!v && !zero_ok)
 		return -EINVAL;
 	WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	return 0;
 }
 
-static const struct kernel_param_ops llm_limit_ops = {
-	.set = llm_param_set_limit,
+static int llm_param_set_positive(const char *val,
+				  const struct kernel_param *kp)
+{
+	return llm_param_set(val, kp, false);
+}
+
+static int llm_param_set_any(const char *val, const struct kernel_param *kp)
+{
+	return llm_param_set(val, kp, true);
+}
+
+static const struct kernel_param_ops llm_positive_ops = {
+	.set = llm_param_set_positive,
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops llm_any_ops = {
+	.set = llm_param_set_any,
+	.get = param_get_uint,
+};
+
+unsigned int llm_sessions_per_user = 4;
+module_param_cb(sessions_per_user, &llm_positive_ops, &llm_sessions_per_user,
+		0644);
+MODULE_PARM_DESC(sessions_per_user, "Sessions one user (fsuid) may have open through /dev/llm at once (default 4)");
+
 unsigned int llm_max_prompt_tokens = 4096;
-module_param_cb(max_prompt_tokens, &llm_limit_ops, &llm_max_prompt_tokens,
+module_param_cb(max_prompt_tokens, &llm_positive_ops, &llm_max_prompt_tokens,
 		0644);
 MODULE_PARM_DESC(max_prompt_tokens, "Most tokens one prompt may become (default 4096)");
 
 unsigned int llm_max_context = 1024;
-module_param_cb(max_context, &llm_limit_ops, &llm_max_context, 0644);
+module_param_cb(max_context, &llm_positive_ops, &llm_max_context, 0644);
 MODULE_PARM_DESC(max_context, "Context positions per session, capped by the model's; applies at the next model load (default 1024)");
 
-unsigned int llm_max_wall_ms;
-module_param_cb(max_wall_ms, &llm_limit_ops, &llm_max_wall_ms, 0644);
-MODULE_PARM_DESC(max_wall_ms, "Wall time one request may take, ms (default 0: no limit)");
+unsigned int llm_max_wall_ms = 600000;
+module_param_cb(max_wall_ms, &llm_any_ops, &llm_max_wall_ms, 0644);
+MODULE_PARM_DESC(max_wall_ms, "Wall time one request may take from its first step, ms (default 600000; 0: no limit)");
 
 bool llm_force_scalar;
 module_param_named(force_scalar, llm_force_scalar, bool, 0644);
 MODULE_PARM_DESC(force_scalar, "Use the scalar reference kernels, not SIMD; applies at the next model load (default N)");
 
-struct llm_module llm_mod;
-
-static int llm_params_check(void)
+static int check_module_params(void)
 {
 	/* Leave at least half of RAM to the rest of the system. */
 	u64 ram_mb = (u64)totalram_pages() >> (20 - PAGE_SHIFT);
@@ -94,6 +125,15 @@ static int llm_params_check(void)
 	if (llm_sessions_max < 1 || llm_sessions_max > LLM_SESSIONS_LIMIT) {
 		pr_err("sessions=%u is out of range: it must be 1..%u\n",
 		       llm_sessions_max, LLM_SESSIONS_LIMIT);
+		return -EINVAL;
+	}
+	if (llm_sessions_kernel >= llm_sessions_max) {
+		pr_err("sessions_kernel=%u leaves no session for userspace: it must be less than sessions (%u)\n",
+		       llm_sessions_kernel, llm_sessions_max);
+		return -EINVAL;
+	}
+	if (!llm_sessions_per_user) {
+		pr_err("sessions_per_user=0 would refuse every open\n");
 		return -EINVAL;
 	}
 	if (llm_dev_mode & ~0777U) {
@@ -121,43 +161,28 @@ static int llm_params_check(void)
 
 static int __init llm_init(void)
 {
-	size_t bytes;
 	int ret;
 
-	ret = llm_params_check();
+	ret = check_module_params();
 	if (ret)
 		return ret;
-
-	mutex_init(&llm_mod.lock);
-	init_waitqueue_head(&llm_mod.idle);
-	bytes = (size_t)llm_arena_mb << 20;
-	llm_mod.arena_mem = vmalloc(bytes);
-	if (!llm_mod.arena_mem) {
-		pr_err("cannot reserve a %u MiB arena (vmalloc failed); try a smaller arena_mb\n",
-		       llm_arena_mb);
-		return -ENOMEM;
-	}
-	llm_arena_init(&llm_mod.arena, llm_mod.arena_mem, bytes);
-	llm_mod.mark_empty = llm_arena_mark(&llm_mod.arena);
-
+	ret = llm_kmodel_init();
+	if (ret)
+		return ret;
 	ret = llm_sessions_init();
-	if (ret) {
-		pr_err("cannot allocate %u session slots\n", llm_sessions_max);
-		goto err_arena;
-	}
-	llm_mod.wq = alloc_workqueue("llm", WQ_UNBOUND, 0);
-	if (!llm_mod.wq) {
-		ret = -ENOMEM;
+	if (ret)
+		goto err_kmodel;
+	ret = llm_requests_init();
+	if (ret)
 		goto err_sessions;
-	}
 	ret = llm_sysfs_init();
 	if (ret)
-		goto err_wq;
+		goto err_requests;
 	ret = llm_device_init();
 	if (ret)
 		goto err_sysfs;
 	if (llm_model_param && llm_model_param[0]) {
-		ret = llm_load_firmware(llm_model_param);
+		ret = llm_load_firmware(llm_model_param, llm_device());
 		if (ret)
 			goto err_device;
 	}
@@ -170,22 +195,27 @@ err_device:
 	llm_device_exit();
 err_sysfs:
 	llm_sysfs_exit();
-err_wq:
-	destroy_workqueue(llm_mod.wq);
+err_requests:
+	llm_requests_exit();
 err_sessions:
 	llm_sessions_exit();
-err_arena:
-	vfree(llm_mod.arena_mem);
+err_kmodel:
+	llm_kmodel_exit();
 	return ret;
 }
 
+/*
+ * No session is left: every open file holds a reference to the module,
+ * and so does every module using the in-kernel API.
+ */
 static void __exit llm_exit(void)
 {
 	llm_device_exit();
 	llm_sysfs_exit();
-	destroy_workqueue(llm_mod.wq);
+	llm_requests_exit();
+	llm_oneshot_exit();
 	llm_sessions_exit();
-	vfree(llm_mod.arena_mem);
+	llm_kmodel_exit();
 	pr_info("unloaded\n");
 }
 

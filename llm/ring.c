@@ -8,6 +8,11 @@
  * from it is read once and checked (offsets, lengths, indices), prompts are
  * copied out before use, and the kernel keeps its own copy of the indices
  * it produces.
+ *
+ * The worker (see ring.h) turns the output path's entries, which wait in
+ * the session's fifo, into completion entries as room allows; a step's
+ * entries are all posted before the next step, so the fifo never holds
+ * more than one step's.
  */
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
@@ -15,7 +20,10 @@
 #include <linux/sched/signal.h>
 #include <linux/version.h>
 
-#include "module.h"
+#include "ring.h"
+#include "session.h"
+#include "request.h"
+#include "params.h"
 
 #define LLM_RING_SQ_DEFAULT	16
 #define LLM_RING_SQ_MAX		256
@@ -45,12 +53,14 @@ struct llm_ring {
 	u32 sq_entries, cq_entries, prompts_size;
 	u32 sq_head;		/* our copies of the indices we produce */
 	u32 cq_tail;
-	spinlock_t lock;	/* running vs a new submission */
-	bool running;
-	u64 user_data;		/* of the request in flight */
+	struct llm_session *s;
+	struct work_struct work;
+	spinlock_t lock;	/* busy and kicks */
+	bool busy;		/* the worker has work or may have */
+	u32 kicks;
 };
 
-static void llm_ring_work(struct work_struct *work);
+static void ring_work(struct work_struct *work);
 
 int llm_ring_setup(struct llm_session *s, struct llm_ring_setup *rs)
 {
@@ -63,7 +73,7 @@ int llm_ring_setup(struct llm_session *s, struct llm_ring_setup *rs)
 	if (rs->flags || rs->reserved || sq > LLM_RING_SQ_MAX ||
 	    cq > LLM_RING_CQ_MAX || pb > 4 * llm_max_prompt_bytes)
 		return -EINVAL;
-	if (s->ring || !llm_session_free(s))
+	if (s->ring || llm_req_state(s) != LLM_REQ_NONE)
 		return -EBUSY;
 	sq = roundup_pow_of_two(sq);
 	cq = roundup_pow_of_two(cq);
@@ -89,7 +99,6 @@ int llm_ring_setup(struct llm_session *s, struct llm_ring_setup *rs)
 	r->sq_entries = sq;
 	r->cq_entries = cq;
 	r->prompts_size = pb;
-	spin_lock_init(&r->lock);
 	r->idx->sq_mask = sq - 1;
 	r->idx->sq_entries = sq;
 	r->idx->cq_mask = cq - 1;
@@ -114,29 +123,15 @@ int llm_ring_setup(struct llm_session *s, struct llm_ring_setup *rs)
 	rs->mmap_size = size;
 	r->off = rs->off;
 
-	/*
-	 * The last request's worker has said DONE but may not have returned
-	 * yet: re-initialising a work item that is still running corrupts
-	 * the workqueue's view of it.
-	 */
-	flush_work(&s->work);
-	INIT_WORK(&s->work, llm_ring_work);
+	r->s = s;
+	spin_lock_init(&r->lock);
+	INIT_WORK(&r->work, ring_work);
 	/*
 	 * Published once and freed only at release: llm_ring_mmap() reads it
 	 * without s->lock (pairs with its acquire; r is filled in).
 	 */
 	smp_store_release(&s->ring, r);
 	return 0;
-}
-
-/* Called with the session idle (its worker flushed). */
-void llm_ring_free(struct llm_session *s)
-{
-	if (!s->ring)
-		return;
-	vfree(s->ring->mem);
-	kfree(s->ring);
-	s->ring = NULL;
 }
 
 /*
@@ -165,7 +160,8 @@ int llm_ring_mmap(struct llm_session *s, struct vm_area_struct *vma)
 	return remap_vmalloc_range(vma, r->mem, 0);
 }
 
-/* Completion entries the caller has not consumed yet. */
+
+/* Completion entries posted and not consumed, as the worker sees them. */
 static u32 cq_pending(struct llm_ring *r)
 {
 	/* pairs with the caller's release of cq_head: those entries are read */
@@ -176,159 +172,248 @@ static u32 cq_pending(struct llm_ring *r)
 	return n > r->cq_entries ? r->cq_entries : n;
 }
 
-bool llm_ring_readable(struct llm_session *s)
+/* The same, from anyone (RING_ENTER, poll): both indices published. */
+static u32 cq_ready(struct llm_ring *r)
 {
-	return s->ring && cq_pending(s->ring);
+	/* pairs with our release of cq_tail: those entries are written */
+	u32 tail = smp_load_acquire(&r->idx->cq_tail);
+	/* pairs with the caller's release of cq_head: those are read */
+	u32 n = tail - smp_load_acquire(&r->idx->cq_head);
+
+	return n > r->cq_entries ? r->cq_entries : n;
 }
 
-/* Post one completion entry, waiting for room; <0 when cancelled. */
-static int post(struct llm_session *s, const struct llm_cqe *e)
+static bool out_pending(struct llm_session *s)
 {
-	struct llm_ring *r = s->ring;
+	bool any;
 
-	for (;;) {
-		if (cq_pending(r) < r->cq_entries) {
-			r->cqes[r->cq_tail & (r->cq_entries - 1)] = *e;
-			/* the entry is written before the caller sees the tail */
-			smp_store_release(&r->idx->cq_tail, ++r->cq_tail);
-			wake_up_interruptible_all(&s->wait);
-			return 0;
-		}
-		if (llm_session_cancelled(s))
-			return -ECANCELED;
-		/* the caller frees entries without telling us: look again */
-		wait_event_interruptible_timeout(s->wait,
-			cq_pending(r) < r->cq_entries ||
-			atomic_read(&s->cancel), HZ / 50);
-	}
+	spin_lock(&s->out_lock);
+	any = !kfifo_is_empty(&s->out);
+	spin_unlock(&s->out_lock);
+	return any;
 }
 
-static int ring_text(void *arg, const char *text, u32 len)
+/* Queue one entry for the ring (the fifo holds whole entries). */
+static void queue_cqe(struct llm_session *s, const struct llm_cqe *e)
 {
-	struct llm_session *s = arg;
+	unsigned int n;
+
+	n = kfifo_in_spinlocked(&s->out, e, sizeof(*e), &s->out_lock);
+	/* a step's entries fit: the worker steps with the fifo empty */
+	WARN_ON_ONCE(n != sizeof(*e));
+}
+
+int llm_ring_out_text(struct llm_session *s, const char *text, u32 len)
+{
 	struct llm_cqe e = {
-		.user_data = s->ring->user_data,
+		.user_data = s->req.user_data,
 		.kind = LLM_CQE_TEXT,
 	};
 
 	while (len) {
 		e.len = min_t(u32, len, LLM_CQE_TEXT_MAX);
 		memcpy(e.text, text, e.len);
-		if (post(s, &e))
-			return -1;
+		queue_cqe(s, &e);
 		text += e.len;
 		len -= e.len;
 	}
 	return 0;
 }
 
-static void ring_token(void *arg, u32 tok)
+void llm_ring_out_token(struct llm_session *s, u32 tok)
 {
-	struct llm_session *s = arg;
 	struct llm_cqe e = {
-		.user_data = s->ring->user_data,
+		.user_data = s->req.user_data,
 		.kind = LLM_CQE_TOKEN,
 		.token = tok,
 	};
 
-	llm_session_token(s, tok);
-	post(s, &e);
+	queue_cqe(s, &e);
 }
 
-/* Copy the request at sq_head out of the shared mapping and check it. */
-static int take_sqe(struct llm_session *s, u32 *flags)
+static void queue_end(struct llm_session *s, u64 user_data, int res,
+		      u32 stop, u32 n_gen, u32 n_prompt)
 {
-	struct llm_ring *r = s->ring;
+	struct llm_cqe e = {
+		.user_data = user_data,
+		.kind = LLM_CQE_END,
+		.res = res,
+		.stop_reason = stop,
+		.len = n_gen,
+		.n_prompt = n_prompt,
+	};
+
+	queue_cqe(s, &e);
+}
+
+void llm_ring_out_end(struct llm_session *s)
+{
+	const struct llm_req *q = &s->req;
+
+	queue_end(s, q->user_data, q->result, q->r.stop_reason, q->r.n_gen,
+		  q->r.n_prompt);
+}
+
+/* Move queued entries into the completion ring while it has room. */
+static void post(struct llm_session *s, struct llm_ring *r)
+{
+	bool posted = false;
+
+	while (cq_pending(r) < r->cq_entries) {
+		struct llm_cqe e;
+		unsigned int n;
+
+		n = kfifo_out_spinlocked(&s->out, &e, sizeof(e), &s->out_lock);
+		if (n != sizeof(e))
+			break;
+		r->cqes[r->cq_tail & (r->cq_entries - 1)] = e;
+		/* the entry is written before the caller sees the tail */
+		smp_store_release(&r->idx->cq_tail, ++r->cq_tail);
+		posted = true;
+	}
+	if (posted)
+		wake_up_interruptible_all(&s->wait);
+}
+
+/*
+ * Copy the entry at sq_head out of the shared mapping, check it, and
+ * submit it; a refused one gets its END entry at once.  The entry is
+ * consumed either way.
+ */
+static void take_sqe(struct llm_session *s, struct llm_ring *r)
+{
 	const struct llm_sqe *q = &r->sqes[r->sq_head & (r->sq_entries - 1)];
 	u32 off = READ_ONCE(q->prompt_off), len = READ_ONCE(q->prompt_len);
+	u64 user_data = READ_ONCE(q->user_data);
+	u32 flags = READ_ONCE(q->flags);
+	int ret = 0;
 
-	r->user_data = READ_ONCE(q->user_data);
-	*flags = READ_ONCE(q->flags);
-	if ((*flags & ~LLM_SQE_RESET) || READ_ONCE(q->resv[0]) ||
-	    READ_ONCE(q->resv[1]) || READ_ONCE(q->resv[2]))
-		return -EINVAL;
-	if (off > r->prompts_size || len > r->prompts_size - off)
-		return -EINVAL;
-	if (len > llm_max_prompt_bytes)
-		return -E2BIG;
-	memcpy(s->prompt, r->prompts + off, len);
-	if (!llm_utf8_valid(s->prompt, len))
-		return -EINVAL;
-	s->prompt_len = len;
-	return 0;
-}
-
-static void run_one(struct llm_session *s)
-{
-	struct llm_ring *r = s->ring;
-	struct llm_cqe end = { .kind = LLM_CQE_END };
-	u32 flags = 0;
-	int ret;
-
-	ret = take_sqe(s, &flags);
-	if (ret)
-		llm_request_refused();
-	if (!ret && (flags & LLM_SQE_RESET))
-		ret = llm_session_clear(s);
+	if ((flags & ~LLM_SQE_RESET) || READ_ONCE(q->resv[0]) ||
+	    READ_ONCE(q->resv[1]) || READ_ONCE(q->resv[2]) ||
+	    off > r->prompts_size || len > r->prompts_size - off) {
+		llm_req_count_refused();
+		ret = -EINVAL;
+	}
 	if (!ret)
-		ret = llm_request_start(s, ring_text, ring_token);
-	if (!ret) {
-		ret = llm_generate(&s->ctx, &s->req);
-		llm_request_end(s, ret);
-		end.stop_reason = s->req.stop_reason;
-		end.len = s->req.n_gen;
-		end.n_prompt = s->req.n_prompt;
-	}
-	end.user_data = r->user_data;
-	end.res = ret;
-	/*
-	 * The request is consumed whether or not its END entry fits; the
-	 * release says we are done reading its entry and prompt.
-	 */
+		ret = llm_req_submit(s, r->prompts + off, len, LLM_IN_STEPPING |
+				     ((flags & LLM_SQE_RESET) ? LLM_IN_RESET : 0));
+	/* we are done reading the entry and its prompt */
 	smp_store_release(&r->idx->sq_head, ++r->sq_head);
-	post(s, &end);
+	if (ret)
+		queue_end(s, user_data, ret, 0, 0, 0);
+	else
+		s->req.user_data = user_data;
 }
 
-static void llm_ring_work(struct work_struct *work)
+/*
+ * One move of the worker: post, step, or take the next entry.  False when
+ * there is nothing more it can do until the caller acts.
+ */
+static bool advance(struct llm_session *s, struct llm_ring *r)
 {
-	struct llm_session *s = container_of(work, struct llm_session, work);
-	struct llm_ring *r = s->ring;
+	int state;
+	u32 tail;
 
-	for (;;) {
-		u32 tail;
-
-		spin_lock(&r->lock);
-		/* pairs with the caller's release of sq_tail: entries are in */
-		tail = smp_load_acquire(&r->idx->sq_tail);
-		if (tail == r->sq_head || atomic_read(&s->cancel)) {
-			r->running = false;
-			spin_unlock(&r->lock);
-			break;
-		}
-		spin_unlock(&r->lock);
-		/* a tail more than the ring ahead is garbage: skip to it */
-		if (tail - r->sq_head > r->sq_entries) {
-			r->sq_head = tail;
-			/* we are done reading those entries */
-			smp_store_release(&r->idx->sq_head, tail);
-			continue;
-		}
-		run_one(s);
+	if (READ_ONCE(s->closing))
+		return false;
+	post(s, r);
+	if (out_pending(s))
+		return false;		/* the caller must make room */
+	state = llm_req_state(s);
+	if (state == LLM_REQ_READY || state == LLM_REQ_RUNNING) {
+		llm_req_step(s);
+		return true;
 	}
+	if (state == LLM_REQ_DONE)
+		llm_req_finish(s);	/* its END entry is posted */
+	/* pairs with the caller's release of sq_tail: entries are in */
+	tail = smp_load_acquire(&r->idx->sq_tail);
+	if (tail == r->sq_head)
+		return false;
+	/* a tail more than the ring ahead is garbage: skip to it */
+	if (tail - r->sq_head > r->sq_entries) {
+		r->sq_head = tail;
+		/* we are done reading those entries */
+		smp_store_release(&r->idx->sq_head, tail);
+		return true;
+	}
+	take_sqe(s, r);
+	return true;
+}
+
+static void ring_work(struct work_struct *work)
+{
+	struct llm_ring *r = container_of(work, struct llm_ring, work);
+	struct llm_session *s = r->s;
+	bool more;
+	u32 seen;
+
+	spin_lock(&r->lock);
+	seen = r->kicks;
+	spin_unlock(&r->lock);
+	do {
+		mutex_lock(&s->step_lock);
+		more = advance(s, r);
+		mutex_unlock(&s->step_lock);
+	} while (more);
+	/* idle, unless kicked meanwhile: then we run again */
+	spin_lock(&r->lock);
+	if (r->kicks == seen)
+		r->busy = false;
+	spin_unlock(&r->lock);
 	wake_up_interruptible_all(&s->wait);
 }
 
-static bool ring_done(struct llm_session *s, u32 min_complete)
+static void kick(struct llm_ring *r)
 {
-	struct llm_ring *r = s->ring;
+	spin_lock(&r->lock);
+	r->kicks++;
+	r->busy = true;
+	spin_unlock(&r->lock);
+	llm_req_queue(&r->work);
+}
 
-	return cq_pending(r) >= min_complete || !READ_ONCE(r->running);
+static bool busy(struct llm_ring *r)
+{
+	bool b;
+
+	spin_lock(&r->lock);
+	b = r->busy;
+	spin_unlock(&r->lock);
+	return b;
+}
+
+void llm_ring_kick(struct llm_session *s)
+{
+	kick(s->ring);
+}
+
+bool llm_ring_poll(struct llm_session *s)
+{
+	/* pairs with the release in llm_ring_setup() */
+	struct llm_ring *r = smp_load_acquire(&s->ring);
+	u32 ready = cq_ready(r);
+	/* pairs with the caller's release of sq_tail */
+	u32 sq_tail = smp_load_acquire(&r->idx->sq_tail);
+	/* pairs with our release of sq_head */
+	bool submitted = sq_tail != smp_load_acquire(&r->idx->sq_head);
+
+	/* the caller may have made room, or submitted without RING_ENTER */
+	if (!busy(r) && (submitted ||
+			 (ready < r->cq_entries && out_pending(s))))
+		kick(r);
+	return ready;
+}
+
+static bool enter_done(struct llm_ring *r, u32 min_complete)
+{
+	return cq_ready(r) >= min_complete || !busy(r);
 }
 
 int llm_ring_enter(struct llm_session *s, const struct llm_ring_enter *re)
 {
-	struct llm_ring *r = s->ring;
-	bool start = false;
+	/* pairs with the release in llm_ring_setup() */
+	struct llm_ring *r = smp_load_acquire(&s->ring);
 
 	if (re->flags || re->reserved)
 		return -EINVAL;
@@ -336,23 +421,27 @@ int llm_ring_enter(struct llm_session *s, const struct llm_ring_enter *re)
 		return -ENXIO;
 	if (re->min_complete > r->cq_entries)
 		return -EINVAL;
-	spin_lock(&r->lock);
-	/* pairs with the caller's release of sq_tail */
-	if (!r->running && smp_load_acquire(&r->idx->sq_tail) != r->sq_head) {
-		r->running = true;
-		start = true;
-	}
-	spin_unlock(&r->lock);
-	if (start) {
-		atomic_set(&s->cancel, 0);
-		queue_work(llm_mod.wq, &s->work);
-	}
-	wake_up_interruptible_all(&s->wait);	/* room may have appeared */
+	/* new entries, or room the caller made: the worker looks */
+	kick(r);
 	if (!re->min_complete)
 		return 0;
-	if (wait_event_interruptible(s->wait, ring_done(s, re->min_complete))) {
-		llm_session_cancel_sync(s);
-		return -EINTR;
-	}
+	/* a signal interrupts the wait only; the requests go on */
+	if (wait_event_interruptible(s->wait, enter_done(r, re->min_complete)))
+		return -ERESTARTSYS;
 	return 0;
+}
+
+void llm_ring_stop(struct llm_session *s)
+{
+	if (s->ring)
+		cancel_work_sync(&s->ring->work);
+}
+
+void llm_ring_free(struct llm_session *s)
+{
+	if (!s->ring)
+		return;
+	vfree(s->ring->mem);
+	kfree(s->ring);
+	s->ring = NULL;
 }

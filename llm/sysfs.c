@@ -6,22 +6,33 @@
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
 
-#include "module.h"
+#include "sysfs.h"
+#include "kmodel.h"
+#include "session.h"
+#include "request.h"
+#include "loader.h"
+#include "params.h"
 #include "../quant/quant.h"
+
+static struct kobject *llm_kobj;
 
 #define LLM_ATTR(_name)							\
 static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
 
-/* A value read under llm_mod.lock. */
-#define LLM_SHOW(_name, _fmt, _expr)					\
+/* A value of the model, or @_none with no model loaded. */
+#define LLM_SHOW_MODEL(_name, _fmt, _expr, _none)			\
 static ssize_t _name##_show(struct kobject *kobj,			\
 			    struct kobj_attribute *attr, char *buf)	\
 {									\
+	struct llm_kmodel *km;						\
 	ssize_t n;							\
+	int err;							\
 									\
-	mutex_lock(&llm_mod.lock);					\
+	km = llm_kmodel_get(&err);					\
+	if (!km)							\
+		return sysfs_emit(buf, _fmt "\n", _none);		\
 	n = sysfs_emit(buf, _fmt "\n", _expr);				\
-	mutex_unlock(&llm_mod.lock);					\
+	llm_kmodel_put(km);						\
 	return n;							\
 }									\
 LLM_ATTR(_name)
@@ -46,36 +57,62 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 }									\
 LLM_ATTR(_name)
 
-#define MODEL(_field, _none) (llm_mod.model_loaded ? (_field) : (_none))
+static u64 arena(int which)
+{
+	u64 v[3];
 
-LLM_SHOW(abi_version, "%u", LLM_ABI_VERSION);
-LLM_SHOW(arena_size, "%zu", llm_mod.arena.size);
-LLM_SHOW(arena_used, "%zu", llm_mod.arena.used);
-LLM_SHOW(arena_peak, "%zu", llm_mod.arena.peak);
-LLM_SHOW(sessions_max, "%u", llm_sessions_max);
-LLM_SHOW(sessions_active, "%u", llm_mod.sessions_active);
-LLM_SHOW(requests_running, "%u", llm_mod.running);
-LLM_SHOW(model_loaded, "%d", llm_mod.model_loaded);
-LLM_SHOW(model_name, "%s", MODEL(llm_mod.model.name, ""));
-LLM_SHOW(model_arch, "%s", MODEL(llm_mod.model.arch, ""));
-LLM_SHOW(model_params, "%llu", MODEL(llm_mod.model.n_params, 0));
-LLM_SHOW(model_bytes, "%llu", MODEL(llm_mod.image_len, 0));
-LLM_SHOW(model_layers, "%u", MODEL(llm_mod.model.cfg.n_layers, 0));
-LLM_SHOW(model_vocab, "%u", MODEL(llm_mod.model.cfg.n_vocab, 0));
-LLM_SHOW(model_context_train, "%u", MODEL(llm_mod.model.cfg.n_ctx_train, 0));
-LLM_SHOW(model_context, "%u", MODEL(llm_mod.n_ctx, 0));
-LLM_SHOW(model_kernels, "%s",
-	 MODEL(llm_kernels_name(llm_mod.model.kernels), ""));
-LLM_SHOW(load_bytes_done, "%llu", llm_mod.image_filled);
-LLM_SHOW(load_bytes_total, "%llu", llm_mod.image_len);
-LLM_SHOW_U64(requests_total, atomic64_read(&llm_mod.requests_total));
-LLM_SHOW_U64(errors_total, atomic64_read(&llm_mod.errors_total));
-LLM_SHOW_U64(tokens_prompt_total,
-	     atomic64_read(&llm_mod.tokens_prompt_total));
-LLM_SHOW_U64(tokens_generated_total,
-	     atomic64_read(&llm_mod.tokens_generated_total));
-LLM_SHOW_MILLI(prefill_tok_per_s, atomic64_read(&llm_mod.prefill_milli));
-LLM_SHOW_MILLI(decode_tok_per_s, atomic64_read(&llm_mod.decode_milli));
+	llm_kmodel_arena_stats(&v[0], &v[1], &v[2]);
+	return v[which];
+}
+
+static u64 counter(size_t offset)
+{
+	struct llm_counters c;
+
+	llm_counters_read(&c);
+	if (offset == offsetof(struct llm_counters, running))
+		return c.running;
+	if (offset == offsetof(struct llm_counters, stepping_peak))
+		return c.stepping_peak;
+	return *(u64 *)((char *)&c + offset);
+}
+
+#define COUNTER(_f) counter(offsetof(struct llm_counters, _f))
+
+static u64 load_progress(bool total)
+{
+	u64 done, all;
+
+	llm_load_progress(&done, &all);
+	return total ? all : done;
+}
+
+LLM_SHOW_U64(abi_version, LLM_ABI_VERSION);
+LLM_SHOW_U64(arena_size, arena(0));
+LLM_SHOW_U64(arena_used, arena(1));
+LLM_SHOW_U64(arena_peak, arena(2));
+LLM_SHOW_U64(sessions_max, llm_sessions_max);
+LLM_SHOW_U64(sessions_active, llm_sessions_active());
+LLM_SHOW_U64(requests_running, COUNTER(running));
+LLM_SHOW_U64(requests_computing_peak, COUNTER(stepping_peak));
+LLM_SHOW_MODEL(model_loaded, "%d", 1, 0);
+LLM_SHOW_MODEL(model_name, "%s", km->model.name, "");
+LLM_SHOW_MODEL(model_arch, "%s", km->model.arch, "");
+LLM_SHOW_MODEL(model_params, "%llu", km->model.n_params, 0ULL);
+LLM_SHOW_MODEL(model_bytes, "%llu", km->image_len, 0ULL);
+LLM_SHOW_MODEL(model_layers, "%u", km->model.cfg.n_layers, 0);
+LLM_SHOW_MODEL(model_vocab, "%u", km->model.cfg.n_vocab, 0);
+LLM_SHOW_MODEL(model_context_train, "%u", km->model.cfg.n_ctx_train, 0);
+LLM_SHOW_MODEL(model_context, "%u", km->n_ctx, 0);
+LLM_SHOW_MODEL(model_kernels, "%s", llm_kernels_name(km->model.kernels), "");
+LLM_SHOW_U64(load_bytes_done, load_progress(false));
+LLM_SHOW_U64(load_bytes_total, load_progress(true));
+LLM_SHOW_U64(requests_total, COUNTER(requests));
+LLM_SHOW_U64(errors_total, COUNTER(errors));
+LLM_SHOW_U64(tokens_prompt_total, COUNTER(tokens_prompt));
+LLM_SHOW_U64(tokens_generated_total, COUNTER(tokens_generated));
+LLM_SHOW_MILLI(prefill_tok_per_s, COUNTER(prefill_milli));
+LLM_SHOW_MILLI(decode_tok_per_s, COUNTER(decode_milli));
 LLM_SHOW_U64(max_prompt_bytes, llm_max_prompt_bytes);
 LLM_SHOW_U64(max_prompt_tokens, READ_ONCE(llm_max_prompt_tokens));
 LLM_SHOW_U64(max_new_tokens, llm_max_new_tokens);
@@ -86,12 +123,16 @@ LLM_SHOW_U64(max_wall_ms, READ_ONCE(llm_max_wall_ms));
 static ssize_t model_types_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
+	struct llm_kmodel *km;
 	ssize_t n = 0;
-	u32 t, mask;
+	u32 t, mask = 0;
+	int err;
 
-	mutex_lock(&llm_mod.lock);
-	mask = MODEL(llm_mod.model.type_mask, 0);
-	mutex_unlock(&llm_mod.lock);
+	km = llm_kmodel_get(&err);
+	if (km) {
+		mask = km->model.type_mask;
+		llm_kmodel_put(km);
+	}
 	for (t = 0; t < 32; t++)
 		if (mask & (1u << t))
 			n += sysfs_emit_at(buf, n, "%s%s", n ? " " : "",
@@ -109,6 +150,7 @@ static struct attribute *llm_attrs[] = {
 	&sessions_max_attr.attr,
 	&sessions_active_attr.attr,
 	&requests_running_attr.attr,
+	&requests_computing_peak_attr.attr,
 	&model_loaded_attr.attr,
 	&model_name_attr.attr,
 	&model_arch_attr.attr,
@@ -144,22 +186,22 @@ int llm_sysfs_init(void)
 {
 	int ret;
 
-	llm_mod.kobj = kobject_create_and_add("llm", kernel_kobj);
-	if (!llm_mod.kobj)
+	llm_kobj = kobject_create_and_add("llm", kernel_kobj);
+	if (!llm_kobj)
 		return -ENOMEM;
-	ret = sysfs_create_group(llm_mod.kobj, &llm_group);
+	ret = sysfs_create_group(llm_kobj, &llm_group);
 	if (ret) {
-		kobject_put(llm_mod.kobj);
-		llm_mod.kobj = NULL;
+		kobject_put(llm_kobj);
+		llm_kobj = NULL;
 	}
 	return ret;
 }
 
 void llm_sysfs_exit(void)
 {
-	if (!llm_mod.kobj)
+	if (!llm_kobj)
 		return;
-	sysfs_remove_group(llm_mod.kobj, &llm_group);
-	kobject_put(llm_mod.kobj);
-	llm_mod.kobj = NULL;
+	sysfs_remove_group(llm_kobj, &llm_group);
+	kobject_put(llm_kobj);
+	llm_kobj = NULL;
 }

@@ -3,13 +3,15 @@
 #
 # qemu-tests/run.sh: run the guest tests in QEMU.
 #
-# Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the models
-# in ../shared/models, $BUILD/qemu-extra/) and boots the newest Debian
-# kernel whose headers are installed, once per test script, a few VMs at a
-# time.  The guest prints PASS/FAIL/SKIP lines; this side decides: a test
-# fails on any FAIL line, on no result lines, when its script stops before
-# its last line, on a timeout, and on any kernel warning, oops or other
-# splat in the serial log.
+# Builds one initramfs (busybox, llm.ko, llmctl, the guest tests, the model
+# files in models/, $BUILD/qemu-extra/) and boots the Debian kernel that
+# matches the newest headers installed (scripts/setup.sh unpacks it into
+# $BUILD/kernels/), once per test script, a few VMs at a time.  The guest
+# prints PASS/FAIL/SKIP lines; this side decides: a test fails on any FAIL
+# line, on no result lines, when its script stops before its last line, on
+# a timeout, and on any kernel warning, oops or other splat in the serial
+# log (those logged before llm.ko's first load under their own name:
+# "kernel log before llm.ko was loaded").
 #
 # usage: qemu-tests/run.sh [OPTIONS] [TEST...]
 #   --list           print the test names and exit
@@ -27,11 +29,13 @@
 #   # smp: 1            guest CPUs (default 2)
 #
 # Environment: BUILD (default build), LLM_QEMU_ACCEL=auto|kvm|tcg,
-# LLM_KERNEL=IMAGE to boot another kernel than /boot/vmlinuz-<headers>,
+# LLM_KERNEL=IMAGE to boot another kernel than the one scripts/setup.sh
+# unpacks ($BUILD/kernels/VERSION/root/boot/vmlinuz-<headers' ABI>),
 # LLM_QEMU_MEMORY=SIZE guest RAM for every test (a KASAN kernel needs more),
 # LLM_QEMU_APPEND=ARGS added to the guest kernel command line,
 # LLM_QEMU_BOOT_TIMEOUT=S seconds a guest may take to reach /init (120),
-# LLM_MODELS=DIR instead of ../shared/models.
+# LLM_MODELS=DIR instead of models/ (its *.gguf and *.bin files go to
+# /models in the guest).
 #
 # Standard output carries only the result lines; progress goes to stderr.
 # Exit status: 0 all passed, 1 some test failed, 2 the harness could not run.
@@ -57,7 +61,9 @@ DEFAULT_MEMORY=512M
 BOOT_TIMEOUT=${LLM_QEMU_BOOT_TIMEOUT:-120}
 DEFAULT_SMP=2
 
-# Kernel log lines that fail a test wherever they appear.
+# Kernel log lines that fail a test wherever they appear (a KCSAN report
+# is "BUG: KCSAN: data-race in A / B"; a bare KCSAN would match the KCSAN
+# kernel's boot banner).
 BAD_RE='\bBUG\b|WARNING:|Oops|KASAN|general protection|Call Trace|UBSAN'
 BAD_RE+='|[Kk]ernel panic|soft lockup|hard LOCKUP|hung task|hung_task'
 BAD_RE+='|blocked for more than|detected stalls?\b|refcount_t:|list_add corruption'
@@ -121,8 +127,9 @@ pick_tests() {
 	done
 }
 
-# Kernel: the newest Debian headers installed say which one (never the
-# running kernel, which on these machines is not Debian's).
+# Kernel: the one scripts/setup.sh unpacked into $BUILD/kernels/ for the
+# newest Debian headers installed (never the running kernel, which on
+# these machines is not Debian's, nor one installed in /boot).
 find_kernel() {
 	local hdr
 
@@ -130,9 +137,9 @@ find_kernel() {
 	[ -n "$hdr" ] ||
 		die "no /usr/src/linux-headers-*-amd64: run scripts/setup.sh"
 	KVER=${hdr##*/linux-headers-}
-	KIMG=${LLM_KERNEL:-/boot/vmlinuz-$KVER}
+	KIMG=${LLM_KERNEL:-$(BUILD=$BUILD "$ROOT/scripts/setup.sh" --kernel-image)}
 	[ -r "$KIMG" ] ||
-		die "cannot read kernel image $KIMG (install linux-image-$KVER: scripts/setup.sh)"
+		die "cannot read kernel image $KIMG (scripts/setup.sh fetches it)"
 }
 
 # KVM only where it really works: hardware virtualisation visible, not the
@@ -227,7 +234,7 @@ install_busybox() {
 }
 
 build_initramfs() {
-	local root=$OUT/root models=${LLM_MODELS:-$ROOT/../shared/models}
+	local root=$OUT/root models=${LLM_MODELS:-$ROOT/models}
 
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run}
@@ -244,9 +251,10 @@ build_initramfs() {
 		note "warning: $BUILD/llmctl.static is missing (make user)"
 	fi
 	cp "$HELPERS"/* "$root/bin/" 2>/dev/null || true
-	# Only the models directory: never ../shared/holdout.
+	# none (the harness's self-test): the tests that need one fail
 	if [ -d "$models" ]; then
-		find "$models" -maxdepth 1 -type f -exec cp {} "$root/models/" \;
+		find "$models" -maxdepth 1 -type f \( -name '*.gguf' -o -name '*.bin' \) \
+			-exec cp -t "$root/models/" {} +
 	fi
 	[ -d "$EXTRA_DIR" ] && cp -a "$EXTRA_DIR/." "$root/extra/"
 
@@ -276,8 +284,10 @@ start_test() {
 	local quiet= out=$OUT/logs/$name.raw
 
 	[ $CONSOLE -eq 1 ] && quiet=quiet
+	# line by line as it comes (make demo streams it), without the serial
+	# line's CR before each LF (a progress bar's own CRs stay)
 	if [ $CONSOLE -eq 1 ]; then
-		exec 3> >(tee "$out" | tr -d '\r' >&2)
+		exec 3> >(tee "$out" | sed -u 's/\r$//' >&2)
 	else
 		exec 3> "$out"
 	fi
@@ -313,11 +323,28 @@ section() {
 }
 
 # Kernel log lines that match BAD_RE, each once (the guest prints the log
-# live and again at its end).
+# live and again at its end).  With @2 = early: only those logged before
+# llm.ko's first load (the first "llm-qemu: insmod llm.ko" line llm_load
+# writes to /dev/kmsg; all of them if the test never loads it): the boot's
+# own or the test's set-up, never llm.ko's doing.  With @2 = late: only
+# those after.
 kernel_splats() {
+	local first
+
+	first=$(grep -m1 -E "$KLINE_RE llm-qemu: insmod llm\.ko" "$1" |
+		sed -E 's/^[^[]*\[ *([0-9]+\.[0-9]+)\].*/\1/' || true)
 	grep -E "$KLINE_RE.*($BAD_RE)" "$1" |
-		awk '{ k = $0; if (match(k, /\[ *[0-9]+\.[0-9]+\]/)) k = substr(k, RSTART)
-		       if (!seen[k]++) print }' || true
+		awk -v first="${first:-inf}" -v want="$2" '
+		{ k = $0; if (match(k, /\[ *[0-9]+\.[0-9]+\]/)) k = substr(k, RSTART)
+		  if (seen[k]++) next
+		  t = substr(k, 2) + 0
+		  early = first == "inf" || t < first + 0
+		  if ((want == "early") == early) print }' || true
+}
+
+# The first splat line of @1 from its time stamp on, for a FAIL line.
+first_splat() {
+	printf '%s\n' "$1" | head -1 | sed 's/^.*\(\[ *[0-9]*\.[0-9]*\]\)/\1/'
 }
 
 # Decide the outcome of one finished VM; result lines to RESULTS/NAME.
@@ -360,9 +387,16 @@ judge() {
 		fi
 		[ -n "$why" ] && echo "FAIL qemu/$name: run: $why"
 		[ -z "$lines" ] && echo "FAIL qemu/$name: results: the script printed no result lines"
-		splats=$(kernel_splats "$log")
+		# Splats before llm.ko was first loaded (a kernel bug at boot)
+		# fail the test too, under their own name.
+		splats=$(kernel_splats "$log" early)
 		if [ -n "$splats" ]; then
-			echo "FAIL qemu/$name: kernel log: $(printf '%s\n' "$splats" | head -1 | sed 's/^.*\(\[ *[0-9]*\.[0-9]*\]\)/\1/')"
+			echo "FAIL qemu/$name: kernel log before llm.ko was loaded: $(first_splat "$splats")"
+			printf '%s\n' "$splats" | head -40 | sed "s|^|qemu/$name: kernel, before llm.ko: |" >&2
+		fi
+		splats=$(kernel_splats "$log" late)
+		if [ -n "$splats" ]; then
+			echo "FAIL qemu/$name: kernel log: $(first_splat "$splats")"
 			printf '%s\n' "$splats" | head -40 | sed "s|^|qemu/$name: kernel: |" >&2
 		fi
 	} > "$res"
@@ -399,7 +433,7 @@ stop_all() {
 	local pid
 
 	for pid in "${!RUNNING[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
+		kill -TERM "$pid" ${WATCHDOG[$pid]:-} 2>/dev/null || true
 	done
 }
 

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The in-kernel half of make bench: in one QEMU guest, for each shared
-# model, generate with the kernel (llmctl generate) and with the userspace
+# The in-kernel half of make bench: in one QEMU guest, for each model in
+# models/, generate with the kernel (llmctl generate) and with the userspace
 # build of the same core (llmctl generate -m) from the same prompt, and
 # print prefill and decode speeds side by side.  Under QEMU's emulation
 # (TCG) absolute speeds mean little; the kernel/userspace ratio measured in
@@ -12,7 +12,6 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BUILD=${BUILD:-build}
-MODELS=${LLM_MODELS:-../shared/models}
 TOKENS=${TOKENS:-128}
 
 D=$BUILD/bench-qemu

@@ -5,21 +5,28 @@
 # default one (the debug kernel, another Debian kernel version).
 #
 # usage: scripts/kernel-test.sh --kdir DIR --image FILE --work DIR
-#                               [--memory SIZE] [--timeout S] [TEST...]
+#                               [--memory SIZE] [--timeout S]
+#                               [--tests-dir DIR] [TEST...]
 #   --kdir DIR     kbuild tree of that kernel (headers or a built source tree)
 #   --image FILE   the kernel image QEMU boots
 #   --work DIR     where the copy of the working tree goes (replaced)
 #   --memory SIZE  guest RAM for every test (default: each test's own)
 #   --timeout S    seconds per test (default: each test's own)
+#   --tests-dir DIR  the test scripts, relative to the tree (default
+#                  qemu-tests/tests; qemu-tests/soak for the soak, whose
+#                  size comes from LLM_QEMU_APPEND="soak_requests=N
+#                  soak_workers=N")
 #
 # kbuild writes objects beside the sources, so llm.ko, the sample and test
 # modules and llmctl are built in a copy of the working tree (tracked files,
-# with their changes), with ../shared linked beside it as in the original;
-# the normal build stays untouched.  Exit status: run.sh's.
+# with their changes, models/ included); the normal build stays untouched.
+# On a kernel built with KASAN, KCSAN or UBSAN, llm.ko must be instrumented
+# for it (nm finds the sanitizer's calls) or nothing runs.
+# Exit status: run.sh's, or 2.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KDIR='' IMAGE='' WORK='' MEMORY='' TIMEOUT=()
+KDIR='' IMAGE='' WORK='' MEMORY='' TIMEOUT=() TESTS_DIR=''
 
 die() {
 	echo "kernel-test: $*" >&2
@@ -33,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--work) WORK=${2:?--work needs a directory}; shift ;;
 	--memory) MEMORY=${2:?--memory needs a size}; shift ;;
 	--timeout) TIMEOUT=(--timeout "${2:?--timeout needs seconds}"); shift ;;
+	--tests-dir) TESTS_DIR=${2:?--tests-dir needs a directory}; shift ;;
 	-h|--help) sed -n '4,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -49,13 +57,24 @@ rm -rf "$src"
 mkdir -p "$src"
 git -C "$ROOT" ls-files -z | tar -C "$ROOT" --null -T - -cf - |
 	tar -C "$src" -xf -
-shared=$(cd "$ROOT/.." && pwd)/shared
-[ -d "$shared" ] && ln -sfn "$shared" "$WORK/shared"
 echo "kernel-test: building llm.ko for $KDIR in $src" >&2
 make -s -C "$src" KDIR="$KDIR" module build/llmctl.static qemu-extra \
 	> "$WORK/build.log" 2>&1 || {
 	tail -30 "$WORK/build.log" >&2
 	die "the build failed (log: $WORK/build.log)"
 }
+# On a kernel with a sanitizer, llm.ko must carry its instrumentation, or
+# the run checks nothing of ours: KASAN and KCSAN instrument modules unless
+# their Kbuild opts out, UBSAN only where the Kbuild asks for it.
+conf=$KDIR/include/config/auto.conf
+for san in "KASAN:__asan_:Kbuild must not say KASAN_SANITIZE := n" \
+	   "KCSAN:__tsan_:Kbuild must not say KCSAN_SANITIZE := n" \
+	   "UBSAN:__ubsan_handle_:Kbuild needs UBSAN_SANITIZE := y"; do
+	IFS=: read -r opt sym why <<< "$san"
+	grep -qx "CONFIG_$opt=y" "$conf" 2>/dev/null || continue
+	nm "$src/llm.ko" | grep -q " U $sym" ||
+		die "the kernel has CONFIG_$opt but llm.ko calls no $sym* function: it is not instrumented ($why)"
+done
 LLM_KERNEL=$IMAGE LLM_QEMU_MEMORY=$MEMORY \
-	exec "$src/qemu-tests/run.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} "$@"
+	exec "$src/qemu-tests/run.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} \
+	--tests-dir "$src/${TESTS_DIR:-qemu-tests/tests}" "$@"

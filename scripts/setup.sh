@@ -2,19 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # scripts/setup.sh: install the Debian 12 packages the project needs to
-# build and test (module headers, the guest kernel, QEMU, busybox, clang for
-# libFuzzer and sanitizers, sparse, the kernel source for checkpatch).
-# Idempotent and silent when everything is installed; otherwise prints one
-# line naming what it installs.  Uses sudo when not run as root.  Checks at
-# the end that kernel headers and the matching kernel image are present.
+# build and test (module headers, QEMU, busybox, clang for libFuzzer and
+# sanitizers, sparse, the kernel source for checkpatch), and unpack the
+# kernel the QEMU guests boot into the build directory.
+# Idempotent and silent when everything is there; otherwise prints one
+# line naming what it installs or fetches.  Uses sudo when not run as root.
+#
+# The guest kernel is not installed: a linux-image package would put a
+# newer kernel without an initramfs at the top of this machine's boot menu.
+# Instead the linux-image-ABI-amd64-unsigned package that matches the
+# newest linux-headers-*-amd64 installed is fetched with `apt-get download`
+# and unpacked (dpkg -x, as scripts/other-kernel.sh does for 6.12) under
+# $BUILD/kernels/VERSION/root/ (VERSION is the ABI without -amd64);
+# qemu-tests/run.sh boots $BUILD/kernels/VERSION/root/boot/vmlinuz-ABI.
+# make clean removes it with the rest of build/; the next setup fetches it
+# again.
 #
 # usage: scripts/setup.sh [PACKAGE...]   (extra packages a caller needs)
+#        scripts/setup.sh --kernel-image (print the guest kernel's path)
+# Environment: BUILD (default build, relative to the top directory).
 
 set -eu
 
 PACKAGES=(
 	linux-headers-amd64	# kbuild for llm.ko (pulls the matching gcc)
-	linux-image-amd64	# the guest kernel qemu-tests boot
 	qemu-system-x86
 	busybox-static		# the guest userland
 	cpio gzip kmod		# initramfs, modinfo
@@ -43,7 +54,7 @@ apt_install() {
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	log=$(mktemp)
 	if ! { $sudo apt-get update &&
-	       $sudo env INITRD=No DEBIAN_FRONTEND=noninteractive \
+	       $sudo env DEBIAN_FRONTEND=noninteractive \
 		       apt-get install -y --no-install-recommends "$@"; } \
 	       > "$log" 2>&1; then
 		tail -30 "$log" >&2
@@ -53,12 +64,51 @@ apt_install() {
 	rm -f "$log"
 }
 
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+
 newest_headers() {
 	ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1
 }
 
+# The image the guests boot for headers ABI @1 (6.1.0-57-amd64).
+kernel_image() {
+	echo "$BUILD/kernels/${1%-amd64}/root/boot/vmlinuz-$1"
+}
+
+# Fetch linux-image-@1-unsigned and unpack it beside where kernel_image()
+# looks; the package is not installed.
+fetch_kernel() {
+	local abi=$1 dir=$BUILD/kernels/${1%-amd64} pkg=linux-image-$1-unsigned
+	local sandbox=() sudo='' deb log
+
+	[ "$(id -u)" -eq 0 ] && sandbox=(-o APT::Sandbox::User=root) || sudo=sudo
+	echo "setup: fetching $pkg (the guest kernel, unpacked into $dir, not installed)"
+	rm -rf "$dir/debs" "$dir/root.new"
+	mkdir -p "$dir/debs" "$dir/root.new"
+	log=$dir/download.log
+	# apt's sandbox user cannot write here: fetch as root, quietly.
+	if ! (cd "$dir/debs" && apt-get -q "${sandbox[@]}" download "$pkg") \
+		> "$log" 2>&1; then
+		# an old or missing package list: update it once and retry
+		{ $sudo apt-get update &&
+		  (cd "$dir/debs" && apt-get -q "${sandbox[@]}" download "$pkg"); } \
+			>> "$log" 2>&1 || {
+			tail -20 "$log" >&2
+			die "apt-get download $pkg failed (log: $log); if the archive has moved on to a newer kernel ABI, upgrade linux-headers-amd64"
+		}
+	fi
+	for deb in "$dir"/debs/*.deb; do
+		dpkg -x "$deb" "$dir/root.new" ||
+			die "cannot unpack $deb into $dir/root.new"
+	done
+	rm -rf "$dir/root" "$dir/debs"
+	mv "$dir/root.new" "$dir/root"
+}
+
 main() {
-	local pkg missing=() hdr abi
+	local pkg missing=() hdr abi img
 
 	command -v dpkg-query > /dev/null ||
 		die "this needs a Debian system (no dpkg-query)"
@@ -75,14 +125,16 @@ main() {
 	[ -n "$hdr" ] ||
 		die "no /usr/src/linux-headers-*-amd64 after installing linux-headers-amd64"
 	abi=${hdr##*/linux-headers-}
-	if [ ! -e "/boot/vmlinuz-$abi" ]; then
-		echo "setup: installing linux-image-$abi (to match $hdr)"
-		apt_install "linux-image-$abi"
-	fi
-	[ -e "/boot/vmlinuz-$abi" ] ||
-		die "headers $hdr have no matching kernel /boot/vmlinuz-$abi"
-	[ -r "/boot/vmlinuz-$abi" ] ||
-		die "/boot/vmlinuz-$abi is not readable by $(id -un): qemu-tests cannot boot it"
+	img=$(kernel_image "$abi")
+	[ -r "$img" ] || fetch_kernel "$abi"
+	[ -r "$img" ] ||
+		die "the linux-image-$abi-unsigned package has no $img"
 }
 
+if [ "${1:-}" = --kernel-image ]; then
+	hdr=$(newest_headers)
+	[ -n "$hdr" ] || die "no /usr/src/linux-headers-*-amd64: run scripts/setup.sh"
+	kernel_image "${hdr##*/linux-headers-}"
+	exit 0
+fi
 main "$@"

@@ -6,7 +6,8 @@
 # Builds the module, the user tools and what the guest tests want in
 # $BUILD/qemu-extra (make qemu-extra), then runs the unit tests (make
 # unit-test), the fuzz targets (make fuzz-test), checkpatch and sparse, the
-# docs checks, the QEMU harness self-test and the QEMU guest tests.  Streams
+# docs checks, the QEMU harness self-test, the QEMU guest tests and make
+# demo with its output to a file (scripts/demo-test.sh --quick).  Streams
 # every PASS/FAIL/SKIP line to stdout and ends with exactly one line
 #   N passed, N failed, N skipped
 # A step that fails without printing a FAIL line of its own (a build error,
@@ -15,7 +16,7 @@
 # diagnostics go to stderr.
 #
 # usage: tests/run-all.sh [--skip STEP]...
-#   STEP: unit fuzz style selftest qemu
+#   STEP: unit fuzz style selftest qemu demo
 # Environment: BUILD (default build), JOBS (VMs at a time, default 2).
 
 set -u
@@ -83,7 +84,7 @@ main() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--skip) SKIP+="${2:?--skip needs a step} "; shift ;;
-		*) echo "usage: $0 [--skip unit|fuzz|style|selftest|qemu]..." >&2; exit 2 ;;
+		*) echo "usage: $0 [--skip unit|fuzz|style|selftest|qemu|demo]..." >&2; exit 2 ;;
 		esac
 		shift
 	done
@@ -128,6 +129,16 @@ main() {
 		result "SKIP qemu: the module or llmctl did not build"
 	else
 		step qemu qemu-tests/run.sh -j "$JOBS"
+	fi
+
+	# make demo as the README has it, output to a file (the stories110M
+	# half is make demo-test, outside make test: a minute more).
+	if skipped demo; then
+		result "SKIP demo: skipped on request"
+	elif [ $built -eq 0 ]; then
+		result "SKIP demo: the module or llmctl did not build"
+	else
+		step demo scripts/demo-test.sh --quick
 	fi
 
 	npass=$(grep -c '^PASS ' "$RESULTS")

@@ -18,8 +18,24 @@
  *
  * Permissions.  LOAD and UNLOAD need CAP_SYS_ADMIN (EPERM).  The requests
  * that submit work or change the session (SET_PARAMS, GENERATE, RESET,
- * RING_SETUP, RING_ENTER) need the file open for writing, as write() does
- * (EBADF); GET_INFO, GET_PARAMS and GET_STATS work on any open file.
+ * CANCEL, RING_SETUP, RING_ENTER) need the file open for writing, as
+ * write() does (EBADF); GET_INFO, GET_PARAMS and GET_STATS work on any open
+ * file.
+ *
+ * Signals.  A signal the caller handles interrupts only a wait, never a
+ * generation: read() returns what it has (or restarts, or fails with
+ * EINTR without SA_RESTART) and the next read() goes on with the same
+ * completion; GENERATE restarts, or fails with EINTR, and the same call
+ * again (same struct, same arguments) goes on with the same request;
+ * RING_ENTER likewise.  A generation ends early only by LLM_IOC_CANCEL,
+ * LLM_IOC_RESET, closing the file, a fatal signal to a caller that waits
+ * for it, or its limits.
+ *
+ * The model.  A session's conversation is on the model that was loaded
+ * when its last request was submitted.  If that model is unloaded (or
+ * replaced), a request of it that has not ended ends with ENODEV; the
+ * session's next request starts a fresh conversation on the model loaded
+ * then.
  */
 #ifndef _UAPI_LINUX_LLM_H
 #define _UAPI_LINUX_LLM_H
@@ -146,11 +162,15 @@ enum llm_load_op {
  * @total: out: bytes expected in all
  * @error: out: on failure, a sentence saying what is wrong with the file
  *
- * A model is loaded either in one call (LLM_LOAD_FD) or uploaded in pieces
- * (BEGIN, DATA..., COMMIT), which lets a caller show progress.  Loading
- * fails with EBUSY while any session has a request running.  A load that
- * starts (LLM_LOAD_FD with a readable file, or BEGIN) drops the model
- * loaded before; if it then fails, no model is loaded.
+ * A model is loaded either in one call (LLM_LOAD_FD: read by the kernel
+ * with kernel_read_file_from_fd(), so LSM and IMA policy apply; ETXTBSY
+ * when the file is open for writing) or uploaded in pieces (BEGIN,
+ * DATA..., COMMIT; one upload at a time, EBUSY otherwise; dropped when its
+ * file closes), which lets a caller show progress.  The bytes are staged
+ * outside the arena while the loaded model keeps serving; once they are
+ * all in, that model is unloaded (requests of it that have not ended end
+ * with ENODEV) and the new one installed.  If the new one is refused, no
+ * model is loaded.
  */
 struct llm_load {
 	__u32 size;
@@ -201,7 +221,7 @@ enum llm_stop_reason {
 	LLM_STOP_MAX_TOKENS,	/* max_tokens reached */
 	LLM_STOP_STRING,	/* a stop string appeared */
 	LLM_STOP_CONTEXT,	/* the session's context is full */
-	LLM_STOP_CANCELLED,	/* a signal or close stopped it */
+	LLM_STOP_CANCELLED,	/* CANCEL, RESET, close or a fatal signal */
 	LLM_STOP_TIMEOUT,	/* max_wall_ms passed */
 	LLM_STOP_BUFFER,	/* the caller's text buffer is full */
 };
@@ -225,15 +245,19 @@ enum llm_stop_reason {
  * @prefill_ns: out: time spent on the prompt
  * @decode_ns: out: time spent generating
  *
- * Runs on the caller's session: context carries over from earlier
- * requests unless LLM_GEN_RESET is set.  A signal stops it within one
- * token step (stop_reason LLM_STOP_CANCELLED, the output so far kept).
- * Fails with E2BIG (prompt over max_prompt_bytes or max_prompt_tokens),
- * ENOSPC (the prompt does not fit in what is left of the context: reset
- * the session), EINVAL (not UTF-8), ENODATA (no model), EBUSY (this
- * session's last completion is unread, a load is in progress, or the
- * session has a ring), EFAULT (a bad address, text or tokens included:
- * the request ran, its output is lost).
+ * Runs on the caller's session, in the caller's context: context carries
+ * over from earlier requests unless LLM_GEN_RESET is set.  A handled
+ * signal interrupts the wait (EINTR, or a restart): the same call again
+ * goes on with the same request, and a call with other arguments drops
+ * it.  LLM_IOC_CANCEL from another thread, or a fatal signal, ends it
+ * within one token step (stop_reason LLM_STOP_CANCELLED, the output so
+ * far kept).  Fails with E2BIG (prompt over max_prompt_bytes or
+ * max_prompt_tokens), ENOSPC (the prompt does not fit in what is left of
+ * the context: reset the session), EINVAL (not UTF-8), ENODATA (no model),
+ * ENODEV (the model was unloaded while it ran), EBUSY (this session's last
+ * completion is unread, a model is being installed, or the session has a
+ * ring), EFAULT (a bad address, text or tokens included: the request ran,
+ * its output is lost).
  */
 struct llm_generate {
 	__u32 size;
@@ -265,10 +289,13 @@ struct llm_generate {
  * @tokens_generated_total: tokens generated
  * @prefill_tok_per_s_milli: the last request's prompt speed x 1000
  * @decode_tok_per_s_milli: the last request's generation speed x 1000
- * @session_requests: requests of this session (open file)
- * @session_ctx_used: positions of this session's context in use
+ * @session_requests: requests of this session (open file), counted as
+ *	they start
+ * @session_ctx_used: positions of this session's context in use (moves
+ *	while a request runs)
  * @session_ctx_size: positions this session's context holds
- * @session_prompt_tokens: this session's last request: prompt tokens
+ * @session_prompt_tokens: this session's last request that ended (a
+ *	running one shows here when it ends): prompt tokens
  * @session_generated_tokens: ... tokens generated
  * @session_stop_reason: ... enum llm_stop_reason
  * @reserved: zero
@@ -311,7 +338,9 @@ struct llm_stats {
  * cqes[cq_tail & cq_mask] and advances cq_tail with a store-release; the
  * caller reads cq_tail with a load-acquire, consumes entries and advances
  * cq_head with a store-release, which frees them for the kernel.  A full
- * ring makes generation wait, not drop.
+ * ring makes generation stop, not drop: after consuming from a full ring,
+ * call LLM_IOC_RING_ENTER (min_complete 0 is enough) or poll() so the
+ * kernel goes on.
  *
  * Indices are free-running __u32 counters; only the producer of an index
  * writes it.  Where each field lives is given by struct llm_ring_offsets
@@ -440,8 +469,11 @@ struct llm_cqe {
  *	or until no request is left running (0: do not wait)
  * @reserved: zero
  *
- * Starts on whatever the submission ring holds.  A signal during the wait
- * cancels the running request (its END entry says LLM_STOP_CANCELLED).
+ * Starts on whatever the submission ring holds, and tells the kernel about
+ * room made in the completion ring: the kernel stops generating when that
+ * ring is full and goes on at the next RING_ENTER (or poll()).  No session
+ * lock is taken: one thread may wait here while another submits.  A
+ * signal interrupts only the wait (EINTR or a restart); requests go on.
  */
 struct llm_ring_enter {
 	__u32 size;
@@ -460,5 +492,13 @@ struct llm_ring_enter {
 #define LLM_IOC_GET_STATS	_IOWR(LLM_IOC_MAGIC, 0x07, struct llm_stats)
 #define LLM_IOC_RING_SETUP	_IOWR(LLM_IOC_MAGIC, 0x08, struct llm_ring_setup)
 #define LLM_IOC_RING_ENTER	_IOW(LLM_IOC_MAGIC, 0x09, struct llm_ring_enter)
+/*
+ * LLM_IOC_CANCEL ends the session's request, if one is running or
+ * submitted, with LLM_STOP_CANCELLED within one token step; the
+ * conversation keeps what was processed, and the output made so far can
+ * still be read.  It takes no lock, so it works while another thread
+ * waits in read(), GENERATE or RING_ENTER.
+ */
+#define LLM_IOC_CANCEL		_IO(LLM_IOC_MAGIC, 0x0a)
 
 #endif /* _UAPI_LINUX_LLM_H */

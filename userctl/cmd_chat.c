@@ -50,6 +50,7 @@ static void on_sigint(int sig)
 static int turn(int fd, const char *line, bool quiet)
 {
 	size_t len = strlen(line);
+	bool cancelled = false;
 	struct llm_stats st;
 	char buf[4096];
 	ssize_t n;
@@ -60,16 +61,23 @@ static int turn(int fd, const char *line, bool quiet)
 		llmctl_explain_prompt("sending", err);
 		return err == ENODATA ? -1 : 0;
 	}
-	while ((n = llmctl_read_reply(fd, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, n, stdout);
-		fflush(stdout);
+	for (;;) {
+		/* Ctrl-C stops the reply; the conversation keeps it */
+		if (llmctl_interrupted && !cancelled) {
+			ioctl(fd, LLM_IOC_CANCEL);
+			cancelled = true;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			fwrite(buf, 1, n, stdout);
+			fflush(stdout);
+		} else if (!n || errno != EINTR) {
+			break;
+		}
 	}
 	putchar('\n');
-	if (n < 0 && errno != EINTR)
+	if (n < 0)
 		llmctl_explain("reply", errno);
-	/* after Ctrl-C the reply's end is still to be read */
-	while (n < 0 && errno == EINTR && (n = read(fd, buf, sizeof(buf))) > 0)
-		;
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st);
 	if (!quiet && ioctl(fd, LLM_IOC_GET_STATS, &st) == 0)

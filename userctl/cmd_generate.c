@@ -164,10 +164,10 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 			o->req.seed = seed;
 			break;
 		case 'S':
-			if (o->n_stop >= LLM_STOP_STRINGS ||
-			    !optarg[0] || strlen(optarg) >= LLM_STOP_STRLEN) {
+			if (o->n_stop >= LLM_STOP_MAX ||
+			    !optarg[0] || strlen(optarg) >= LLM_STOP_LEN) {
 				fprintf(stderr, "llmctl generate: at most %d stop strings of 1..%d bytes\n",
-					LLM_STOP_STRINGS, LLM_STOP_STRLEN - 1);
+					LLM_STOP_MAX, LLM_STOP_LEN - 1);
 				return EXIT_USAGE;
 			}
 			strcpy(o->req.stop[o->n_stop++], optarg);
@@ -274,7 +274,7 @@ static int generate_here(struct llmctl_gen *o)
 		llmctl_print_stats(o->req.n_prompt, o->req.n_gen,
 				   o->req.prefill_ns, o->req.decode_ns,
 				   o->req.stop_reason);
-	return o->req.stop_reason == LLM_END_CANCELLED ? EXIT_INTR : EXIT_OK;
+	return o->req.stop_reason == LLM_STOP_CANCELLED ? EXIT_INTR : EXIT_OK;
 }
 
 int cmd_generate(int argc, char **argv)

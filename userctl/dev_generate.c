@@ -29,7 +29,7 @@ int llmctl_set_params(int fd, const struct llm_request *r)
 	p.top_p_milli = r->sampling.top_p_milli;
 	p.max_tokens = r->max_tokens;
 	p.seed = r->seed;
-	for (i = 0; i < LLM_STOP_MAX && i < LLM_STOP_STRINGS; i++)
+	for (i = 0; i < LLM_STOP_MAX; i++)
 		memcpy(p.stop[i], r->stop[i], LLM_STOP_LEN);
 	if (ioctl(fd, LLM_IOC_SET_PARAMS, &p) < 0) {
 		struct llm_info info;
@@ -49,45 +49,6 @@ int llmctl_set_params(int fd, const struct llm_request *r)
 }
 
 volatile sig_atomic_t llmctl_interrupted;
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
-ssize_t llmctl_read_reply(int fd, void *buf, size_t len)
-{
-	static const struct itimerval tick = {
-		.it_interval = { .tv_usec = 5000 },
-		.it_value = { .tv_usec = 5000 },
-	}, off;
-	static bool ticking;
-	struct sigaction sa;
-	ssize_t n;
-
-	/*
-	 * After a Ctrl-C: SIGALRM every 5 ms until one lands in a read()
-	 * (the module's read() is never restarted: it returns EINTR and
-	 * stops the generation); SA_RESTART for everything else.
-	 */
-	if (llmctl_interrupted && !ticking) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_alarm;
-		sa.sa_flags = SA_RESTART;
-		sigaction(SIGALRM, &sa, NULL);
-		setitimer(ITIMER_REAL, &tick, NULL);
-		ticking = true;
-	}
-	n = read(fd, buf, len);
-	if (ticking && n <= 0) {
-		int err = errno;
-
-		setitimer(ITIMER_REAL, &off, NULL);
-		ticking = false;
-		errno = err;
-	}
-	return n;
-}
 
 /* A prompt write()'s error as a sentence: EINVAL there is bad UTF-8. */
 void llmctl_explain_prompt(const char *what, int err)
@@ -121,10 +82,18 @@ static int by_ioctl(int fd, const char *prompt, bool quiet)
 	g.text_cap = cap;
 	g.tokens = (__u64)(uintptr_t)toks;
 	g.tokens_cap = cap;
-	if (ioctl(fd, LLM_IOC_GENERATE, &g) < 0) {
+	/*
+	 * Ctrl-C interrupts the wait (EINTR): cancel, then the same call
+	 * again collects the request, cut short, with its statistics.
+	 */
+	while ((ret = ioctl(fd, LLM_IOC_GENERATE, &g)) < 0 && errno == EINTR)
+		if (llmctl_interrupted)
+			ioctl(fd, LLM_IOC_CANCEL);
+	if (ret < 0) {
 		llmctl_explain("generate", errno);
 		ret = errno == ENODATA ? EXIT_NOMODEL : EXIT_FAIL;
 	} else {
+		ret = EXIT_OK;
 		for (i = 0; i < g.n_tokens && i < cap; i++)
 			printf("%u\n", toks[i]);
 		if (!quiet)

@@ -40,6 +40,10 @@ int llmctl_open_dev(int flags)
 		fprintf(stderr, "llmctl: all session slots of %s are in use; try again later or load the module with more sessions=\n",
 			llmctl_dev_path);
 		return -EXIT_FAIL;
+	case EDQUOT:
+		fprintf(stderr, "llmctl: you have as many sessions of %s open as one user may (module parameter sessions_per_user)\n",
+			llmctl_dev_path);
+		return -EXIT_FAIL;
 	default:
 		fprintf(stderr, "llmctl: cannot open %s: %s\n",
 			llmctl_dev_path, strerror(errno));
@@ -59,7 +63,13 @@ void llmctl_explain(const char *what, int err)
 		why = "no model is loaded (llmctl load MODEL.gguf)";
 		break;
 	case EBUSY:
-		why = "the device is busy: requests are running";
+		why = "the device is busy (a model is being installed, or this session's last reply is unread)";
+		break;
+	case ENODEV:
+		why = "the model was unloaded while the request ran";
+		break;
+	case EAGAIN:
+		why = "the one-shot queue of /dev/llm is full; try again later";
 		break;
 	case ENOMEM:
 		why = "the arena is too small (reload the module with a larger arena_mb)";

@@ -68,13 +68,6 @@ void llmctl_explain_prompt(const char *what, int err);
 
 /* Set by the SIGINT handlers of generate and chat. */
 extern volatile sig_atomic_t llmctl_interrupted;
-/*
- * read() of a reply from /dev/llm, keeping the session.  The kernel stops
- * a generation when a signal arrives during read(); after a Ctrl-C that
- * came in between two reads this makes one arrive there, so the reply
- * ends with EINTR.
- */
-ssize_t llmctl_read_reply(int fd, void *buf, size_t len);
 
 int llmctl_generate_kernel(const struct llm_request *r, const char *prompt,
 			   bool ids, bool quiet, bool ring);

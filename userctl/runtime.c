@@ -126,3 +126,68 @@ void llm_runtime_close(struct llm_runtime *rt)
 	free(rt->image);
 	memset(rt, 0, sizeof(*rt));
 }
+
+int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
+			   u64 len, u32 sessions, u32 max_context,
+			   u32 max_prompt_bytes, char *err, size_t errlen)
+{
+	const u64 page = LLM_ARENA_PLAN_PAGE;
+	u64 cap, ctxs;
+	struct llm_arena arena;
+	struct llm_model m;
+	void *mem, *img;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (!len || !sessions || !max_context) {
+		snprintf(err, errlen, "%s", !len ? "the model file is empty" :
+			 "sessions and max_context must be at least 1");
+		return -EINVAL;
+	}
+	if (len > ((u64)1 << 40)) {
+		snprintf(err, errlen, "a model of %llu bytes is too large",
+			 (unsigned long long)len);
+		return -E2BIG;
+	}
+	/* the kernel's arena is vmalloc()ed: page aligned, image first */
+	cap = LLM_ALIGN_UP(len, page) + TABLES_BYTES(len);
+	mem = aligned_alloc(page, cap);
+	if (!mem) {
+		snprintf(err, errlen, "out of memory for a %llu-byte model",
+			 (unsigned long long)len);
+		return -ENOMEM;
+	}
+	llm_arena_init(&arena, mem, cap);
+	img = llm_arena_alloc(&arena, len, page);
+	memcpy(img, image, len);
+	ret = llm_model_load(&m, img, len, &arena, false, err, errlen);
+	if (ret) {
+		free(mem);
+		return ret;
+	}
+	p->cfg = m.cfg;
+	memcpy(p->name, m.name, sizeof(p->name));
+	memcpy(p->arch, m.arch, sizeof(p->arch));
+	p->n_params = m.n_params;
+	p->type_mask = m.type_mask;
+	p->sessions = sessions;
+	p->n_ctx = min_t(u32, m.cfg.n_ctx_train, max_context);
+	p->max_prompt_bytes = max_prompt_bytes;
+	p->image = len;
+	p->model = arena.used;
+	p->session = llm_ctx_bytes(&m, p->n_ctx, max_prompt_bytes);
+	free(mem);
+	p->margin = page * (LLM_ARENA_PLAN_TABLES +
+			    (u64)sessions * LLM_ARENA_PLAN_CTX_BUFFERS);
+	if (p->session == U64_MAX ||
+	    check_mul_overflow(p->session, (u64)sessions, &ctxs) ||
+	    check_add_overflow(p->model, ctxs, &p->total) ||
+	    check_add_overflow(p->total, p->margin, &p->total) ||
+	    p->total > ((u64)U32_MAX << 20)) {
+		snprintf(err, errlen, "%u sessions of %u positions do not fit in any arena",
+			 sessions, p->n_ctx);
+		return -E2BIG;
+	}
+	p->arena_mb = (u32)((p->total + (1 << 20) - 1) >> 20);
+	return 0;
+}

@@ -34,4 +34,51 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 			 char *err, size_t errlen);
 void llm_runtime_close(struct llm_runtime *rt);
 
+/*
+ * The kernel module's defaults for what an arena holds (llm/main.c:
+ * sessions, max_context, max_prompt_bytes).
+ */
+#define LLM_KERNEL_SESSIONS		8
+#define LLM_KERNEL_MAX_CONTEXT		1024
+#define LLM_KERNEL_MAX_PROMPT_BYTES	16384
+
+/* Arena pages beyond the measured sizes: one per table and per buffer. */
+#define LLM_ARENA_PLAN_PAGE		4096u
+#define LLM_ARENA_PLAN_TABLES		16u
+#define LLM_ARENA_PLAN_CTX_BUFFERS	16u
+
+/*
+ * What the kernel's arena must hold to load a model, laid out as
+ * llm/loader.c lays it out: the GGUF image at the start (page aligned),
+ * the tables llm_model_load() allocates after it, then @sessions contexts
+ * of llm_ctx_bytes(model, n_ctx, max_prompt_bytes) bytes each, where n_ctx
+ * is the model's training context capped at max_context.  The image and
+ * the tables are measured by binding the model in an arena of the same
+ * layout; a margin of a page per table and per context buffer is added.
+ */
+struct llm_arena_plan {
+	struct llm_config cfg;
+	char name[64];
+	char arch[16];
+	u64 n_params;
+	u32 type_mask;		/* 1 << type for each tensor type */
+	u32 sessions;
+	u32 n_ctx;		/* positions per session */
+	u32 max_prompt_bytes;
+	u64 image;		/* the file */
+	u64 model;		/* arena bytes of the image and its tables */
+	u64 session;		/* arena bytes of one session's context */
+	u64 margin;
+	u64 total;		/* model + sessions * session + margin */
+	u32 arena_mb;		/* total in MiB, rounded up: arena_mb= */
+};
+
+/*
+ * Fill @p for the GGUF @image of @len bytes.  0, or a negative errno with
+ * a sentence in @err (the model does not bind, the sizes overflow).
+ */
+int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
+			   u64 len, u32 sessions, u32 max_context,
+			   u32 max_prompt_bytes, char *err, size_t errlen);
+
 #endif /* LLMCTL_RUNTIME_H */

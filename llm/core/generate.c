@@ -34,22 +34,16 @@ int llm_decode(struct llm_ctx *c, u32 token, bool logits,
 }
 
 /*
- * Text held back because it may be the start of a stop string, and the
- * check for one.  Text reaches on_text() only once it cannot be part of a
- * stop string any more; the stop string itself is never shown.
+ * The check for stop strings.  Text reaches on_text() only once it cannot
+ * be part of a stop string any more; the stop string itself is never shown.
  */
-struct holdback {
-	char buf[2 * LLM_STOP_STRLEN];
-	u32 len;
-};
-
 static bool is_prefix_of_stop(const struct llm_request *r, const char *s,
 			      u32 n)
 {
 	u32 i;
 
-	for (i = 0; i < LLM_STOP_STRINGS; i++) {
-		u32 sl = strnlen(r->stop[i], LLM_STOP_STRLEN);
+	for (i = 0; i < LLM_STOP_MAX; i++) {
+		u32 sl = strnlen(r->stop[i], LLM_STOP_LEN);
 
 		if (sl && n <= sl && !memcmp(r->stop[i], s, n))
 			return true;
@@ -63,8 +57,8 @@ static int find_stop(const struct llm_request *r, const char *s, u32 n)
 	u32 i, at;
 
 	for (at = 0; at < n; at++)
-		for (i = 0; i < LLM_STOP_STRINGS; i++) {
-			u32 sl = strnlen(r->stop[i], LLM_STOP_STRLEN);
+		for (i = 0; i < LLM_STOP_MAX; i++) {
+			u32 sl = strnlen(r->stop[i], LLM_STOP_LEN);
 
 			if (sl && sl <= n - at && !memcmp(r->stop[i], s + at, sl))
 				return (int)at;
@@ -76,7 +70,7 @@ static bool has_stops(const struct llm_request *r)
 {
 	u32 i;
 
-	for (i = 0; i < LLM_STOP_STRINGS; i++)
+	for (i = 0; i < LLM_STOP_MAX; i++)
 		if (r->stop[i][0])
 			return true;
 	return false;
@@ -93,7 +87,7 @@ static int flush(struct llm_request *r, const char *s, u32 n)
  * Pass @n bytes of new text through the hold-back buffer.  Returns 1 when a
  * stop string appeared, <0 when on_text() asked to stop, 0 otherwise.
  */
-static int put_text(struct llm_request *r, struct holdback *hb,
+static int put_text(struct llm_request *r, struct llm_holdback *hb,
 		    const char *s, u32 n)
 {
 	u32 keep;
@@ -162,103 +156,158 @@ static int prefill_tokens(struct llm_ctx *c, struct llm_request *r, u32 *n)
 	return 0;
 }
 
-static int prefill(struct llm_ctx *c, struct llm_request *r)
+int llm_gen_begin(struct llm_gen *g, struct llm_ctx *c, struct llm_request *r)
 {
-	u32 n, i;
+	u32 n;
 	int ret;
+
+	memset(g, 0, sizeof(*g));
+	g->c = c;
+	g->r = r;
+	g->phase = LLM_GEN_DONE;
+	r->n_prompt = 0;
+	r->n_gen = 0;
+	r->stop_reason = LLM_STOP_NONE;
+	r->prefill_ns = 0;
+	r->decode_ns = 0;
 
 	ret = prefill_tokens(c, r, &n);
 	if (ret)
 		return ret;
-	if (!n)
-		return c->n_past ? 0 : -EINVAL;
+	if (!n && !c->n_past)
+		return -EINVAL;
 	c->pending = LLM_TOKEN_NONE;
-	for (i = 0; i < n; i++) {
-		u32 tok = c->tokens[c->n_past];
+	g->prefill_left = n;
+	g->rng = r->seed ? r->seed : llm_random_u64();
+	g->phase = LLM_GEN_PREFILL;
+	return 0;
+}
 
-		ret = llm_decode(c, tok, i == n - 1, r->cancelled, r->arg);
-		if (ret)
-			return ret;
+void llm_gen_end(struct llm_gen *g, u32 reason)
+{
+	struct llm_request *r = g->r;
+
+	if (g->phase == LLM_GEN_DONE)
+		return;
+	g->phase = LLM_GEN_DONE;
+	r->stop_reason = reason;
+	if (reason != LLM_STOP_STRING && g->hb.len)
+		flush(r, g->hb.buf, g->hb.len);
+	g->hb.len = 0;
+}
+
+/* Why a step stopped part way: the deadline, or a cancel. */
+static u32 interrupted(const struct llm_request *r)
+{
+	return over_time(r) ? LLM_STOP_TIMEOUT : LLM_STOP_CANCELLED;
+}
+
+static int prefill_step(struct llm_gen *g)
+{
+	struct llm_ctx *c = g->c;
+	struct llm_request *r = g->r;
+	bool last = g->prefill_left <= 1;
+
+	if (g->prefill_left) {
+		if (llm_decode(c, c->tokens[c->n_past], last, r->cancelled,
+			       r->arg)) {
+			llm_gen_end(g, interrupted(r));
+			return 1;
+		}
+		g->prefill_left--;
+	}
+	if (!g->prefill_left) {
+		/* an empty prompt goes on from the last token in context */
+		g->prev = c->tokens[c->n_past - 1];
+		g->phase = LLM_GEN_DECODE;
 	}
 	return 0;
 }
 
-int llm_generate(struct llm_ctx *c, struct llm_request *r)
+/* Sample one token, show it, and feed it back unless that was the last. */
+static int decode_step(struct llm_gen *g)
 {
+	struct llm_ctx *c = g->c;
+	struct llm_request *r = g->r;
 	const struct llm_vocab *v = &c->m->vocab;
-	struct holdback hb = { .len = 0 };
-	u64 t0 = llm_now_ns(), t1, rng = r->seed ? r->seed : llm_random_u64();
-	u32 prev, tok;
+	u32 tok, n;
 	int ret;
 
-	r->n_prompt = 0;
-	r->n_gen = 0;
-	r->stop_reason = LLM_END_NONE;
-	r->prefill_ns = 0;
-	r->decode_ns = 0;
-
-	ret = prefill(c, r);
-	t1 = llm_now_ns();
-	r->prefill_ns = t1 - t0;
-	if (ret == -EINTR) {
-		r->stop_reason = LLM_END_CANCELLED;
-		return 0;
+	if (r->n_gen >= r->max_tokens) {
+		llm_gen_end(g, LLM_STOP_MAX_TOKENS);
+		return 1;
 	}
+	llm_fpu_begin();
+	tok = llm_sample(c, &r->sampling, &g->rng);
+	llm_fpu_end();
+	/* a BOS mid-text starts a new document in the training data */
+	if (tok == v->eos || tok == v->bos) {
+		llm_gen_end(g, LLM_STOP_EOS);
+		return 1;
+	}
+	r->n_gen++;
+	if (r->on_token)
+		r->on_token(r->arg, tok);
+	n = llm_token_to_text(v, g->prev, tok, c->piece, v->max_len + 8);
+	ret = put_text(r, &g->hb, c->piece, n);
+	g->prev = tok;
+	c->pending = tok;
+	if (ret) {
+		llm_gen_end(g, ret > 0 ? LLM_STOP_STRING : LLM_STOP_CANCELLED);
+		return 1;
+	}
+	if (r->n_gen == r->max_tokens) {
+		llm_gen_end(g, LLM_STOP_MAX_TOKENS);
+		return 1;
+	}
+	if (c->n_past >= c->n_ctx) {
+		llm_gen_end(g, LLM_STOP_CONTEXT);
+		return 1;
+	}
+	ret = llm_decode(c, tok, true, r->cancelled, r->arg);
+	if (ret) {
+		llm_gen_end(g, ret == -EINTR ? interrupted(r) :
+			    LLM_STOP_CONTEXT);
+		return 1;
+	}
+	c->pending = LLM_TOKEN_NONE;
+	return 0;
+}
+
+int llm_gen_step(struct llm_gen *g)
+{
+	struct llm_request *r = g->r;
+	u64 t0 = llm_now_ns();
+	bool prefill = g->phase == LLM_GEN_PREFILL;
+	int ret;
+
+	if (g->phase == LLM_GEN_DONE)
+		return 1;
+	if (over_time(r)) {
+		llm_gen_end(g, LLM_STOP_TIMEOUT);
+		return 1;
+	}
+	if (r->cancelled && r->cancelled(r->arg)) {
+		llm_gen_end(g, LLM_STOP_CANCELLED);
+		return 1;
+	}
+	ret = prefill ? prefill_step(g) : decode_step(g);
+	if (prefill)
+		r->prefill_ns += llm_now_ns() - t0;
+	else
+		r->decode_ns += llm_now_ns() - t0;
+	return ret;
+}
+
+int llm_generate(struct llm_ctx *c, struct llm_request *r)
+{
+	struct llm_gen g;
+	int ret;
+
+	ret = llm_gen_begin(&g, c, r);
 	if (ret)
 		return ret;
-
-	prev = c->tokens[c->n_past - 1];
-	while (r->n_gen < r->max_tokens) {
-		u32 n;
-
-		if (r->cancelled && r->cancelled(r->arg)) {
-			r->stop_reason = LLM_END_CANCELLED;
-			break;
-		}
-		if (over_time(r)) {
-			r->stop_reason = LLM_END_TIMEOUT;
-			break;
-		}
-		llm_fpu_begin();
-		tok = llm_sample(c, &r->sampling, &rng);
-		llm_fpu_end();
-		/* a BOS mid-text starts a new document in the training data */
-		if (tok == v->eos || tok == v->bos) {
-			r->stop_reason = LLM_END_EOS;
-			break;
-		}
-		r->n_gen++;
-		if (r->on_token)
-			r->on_token(r->arg, tok);
-		n = llm_token_to_text(v, prev, tok, c->piece, v->max_len + 8);
-		ret = put_text(r, &hb, c->piece, n);
-		prev = tok;
-		c->pending = tok;
-		if (ret) {
-			r->stop_reason = ret > 0 ? LLM_END_STRING :
-				LLM_END_CANCELLED;
-			break;
-		}
-		if (r->n_gen == r->max_tokens) {
-			r->stop_reason = LLM_END_MAX_TOKENS;
-			break;
-		}
-		if (c->n_past >= c->n_ctx) {
-			r->stop_reason = LLM_END_CONTEXT;
-			break;
-		}
-		ret = llm_decode(c, tok, true, r->cancelled, r->arg);
-		if (ret) {
-			r->stop_reason = ret == -EINTR ? LLM_END_CANCELLED :
-				LLM_END_CONTEXT;
-			break;
-		}
-		c->pending = LLM_TOKEN_NONE;
-	}
-	if (r->stop_reason == LLM_END_NONE)
-		r->stop_reason = LLM_END_MAX_TOKENS;
-	if (r->stop_reason != LLM_END_STRING && hb.len)
-		flush(r, hb.buf, hb.len);
-	r->decode_ns = llm_now_ns() - t1;
+	while (!llm_gen_step(&g))
+		;
 	return 0;
 }

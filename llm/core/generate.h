@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The generation loop: prompt text in, tokens and text out through
- * callbacks, on one context.  Non-FPU: it brackets each piece of float work
- * (one layer, the classifier, the sampler) with llm_fpu_begin()/end(), gives
- * the CPU away between pieces, and asks @cancelled between them, so a long
- * generation neither hogs a CPU nor ignores a signal.
+ * Generation: prompt text in, tokens and text out through callbacks, on
+ * one context.  Non-FPU: it brackets each piece of float work (one layer,
+ * the classifier, the sampler) with llm_fpu_begin()/end(), gives the CPU
+ * away between pieces, and asks @cancelled between them.
+ *
+ * A request is resumable: llm_gen_begin() tokenizes the prompt, then each
+ * llm_gen_step() does one bounded piece (one prompt token, or one
+ * generated token) and returns.  Whoever drives it may stop between steps
+ * for as long as it likes (a reader that has not read yet) and go on
+ * later; nothing but the context and struct llm_gen carries the state.
+ * llm_generate() runs a request to its end in one call.
+ *
+ * Stop reasons and the stop-string limits are the UAPI's (uapi/llm.h), so
+ * the kernel hands them out as they are.
  */
 #ifndef LLM_GENERATE_H
 #define LLM_GENERATE_H
@@ -12,9 +21,7 @@
 #include "platform.h"
 #include "model.h"
 #include "sampler.h"
-
-#define LLM_STOP_STRINGS	4
-#define LLM_STOP_STRLEN		32
+#include "../../uapi/llm.h"
 
 struct llm_request {
 	/* in */
@@ -25,7 +32,7 @@ struct llm_request {
 	struct llm_sampling sampling;
 	u64 seed;		/* 0: a fresh random seed */
 	u64 deadline_ns;	/* llm_now_ns() limit, 0: none */
-	char stop[LLM_STOP_STRINGS][LLM_STOP_STRLEN];	/* "" unused */
+	char stop[LLM_STOP_MAX][LLM_STOP_LEN];	/* "" unused */
 	/* Text as it becomes final; non-zero return stops generation. */
 	int (*on_text)(void *arg, const char *text, u32 len);
 	/* Each generated token id (optional). */
@@ -36,17 +43,59 @@ struct llm_request {
 	/* out */
 	u32 n_prompt;		/* tokens the prompt became */
 	u32 n_gen;		/* tokens generated */
-	u32 stop_reason;	/* enum llm_stop */
-	u64 prefill_ns;
-	u64 decode_ns;
+	u32 stop_reason;	/* enum llm_stop_reason */
+	u64 prefill_ns;		/* time spent in prompt steps */
+	u64 decode_ns;		/* time spent in generation steps */
+};
+
+/* Text held back because it may be the start of a stop string. */
+struct llm_holdback {
+	char buf[2 * LLM_STOP_LEN];
+	u32 len;
+};
+
+enum llm_gen_phase {
+	LLM_GEN_PREFILL,
+	LLM_GEN_DECODE,
+	LLM_GEN_DONE,
+};
+
+/* A request between steps. */
+struct llm_gen {
+	struct llm_ctx *c;
+	struct llm_request *r;
+	u32 phase;		/* enum llm_gen_phase */
+	u32 prefill_left;	/* prompt tokens still to feed, at c->n_past */
+	u32 prev;		/* the last token, for its text's leading space */
+	u64 rng;
+	struct llm_holdback hb;
 };
 
 /*
- * Run @r on @c, continuing the conversation already in @c.  Returns 0 when
- * the request ran (r->stop_reason says why it ended, output so far kept),
- * or a negative errno: -E2BIG prompt over max_prompt_tokens or
- * c->max_prompt_bytes, -ENOSPC the prompt does not fit in the context,
- * -EINVAL nothing to generate from.
+ * Start @r on @c, after the conversation already in @c: reset r's outputs
+ * and tokenize the prompt.  0, or -E2BIG (prompt over max_prompt_tokens or
+ * c->max_prompt_bytes), -ENOSPC (it does not fit in the context), -EINVAL
+ * (nothing to generate from); then the request has ended.
+ */
+int llm_gen_begin(struct llm_gen *g, struct llm_ctx *c, struct llm_request *r);
+
+/*
+ * One bounded piece of work.  Returns 0 while there is more to do, 1 once
+ * the request has ended (r->stop_reason says why: a cancel or the deadline
+ * is checked at the start of each step and between layers).
+ */
+int llm_gen_step(struct llm_gen *g);
+
+/*
+ * End the request from outside with @reason (if it has not ended): text
+ * held back for a stop string is passed on, as at any end but a stop
+ * string's.
+ */
+void llm_gen_end(struct llm_gen *g, u32 reason);
+
+/*
+ * Run @r on @c to its end.  Returns 0 when the request ran (r->stop_reason
+ * says why it ended, output so far kept), or llm_gen_begin()'s error.
  */
 int llm_generate(struct llm_ctx *c, struct llm_request *r);
 

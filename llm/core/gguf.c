@@ -850,8 +850,15 @@ const struct llm_gguf_tensor *llm_gguf_find_tensor(const struct llm_gguf *g,
 	return NULL;
 }
 
-/* The value of an integer-typed pair as magnitude and sign. */
-static int gguf_kv_int(const struct llm_gguf_kv *kv, u64 *v, bool *neg)
+/**
+ * llm_gguf_kv_int - the value of an integer-typed pair
+ * @kv: a pair of a parsed file
+ * @v: the value; a negative one as its two's complement
+ * @neg: whether it is negative
+ *
+ * Return: 0, or -EINVAL when @kv does not hold an integer.
+ */
+int llm_gguf_kv_int(const struct llm_gguf_kv *kv, u64 *v, bool *neg)
 {
 	const u8 *p = kv->val;
 	s64 s;
@@ -893,6 +900,21 @@ static int gguf_kv_int(const struct llm_gguf_kv *kv, u64 *v, bool *neg)
 	return 0;
 }
 
+/* A non-negative integer key: 0, -ENOENT, -EINVAL (negative or not one). */
+static int get_u64(const struct llm_gguf *g, const char *key, u64 *out)
+{
+	const struct llm_gguf_kv *kv = llm_gguf_find(g, key);
+	bool neg;
+	u64 v;
+
+	if (!kv)
+		return -ENOENT;
+	if (llm_gguf_kv_int(kv, &v, &neg) || neg)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /**
  * llm_gguf_get_u32 - read an integer key whose value fits in a u32
  * @g: a parsed file
@@ -905,36 +927,13 @@ static int gguf_kv_int(const struct llm_gguf_kv *kv, u64 *v, bool *neg)
 int llm_gguf_get_u32(const struct llm_gguf *g, const char *key, u32 *out)
 {
 	u64 v;
-	int ret = llm_gguf_get_u64(g, key, &v);
+	int ret = get_u64(g, key, &v);
 
 	if (ret)
 		return ret;
 	if (v > U32_MAX)
 		return -EINVAL;
 	*out = (u32)v;
-	return 0;
-}
-
-/**
- * llm_gguf_get_u64 - read a non-negative integer key
- * @g: a parsed file
- * @key: the key
- * @out: the value
- *
- * Return: 0, -ENOENT when absent, -EINVAL for a non-integer type or a
- * negative value.
- */
-int llm_gguf_get_u64(const struct llm_gguf *g, const char *key, u64 *out)
-{
-	const struct llm_gguf_kv *kv = llm_gguf_find(g, key);
-	bool neg;
-	u64 v;
-
-	if (!kv)
-		return -ENOENT;
-	if (gguf_kv_int(kv, &v, &neg) || neg)
-		return -EINVAL;
-	*out = v;
 	return 0;
 }
 
@@ -1039,4 +1038,175 @@ void llm_gguf_next_str(const u8 **cursor, struct llm_gguf_str *s)
 	s->len = llm_get_le64(p);
 	s->p = (const char *)p + 8;
 	*cursor = p + 8 + s->len;
+}
+
+/**
+ * llm_gguf_kv_str - the value of a string-typed pair
+ * @kv: a pair of a parsed file
+ * @out: a view of the string in the image (not NUL-terminated)
+ *
+ * Return: 0, or -EINVAL when @kv does not hold a string.
+ */
+int llm_gguf_kv_str(const struct llm_gguf_kv *kv, struct llm_gguf_str *out)
+{
+	if (kv->type != LLM_GGUF_STRING)
+		return -EINVAL;
+	out->len = llm_get_le64(kv->val);
+	out->p = (const char *)kv->val + 8;
+	return 0;
+}
+
+/**
+ * llm_gguf_show - a printable copy of a string view, for messages
+ * @buf: where to write
+ * @cap: size of @buf, at least 4
+ * @s: the view
+ *
+ * Bytes outside printable ASCII become '?'; a view that does not fit is
+ * cut and ends in "...".
+ */
+void llm_gguf_show(char *buf, size_t cap, struct llm_gguf_str s)
+{
+	size_t n = 0, room = s.len < cap ? s.len : cap - 4;
+
+	while (n < room) {
+		u8 c = s.p[n];
+
+		buf[n++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+	}
+	if (n < s.len) {
+		buf[n++] = '.';
+		buf[n++] = '.';
+		buf[n++] = '.';
+	}
+	buf[n] = '\0';
+}
+
+/* Significant decimal digits a float value is shown with. */
+#define GGUF_FLOAT_DIGITS	7
+#define GGUF_FLOAT_LIMIT	10000000ull	/* 10^GGUF_FLOAT_DIGITS */
+
+/*
+ * Show @m * 2^@e2 in decimal with integer arithmetic only (this is a
+ * non-FPU object), to GGUF_FLOAT_DIGITS significant digits: "1", "0.5",
+ * "10000", "0.00001", "1.5e-7", "1.234568e7".
+ */
+static void gguf_show_float(char *buf, size_t cap, bool neg, u64 m, int e2)
+{
+	const char *sign = neg ? "-" : "";
+	char dig[24];
+	int d = 0, n, x;
+
+	if (!m) {
+		llm_snprintf(buf, cap, "%s0", sign);
+		return;
+	}
+	/* rewrite m * 2^e2 as m * 10^d, keeping m below 2^63 */
+	while (e2 > 0) {
+		if (m < (1ull << 62)) {
+			m <<= 1;
+			e2--;
+		} else {
+			m = (m + 5) / 10;
+			d++;
+		}
+	}
+	while (e2 < 0) {
+		if (m < (1ull << 59)) {
+			m *= 10;
+			d--;
+		} else {
+			m = (m + 1) >> 1;
+			e2++;
+		}
+	}
+	while (m >= 10 * GGUF_FLOAT_LIMIT) {
+		m /= 10;
+		d++;
+	}
+	if (m >= GGUF_FLOAT_LIMIT) {
+		m = (m + 5) / 10;
+		d++;
+		if (m >= GGUF_FLOAT_LIMIT) {
+			m /= 10;
+			d++;
+		}
+	}
+	while (m % 10 == 0) {
+		m /= 10;
+		d++;
+	}
+	n = llm_snprintf(dig, sizeof(dig), "%llu", (unsigned long long)m);
+	x = d + n - 1;		/* power of ten of the leading digit */
+	if (d >= 0 && x < GGUF_FLOAT_DIGITS)
+		llm_snprintf(buf, cap, "%s%s%.*s", sign, dig, d, "000000");
+	else if (d < 0 && x >= 0)
+		llm_snprintf(buf, cap, "%s%.*s.%s", sign, n + d, dig, dig + n + d);
+	else if (x < 0 && x >= -5)
+		llm_snprintf(buf, cap, "%s0.%.*s%s", sign, -x - 1, "0000", dig);
+	else
+		llm_snprintf(buf, cap, "%s%c%s%se%d", sign, dig[0],
+			     n > 1 ? "." : "", dig + 1, x);
+}
+
+/* Show an IEEE value of @mbits mantissa bits and @ebits exponent bits. */
+static void gguf_show_ieee(char *buf, size_t cap, u64 bits, int mbits,
+			   int ebits)
+{
+	u64 frac = bits & ((1ull << mbits) - 1);
+	u32 emax = (1u << ebits) - 1, e = (u32)(bits >> mbits) & emax;
+	bool neg = (bits >> (mbits + ebits)) & 1;
+	int bias = (int)(emax >> 1) + mbits;
+
+	if (e == emax)
+		llm_snprintf(buf, cap, "%s", frac ? "nan" : neg ? "-inf" : "inf");
+	else if (!e)
+		gguf_show_float(buf, cap, neg, frac, 1 - bias);
+	else
+		gguf_show_float(buf, cap, neg, frac | 1ull << mbits,
+				(int)e - bias);
+}
+
+/**
+ * llm_gguf_show_value - a pair's value, for messages
+ * @kv: a pair of a parsed file
+ * @buf: where to write
+ * @cap: size of @buf, at least 4
+ *
+ * Strings as they are (made printable, cut when long), integers and
+ * floats in decimal ("linear", "-3", "0.5", "1e-6"), bools as true and
+ * false, arrays as "an array of 32 u32".
+ */
+void llm_gguf_show_value(const struct llm_gguf_kv *kv, char *buf, size_t cap)
+{
+	struct llm_gguf_str s;
+	bool neg;
+	u64 v;
+
+	if (!llm_gguf_kv_int(kv, &v, &neg)) {
+		if (neg)
+			llm_snprintf(buf, cap, "%lld", (long long)(s64)v);
+		else
+			llm_snprintf(buf, cap, "%llu", ull(v));
+		return;
+	}
+	switch (kv->type) {
+	case LLM_GGUF_STRING:
+		llm_gguf_kv_str(kv, &s);
+		llm_gguf_show(buf, cap, s);
+		break;
+	case LLM_GGUF_BOOL:
+		llm_snprintf(buf, cap, "%s", kv->val[0] ? "true" : "false");
+		break;
+	case LLM_GGUF_F32:
+		gguf_show_ieee(buf, cap, llm_get_le32(kv->val), 23, 8);
+		break;
+	case LLM_GGUF_F64:
+		gguf_show_ieee(buf, cap, llm_get_le64(kv->val), 52, 11);
+		break;
+	default:
+		llm_snprintf(buf, cap, "an array of %llu %s", ull(kv->arr_n),
+			     llm_gguf_vtype_name(kv->arr_type));
+		break;
+	}
 }

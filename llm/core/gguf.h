@@ -104,7 +104,6 @@ const struct llm_gguf_tensor *llm_gguf_find_tensor(const struct llm_gguf *g,
  * that non-FPU code can carry them (F32 only).
  */
 int llm_gguf_get_u32(const struct llm_gguf *g, const char *key, u32 *out);
-int llm_gguf_get_u64(const struct llm_gguf *g, const char *key, u64 *out);
 int llm_gguf_get_bool(const struct llm_gguf *g, const char *key, bool *out);
 int llm_gguf_get_f32_bits(const struct llm_gguf *g, const char *key,
 			  u32 *out);
@@ -119,6 +118,23 @@ int llm_gguf_get_arr(const struct llm_gguf *g, const char *key,
  * *@cursor starts at kv->arr_data; each call yields the next string.
  */
 void llm_gguf_next_str(const u8 **cursor, struct llm_gguf_str *s);
+
+/*
+ * A pair's value by its own type: an integer of any integer type (a
+ * negative one as two's complement, *@neg set), or a string.  0, or
+ * -EINVAL for another type.
+ */
+int llm_gguf_kv_int(const struct llm_gguf_kv *kv, u64 *v, bool *neg);
+int llm_gguf_kv_str(const struct llm_gguf_kv *kv, struct llm_gguf_str *out);
+
+/*
+ * For messages, into @buf of @cap (at least 4) bytes: a printable copy of
+ * a view, cut with "..." when it does not fit; a pair's value in words
+ * ("linear", "-3", "0.5", "1e-6", "true", "an array of 32 u32").  Integer
+ * arithmetic only.
+ */
+void llm_gguf_show(char *buf, size_t cap, struct llm_gguf_str s);
+void llm_gguf_show_value(const struct llm_gguf_kv *kv, char *buf, size_t cap);
 
 /* "u32", "string", ... for a metadata value type; "unknown" otherwise. */
 const char *llm_gguf_vtype_name(u32 type);

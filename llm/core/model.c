@@ -3,6 +3,12 @@
  * Binding a parsed GGUF image to the llama architecture: hyper-parameters
  * from the llama.* keys, every tensor found by name and checked for type and
  * shape, the vocabulary, and the per-conversation contexts.
+ *
+ * A file loads only when the engine computes with it what the model means:
+ * every key that could change the computation is one the engine honours or
+ * has its neutral value, and every tensor is one the forward pass uses.
+ * Anything else is refused with a sentence naming it (see check_keys() and
+ * check_tensors()), never ignored.
  */
 #include "model.h"
 #include "../../quant/quant.h"
@@ -196,24 +202,29 @@ static int bind_tensor(struct binder *b, struct llm_weight *w,
 	return 0;
 }
 
+/* The tensors of block N, "blk.N.<name>.weight", in bind_layer()'s order. */
+static const char *const layer_tensors[] = {
+	"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output",
+	"ffn_norm", "ffn_gate", "ffn_up", "ffn_down",
+};
+
 static int bind_layer(struct binder *b, u32 i)
 {
 	const struct llm_config *c = &b->m->cfg;
 	struct llm_layer *L = &b->m->layers[i];
 	struct {
 		struct llm_weight *w;
-		const char *suffix;
 		u64 cols, rows;
-	} t[] = {
-		{ &L->attn_norm, "attn_norm", c->n_embd, 1 },
-		{ &L->wq, "attn_q", c->n_embd, c->n_embd },
-		{ &L->wk, "attn_k", c->n_embd, c->kv_dim },
-		{ &L->wv, "attn_v", c->n_embd, c->kv_dim },
-		{ &L->wo, "attn_output", c->n_embd, c->n_embd },
-		{ &L->ffn_norm, "ffn_norm", c->n_embd, 1 },
-		{ &L->gate, "ffn_gate", c->n_embd, c->n_ff },
-		{ &L->up, "ffn_up", c->n_embd, c->n_ff },
-		{ &L->down, "ffn_down", c->n_ff, c->n_embd },
+	} t[ARRAY_SIZE(layer_tensors)] = {
+		{ &L->attn_norm, c->n_embd, 1 },
+		{ &L->wq, c->n_embd, c->n_embd },
+		{ &L->wk, c->n_embd, c->kv_dim },
+		{ &L->wv, c->n_embd, c->kv_dim },
+		{ &L->wo, c->n_embd, c->n_embd },
+		{ &L->ffn_norm, c->n_embd, 1 },
+		{ &L->gate, c->n_embd, c->n_ff },
+		{ &L->up, c->n_embd, c->n_ff },
+		{ &L->down, c->n_ff, c->n_embd },
 	};
 	char name[64];
 	size_t k;
@@ -221,10 +232,482 @@ static int bind_layer(struct binder *b, u32 i)
 
 	for (k = 0; k < ARRAY_SIZE(t); k++) {
 		llm_snprintf(name, sizeof(name), "blk.%u.%s.weight", i,
-			     t[k].suffix);
+			     layer_tensors[k]);
 		ret = bind_tensor(b, t[k].w, name, t[k].cols, t[k].rows, false);
 		if (ret)
 			return ret;
+	}
+	return 0;
+}
+
+/*
+ * What the engine does with a metadata key.
+ *
+ * In the namespaces that say what to compute -- "<arch>." and "tokenizer."
+ * -- every key must be listed here: one the engine reads and honours, one
+ * known to change nothing it computes, or one accepted only with its
+ * neutral value (RoPE scaling "none", no experts, ...).  A key listed as a
+ * feature the engine lacks, a key with another value, and a key not listed
+ * at all refuse the file: "<key> = <value>: <why>".  "general." describes
+ * the file (name, licence, provenance, file type), "split." and "adapter."
+ * mark files that are not a whole model.  Keys in other namespaces
+ * (quantize.imatrix.*, another architecture's keys) are read by nothing
+ * that runs a llama model, so they are left alone.
+ *
+ * Names follow llama.cpp's (LLM_KV_* in llama-arch.cpp); a trailing '*'
+ * matches any rest, and the first matching rule counts.
+ */
+enum key_use {
+	KEY_READ,	/* read, checked and honoured where it is used */
+	KEY_INERT,	/* changes nothing the engine computes */
+	KEY_NEUTRAL,	/* accepted only with its neutral value */
+	KEY_NEVER,	/* a feature the engine lacks, whatever the value */
+};
+
+enum key_neutral {
+	NEUTRAL_ZERO = 1,	/* 0, 0.0 or false */
+	NEUTRAL_ONE,		/* 1 or 1.0 */
+	NEUTRAL_UNIT,		/* 1, or 0 which llama.cpp reads as unset */
+	NEUTRAL_TRUE,
+	NEUTRAL_STRING,		/* the string in .str */
+	NEUTRAL_HEAD_DIM,	/* embedding_length / head_count */
+	NEUTRAL_N_VOCAB,	/* the number of tokens */
+	NEUTRAL_WHOLE_CTX,	/* 0 (none), or at least the context length */
+	NEUTRAL_EOS,		/* the EOS token, or none (0xffffffff) */
+};
+
+struct key_rule {
+	const char *name;	/* after the namespace's prefix */
+	u8 use;			/* enum key_use */
+	u8 neutral;		/* enum key_neutral, for KEY_NEUTRAL */
+	const char *str;	/* for NEUTRAL_STRING */
+	const char *why;	/* how a refusal ends */
+};
+
+#define KR_READ(n)	{ n, KEY_READ, 0, NULL, NULL }
+#define KR_INERT(n)	{ n, KEY_INERT, 0, NULL, NULL }
+#define KR_ONLY(n, v, w)	{ n, KEY_NEUTRAL, NEUTRAL_##v, NULL, w }
+#define KR_ONLY_STR(n, v, w) { n, KEY_NEUTRAL, NEUTRAL_STRING, v, w }
+#define KR_NEVER(n, w)	{ n, KEY_NEVER, 0, NULL, w }
+
+#define WHY_ROPE	"RoPE scaling is not supported"
+#define WHY_MOE		"mixture-of-experts models are not supported"
+#define WHY_STOP	"stopping at a token other than EOS is not supported"
+
+/* "<arch>.": the hyper-parameters. */
+static const struct key_rule arch_keys[] = {
+	KR_READ("context_length"),
+	KR_READ("embedding_length"),
+	KR_READ("block_count"),
+	KR_READ("feed_forward_length"),
+	KR_READ("attention.head_count"),
+	KR_READ("attention.head_count_kv"),
+	KR_READ("attention.layer_norm_rms_epsilon"),
+	KR_READ("rope.dimension_count"),
+	KR_READ("rope.freq_base"),
+	KR_ONLY("vocab_size", N_VOCAB,
+		"it must be the number of tokens in tokenizer.ggml.tokens"),
+	KR_ONLY("attention.key_length", HEAD_DIM,
+		"key heads must be embedding_length / head_count wide"),
+	KR_ONLY("attention.value_length", HEAD_DIM,
+		"value heads must be embedding_length / head_count wide"),
+	/* a label; llama.cpp does not read it */
+	KR_INERT("tensor_data_layout"),
+	KR_ONLY_STR("rope.scaling.type", "none", WHY_ROPE),
+	KR_ONLY("rope.scaling.factor", UNIT, WHY_ROPE),
+	KR_ONLY("rope.scale_linear", UNIT, WHY_ROPE),
+	KR_ONLY("rope.scaling.attn_factor", ONE,
+		"scaling attention by a RoPE factor is not supported"),
+	/* describe a scaling, which the keys above refuse */
+	KR_INERT("rope.scaling.original_context_length"),
+	KR_INERT("rope.scaling.finetuned"),
+	KR_NEVER("rope.scaling.*", WHY_ROPE),
+	KR_ONLY("expert_count", ZERO, WHY_MOE),
+	KR_ONLY("expert_used_count", ZERO, WHY_MOE),
+	KR_NEVER("expert_*", WHY_MOE),
+	KR_ONLY("attention.causal", TRUE, "non-causal attention is not supported"),
+	KR_ONLY("attention.sliding_window", WHOLE_CTX,
+		"sliding-window attention is not supported and the window is shorter than the context"),
+	KR_ONLY("attention.clamp_kqv", ZERO,
+		"clamping Q, K and V is not supported"),
+	KR_ONLY("attention.max_alibi_bias", ZERO, "ALiBi is not supported"),
+	KR_NEVER("attention.layer_norm_epsilon",
+		 "LayerNorm is not supported (llama normalises with RMSNorm)"),
+	KR_ONLY("logit_scale", ONE, "scaling the logits is not supported"),
+	KR_ONLY("attn_logit_softcapping", ZERO,
+		"soft-capping logits is not supported"),
+	KR_ONLY("final_logit_softcapping", ZERO,
+		"soft-capping logits is not supported"),
+	KR_ONLY("use_parallel_residual", ZERO,
+		"parallel residual blocks are not supported"),
+	KR_ONLY("pooling_type", ZERO, "pooled embeddings are not supported"),
+};
+
+/* "tokenizer.": the vocabulary and how text becomes tokens and back. */
+static const struct key_rule tokenizer_keys[] = {
+	KR_READ("ggml.model"),
+	KR_READ("ggml.tokens"),
+	KR_READ("ggml.scores"),
+	KR_READ("ggml.token_type"),
+	KR_READ("ggml.bos_token_id"),
+	KR_READ("ggml.eos_token_id"),
+	KR_READ("ggml.unknown_token_id"),
+	KR_READ("ggml.add_bos_token"),
+	KR_READ("ggml.add_space_prefix"),
+	/* llama.cpp uses these only for tokenizer models other than llama */
+	KR_INERT("ggml.pre"),
+	KR_INERT("ggml.merges"),
+	KR_INERT("ggml.token_type_count"),
+	/* tokens the engine never inserts: padding, BERT's, infill's */
+	KR_INERT("ggml.seperator_token_id"),
+	KR_INERT("ggml.padding_token_id"),
+	KR_INERT("ggml.cls_token_id"),
+	KR_INERT("ggml.mask_token_id"),
+	KR_INERT("ggml.prefix_token_id"),
+	KR_INERT("ggml.suffix_token_id"),
+	KR_INERT("ggml.middle_token_id"),
+	KR_INERT("ggml.fim_pre_token_id"),
+	KR_INERT("ggml.fim_suf_token_id"),
+	KR_INERT("ggml.fim_mid_token_id"),
+	/* tokens llama.cpp ends generation at */
+	KR_ONLY("ggml.eot_token_id", EOS, WHY_STOP),
+	KR_ONLY("ggml.eom_token_id", EOS, WHY_STOP),
+	KR_ONLY("ggml.fim_pad_token_id", EOS, WHY_STOP),
+	KR_ONLY("ggml.fim_rep_token_id", EOS, WHY_STOP),
+	KR_ONLY("ggml.fim_sep_token_id", EOS, WHY_STOP),
+	KR_ONLY("ggml.add_eos_token", ZERO,
+		"appending EOS to the prompt is not supported"),
+	KR_ONLY("ggml.add_sep_token", ZERO,
+		"appending a separator to the prompt is not supported"),
+	KR_ONLY("ggml.remove_extra_whitespaces", ZERO,
+		"collapsing whitespace is not supported"),
+	KR_ONLY("ggml.normalizer.*", ZERO, "normalising text is not supported"),
+	KR_NEVER("ggml.precompiled_charsmap",
+		 "normalising text is not supported"),
+	/* chat front-ends' business; the engine completes text */
+	KR_INERT("chat_template"),
+	KR_INERT("chat_template.*"),
+	KR_INERT("chat_templates"),
+	KR_INERT("huggingface.json"),
+};
+
+/* "general.": about the file. */
+static const struct key_rule general_keys[] = {
+	KR_READ("architecture"),
+	KR_READ("alignment"),		/* by the parser */
+	KR_ONLY_STR("type", "model", "only model files load"),
+	KR_INERT("*"),	/* name, licence, provenance, file_type, ... */
+};
+
+/* "split.": one part of a model cut into several files. */
+static const struct key_rule split_keys[] = {
+	KR_ONLY("count", UNIT,
+		"split files are not supported; merge the parts into one file"),
+	KR_INERT("*"),
+};
+
+/* "adapter.": a LoRA adapter, not a model. */
+static const struct key_rule adapter_keys[] = {
+	KR_NEVER("*", "adapter files are not supported"),
+};
+
+static const struct key_space {
+	const char *prefix;		/* NULL: "<arch>." */
+	const struct key_rule *rules;
+	size_t n;
+} key_spaces[] = {
+	{ NULL, arch_keys, ARRAY_SIZE(arch_keys) },
+	{ "tokenizer.", tokenizer_keys, ARRAY_SIZE(tokenizer_keys) },
+	{ "general.", general_keys, ARRAY_SIZE(general_keys) },
+	{ "split.", split_keys, ARRAY_SIZE(split_keys) },
+	{ "adapter.", adapter_keys, ARRAY_SIZE(adapter_keys) },
+};
+
+#undef KR_READ
+#undef KR_INERT
+#undef KR_ONLY
+#undef KR_ONLY_STR
+#undef KR_NEVER
+
+/* Longest part of a key or tensor name, and of a value, a message shows. */
+#define SHOW_NAME	72
+#define SHOW_VALUE	40
+/* Give the CPU away this often in loops over the file's keys or tensors. */
+#define LLM_CHECK_YIELD_MASK	0xffff
+
+static bool has_prefix(struct llm_gguf_str s, const char *prefix, u64 *rest)
+{
+	size_t n = strlen(prefix);
+
+	if (s.len < n || memcmp(s.p, prefix, n))
+		return false;
+	*rest = n;
+	return true;
+}
+
+static bool has_suffix(struct llm_gguf_str s, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return s.len >= n && !memcmp(s.p + s.len - n, suffix, n);
+}
+
+static bool contains(struct llm_gguf_str s, const char *needle)
+{
+	size_t n = strlen(needle);
+	u64 i;
+
+	for (i = 0; n && i + n <= s.len; i++)
+		if (!memcmp(s.p + i, needle, n))
+			return true;
+	return false;
+}
+
+/* Does @name (a trailing '*' matches any rest) match @len bytes at @p? */
+static bool rule_matches(const char *name, const char *p, u64 len)
+{
+	size_t n = strlen(name);
+
+	if (n && name[n - 1] == '*')
+		return len >= n - 1 && !memcmp(p, name, n - 1);
+	return len == n && !memcmp(p, name, n);
+}
+
+/* 0 or 1 when a number, a bool or a float is exactly that; -1 otherwise. */
+static int small_value(const struct llm_gguf_kv *kv)
+{
+	bool neg;
+	u64 v;
+
+	if (!llm_gguf_kv_int(kv, &v, &neg))
+		return !neg && v <= 1 ? (int)v : -1;
+	switch (kv->type) {
+	case LLM_GGUF_BOOL:
+		return kv->val[0] ? 1 : 0;
+	case LLM_GGUF_F32:
+		v = llm_get_le32(kv->val);
+		return (v & 0x7fffffffu) == 0 ? 0 : v == 0x3f800000u ? 1 : -1;
+	case LLM_GGUF_F64:
+		v = llm_get_le64(kv->val);
+		return (v << 1) == 0 ? 0 : v == 0x3ff0000000000000ull ? 1 : -1;
+	default:
+		return -1;
+	}
+}
+
+/* A non-negative integer value. */
+static bool count_value(const struct llm_gguf_kv *kv, u64 *v)
+{
+	bool neg;
+
+	return !llm_gguf_kv_int(kv, v, &neg) && !neg;
+}
+
+/*
+ * Has @kv the neutral value of rule @r?  When not, @more may get what the
+ * value should have been, to end the message with.
+ */
+static bool is_neutral(const struct llm_model *m, const struct key_rule *r,
+		       const struct llm_gguf_kv *kv, char *more, size_t cap)
+{
+	const struct llm_config *c = &m->cfg;
+	struct llm_gguf_str s;
+	u64 v;
+
+	switch (r->neutral) {
+	case NEUTRAL_ZERO:
+		return small_value(kv) == 0;
+	case NEUTRAL_ONE:
+	case NEUTRAL_TRUE:
+		return small_value(kv) == 1;
+	case NEUTRAL_UNIT:
+		return small_value(kv) >= 0;
+	case NEUTRAL_STRING:
+		return !llm_gguf_kv_str(kv, &s) && llm_gguf_str_eq(s, r->str);
+	case NEUTRAL_HEAD_DIM:
+		llm_snprintf(more, cap, " (%u)", c->head_dim);
+		return count_value(kv, &v) && v == c->head_dim;
+	case NEUTRAL_N_VOCAB:
+		llm_snprintf(more, cap, " (%u)", m->vocab.n);
+		return count_value(kv, &v) && v == m->vocab.n;
+	case NEUTRAL_WHOLE_CTX:
+		llm_snprintf(more, cap, " (%u)", c->n_ctx_train);
+		return count_value(kv, &v) && (!v || v >= c->n_ctx_train);
+	case NEUTRAL_EOS:
+		if (m->vocab.eos != LLM_TOKEN_NONE)
+			llm_snprintf(more, cap, " (EOS is %u)", m->vocab.eos);
+		return count_value(kv, &v) &&
+		       (v == m->vocab.eos || v == LLM_TOKEN_NONE);
+	default:
+		return false;
+	}
+}
+
+/* The rule for @kv, its namespace's rules when it has no rule of its own. */
+static const struct key_rule *key_rule(const struct llm_model *m,
+				       const struct llm_gguf_kv *kv,
+				       const struct key_space **space)
+{
+	struct llm_gguf_str key = kv->key;
+	size_t i, k;
+	u64 skip;
+
+	for (i = 0; i < ARRAY_SIZE(key_spaces); i++) {
+		const struct key_space *ks = &key_spaces[i];
+
+		if (ks->prefix) {
+			if (!has_prefix(key, ks->prefix, &skip))
+				continue;
+		} else if (!has_prefix(key, m->arch, &skip) ||
+			   key.len == skip || key.p[skip++] != '.') {
+			continue;
+		}
+		*space = ks;
+		for (k = 0; k < ks->n; k++)
+			if (rule_matches(ks->rules[k].name, key.p + skip,
+					 key.len - skip))
+				return &ks->rules[k];
+		return NULL;
+	}
+	*space = NULL;
+	return NULL;
+}
+
+/*
+ * Every metadata key is one the engine honours, one that changes nothing,
+ * or one with its neutral value; see key_spaces.  Runs after the
+ * hyper-parameters and the vocabulary are bound (neutral values depend on
+ * them).
+ */
+static int check_keys(struct binder *b)
+{
+	const struct llm_model *m = b->m;
+	char key[SHOW_NAME], val[SHOW_VALUE], more[32];
+	const struct key_space *space;
+	const struct key_rule *r;
+	const char *why;
+	u64 i;
+
+	for (i = 0; i < m->gguf.n_kv; i++) {
+		const struct llm_gguf_kv *kv = &m->gguf.kv[i];
+
+		if (!(i & LLM_CHECK_YIELD_MASK))
+			llm_yield();
+		more[0] = '\0';
+		r = key_rule(m, kv, &space);
+		if (!space)
+			continue;	/* a namespace nothing here reads */
+		if (!r)
+			why = "unknown key, refused rather than ignored";
+		else if (r->use == KEY_READ || r->use == KEY_INERT)
+			continue;
+		else if (r->use == KEY_NEUTRAL &&
+			 is_neutral(m, r, kv, more, sizeof(more)))
+			continue;
+		else
+			why = r->why;
+		llm_gguf_show(key, sizeof(key), kv->key);
+		llm_gguf_show_value(kv, val, sizeof(val));
+		llm_snprintf(b->err, b->errlen, "%s = %s: %s%s", key, val, why,
+			     more);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Block number and the rest of "blk.N.<rest>"; N in canonical decimal.
+ * False for any other name.
+ */
+static bool block_tensor(struct llm_gguf_str name, u32 *blk,
+			 struct llm_gguf_str *rest)
+{
+	u64 i, skip, n = 0;
+
+	if (!has_prefix(name, "blk.", &skip))
+		return false;
+	for (i = skip; i < name.len && name.p[i] >= '0' && name.p[i] <= '9';
+	     i++) {
+		n = n * 10 + (name.p[i] - '0');
+		if (n > U32_MAX)
+			return false;
+	}
+	if (i == skip || i == name.len || name.p[i] != '.' ||
+	    (name.p[skip] == '0' && i > skip + 1))
+		return false;
+	*blk = (u32)n;
+	rest->p = name.p + i + 1;
+	rest->len = name.len - i - 1;
+	return true;
+}
+
+static bool is_layer_tensor(struct llm_gguf_str rest)
+{
+	size_t k;
+	u64 n;
+
+	if (!has_suffix(rest, ".weight"))
+		return false;
+	n = rest.len - strlen(".weight");
+	for (k = 0; k < ARRAY_SIZE(layer_tensors); k++)
+		if (strlen(layer_tensors[k]) == n &&
+		    !memcmp(rest.p, layer_tensors[k], n))
+			return true;
+	return false;
+}
+
+/* Why a tensor the forward pass does not use is there, as far as known. */
+static const char *tensor_why(struct llm_gguf_str name)
+{
+	if (contains(name, "rope_freqs") || contains(name, "rope_factors"))
+		return "RoPE frequency factors are not supported";
+	if (has_suffix(name, ".bias"))
+		return "biases are not supported";
+	if (contains(name, "attn_q_norm") || contains(name, "attn_k_norm"))
+		return "normalising queries and keys is not supported";
+	if (contains(name, "_exps") || contains(name, "_shexp") ||
+	    contains(name, "ffn_gate_inp"))
+		return "mixture-of-experts layers are not supported";
+	if (contains(name, "attn_qkv"))
+		return "fused Q/K/V weights are not supported";
+	return "the llama forward pass does not use it";
+}
+
+/*
+ * Every tensor is one the forward pass uses: token_embd, output_norm,
+ * output (optional) and blk.N.<layer_tensors>.weight for N below
+ * block_count.  Names are unique (the parser checks), and bind_weights()
+ * requires each of these but output, so no tensor goes unused.
+ */
+static int check_tensors(struct binder *b)
+{
+	const struct llm_model *m = b->m;
+	char name[SHOW_NAME];
+	struct llm_gguf_str rest;
+	u64 i;
+	u32 blk;
+
+	for (i = 0; i < m->gguf.n_tensors; i++) {
+		struct llm_gguf_str s = m->gguf.tensors[i].name;
+
+		if (!(i & LLM_CHECK_YIELD_MASK))
+			llm_yield();
+		if (llm_gguf_str_eq(s, "token_embd.weight") ||
+		    llm_gguf_str_eq(s, "output_norm.weight") ||
+		    llm_gguf_str_eq(s, "output.weight"))
+			continue;
+		if (block_tensor(s, &blk, &rest) && is_layer_tensor(rest) &&
+		    blk < m->cfg.n_layers)
+			continue;
+		llm_gguf_show(name, sizeof(name), s);
+		if (block_tensor(s, &blk, &rest) && is_layer_tensor(rest)) {
+			llm_snprintf(b->err, b->errlen, "tensor %s: the model has %u blocks (%s.block_count)",
+				     name, m->cfg.n_layers, m->arch);
+			return -EINVAL;
+		}
+		llm_snprintf(b->err, b->errlen, "tensor %s: %s", name,
+			     tensor_why(s));
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -284,7 +767,11 @@ int llm_model_load(struct llm_model *m, const void *image, u64 len,
 	if (ret)
 		goto fail;
 	m->cfg.n_vocab = m->vocab.n;
-	ret = bind_weights(&b, arena);
+	ret = check_keys(&b);
+	if (!ret)
+		ret = check_tensors(&b);
+	if (!ret)
+		ret = bind_weights(&b, arena);
 	if (ret)
 		goto fail;
 	m->max_row = max(m->cfg.n_embd, m->cfg.n_ff);

@@ -80,18 +80,6 @@ int llm_model_load(struct llm_model *m, const void *image, u64 len,
 		   struct llm_arena *arena, bool force_ref,
 		   char *err, size_t errlen);
 
-/* Why a request or a step ended. Values match enum llm_stop_reason. */
-enum llm_stop {
-	LLM_END_NONE = 0,
-	LLM_END_EOS,
-	LLM_END_MAX_TOKENS,
-	LLM_END_STRING,
-	LLM_END_CONTEXT,
-	LLM_END_CANCELLED,
-	LLM_END_TIMEOUT,
-	LLM_END_BUFFER,
-};
-
 /* One sampling candidate (sampler scratch). */
 struct llm_prob {
 	u32 bits;		/* float probability or logit */

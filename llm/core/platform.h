@@ -41,7 +41,6 @@ static inline void llm_yield(void)
 }
 
 bool llm_cpu_has_avx2(void);
-bool llm_cpu_has_avx512(void);
 
 static inline u64 llm_now_ns(void)
 {
@@ -110,7 +109,6 @@ static inline void llm_fpu_end(void) { }
 static inline void llm_yield(void) { }
 
 bool llm_cpu_has_avx2(void);
-bool llm_cpu_has_avx512(void);
 u64 llm_now_ns(void);
 u64 llm_random_u64(void);
 

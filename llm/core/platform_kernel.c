@@ -23,9 +23,3 @@ bool llm_cpu_has_avx2(void)
 	       boot_cpu_has(X86_FEATURE_F16C);
 }
 
-bool llm_cpu_has_avx512(void)
-{
-	return boot_cpu_has(X86_FEATURE_AVX512F) &&
-	       boot_cpu_has(X86_FEATURE_AVX512BW) &&
-	       boot_cpu_has(X86_FEATURE_AVX512VL);
-}

@@ -10,7 +10,7 @@
 int llm_log_quiet;
 
 struct cpu_bits {
-	bool avx2, avx512;
+	bool avx2;
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -20,7 +20,7 @@ struct cpu_bits {
 static struct cpu_bits cpu_bits(void)
 {
 	unsigned int a, b, c, d, xlo = 0, xhi = 0;
-	struct cpu_bits r = { false, false };
+	struct cpu_bits r = { false };
 	bool fma, f16c, osxsave;
 
 	if (!__get_cpuid(1, &a, &b, &c, &d))
@@ -36,26 +36,18 @@ static struct cpu_bits cpu_bits(void)
 	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
 		return r;
 	r.avx2 = (b & (1u << 5)) && fma && f16c;
-	/* AVX-512 F, BW, VL, and the OS saving opmask and ZMM state */
-	r.avx512 = (b & (1u << 16)) && (b & (1u << 30)) && (b & (1u << 31)) &&
-		   (xlo & 0xe0) == 0xe0;
 	return r;
 }
 #else
 static struct cpu_bits cpu_bits(void)
 {
-	return (struct cpu_bits){ false, false };
+	return (struct cpu_bits){ false };
 }
 #endif
 
 bool llm_cpu_has_avx2(void)
 {
 	return !getenv("LLM_NO_SIMD") && cpu_bits().avx2;
-}
-
-bool llm_cpu_has_avx512(void)
-{
-	return !getenv("LLM_NO_SIMD") && cpu_bits().avx512;
 }
 
 u64 llm_now_ns(void)

@@ -232,8 +232,10 @@ int llm_vocab_load(struct llm_vocab *v, const struct llm_gguf *g,
 		int b;
 
 		llm_gguf_next_str(&cur, &s);
-		if (s.len > U32_MAX / 4) {
-			llm_snprintf(err, errlen, "token %u is too long", i);
+		if (s.len > LLM_TOKEN_MAX_BYTES) {
+			llm_snprintf(err, errlen, "token %u is %llu bytes long; the longest supported is %u",
+				     i, (unsigned long long)s.len,
+				     LLM_TOKEN_MAX_BYTES);
 			return -EINVAL;
 		}
 		t->text = s.p;

@@ -27,6 +27,12 @@ enum llm_token_type {
 };
 
 #define LLM_TOKEN_NONE	U32_MAX
+/*
+ * The longest piece a vocabulary may have (real ones stay under 256
+ * bytes): one generated token's text must fit the buffers it passes
+ * through on its way out.
+ */
+#define LLM_TOKEN_MAX_BYTES	1024
 
 struct llm_token {
 	const char *text;	/* view into the GGUF image */

@@ -50,6 +50,17 @@ skip_all() {
 	exit 0
 }
 
+# need FILE HINT: a file the script cannot do without (a model from the
+# project's models/, a module make builds).  Missing, the test fails with
+# one line that names it and HINT, and the script ends there: a missing
+# file is a broken tree or build, never a reason to skip.
+need() {
+	[ -r "$1" ] && return 0
+	fail "$LLM_TEST" "no $1 ($2)"
+	test_end
+	exit 0
+}
+
 # ": <the last command's output on one line>", or nothing if it was silent.
 _llm_output() {
 	[ -s "$_LLM_OUT" ] || return 0
@@ -140,8 +151,16 @@ llm_param() {
 	sys_read "$LLM_PARAMS/$1"
 }
 
+# llm_load_mark: note a load of llm.ko in the kernel log.  The host
+# reports the splats logged before the first one apart from the others
+# (qemu-tests/run.sh): they cannot be llm.ko's doing.
+llm_load_mark() {
+	echo "llm-qemu: insmod llm.ko" > /dev/kmsg
+}
+
 # llm_load [PARAM=VALUE...] / llm_unload / llm_loaded
 llm_load() {
+	llm_load_mark
 	insmod "$LLM_KO" "$@" || return
 	# under kmemleak: where this load sits, to read leak traces by
 	[ -w /sys/kernel/debug/kmemleak ] &&
@@ -161,6 +180,17 @@ llm_loaded() {
 # meminfo KEY: a /proc/meminfo value in kB.
 meminfo() {
 	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
+}
+
+# free_kb: free memory in kB, counting the pages freed onto the per-CPU
+# lists (/proc/zoneinfo's "count:"), which MemFree leaves out: since 6.7
+# those lists tune themselves up to tens of MiB, so MemFree alone swings
+# by that much from one moment to the next.  (4 KiB pages: x86_64.)
+free_kb() {
+	local pcp
+
+	pcp=$(awk '$1 == "count:" { n += $2 } END { print n + 0 }' /proc/zoneinfo)
+	echo $(($(meminfo MemFree) + pcp * 4))
 }
 
 # dmesg_mark: note the current end of the kernel log; dmesg_since_mark

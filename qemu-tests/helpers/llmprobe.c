@@ -31,9 +31,19 @@
  *   reset             LLM_IOC_RESET
  *   gen TEXT FILE [CAP]      LLM_IOC_GENERATE, text to FILE
  *   genr TEXT FILE [CAP]     ... with LLM_GEN_RESET
- *   sigread MS FILE   read() to end-of-file with SIGALRM after MS ms;
- *                     "late" is ms from the signal to read() returning
- *   siggen MS TEXT    LLM_IOC_GENERATE with SIGALRM after MS ms
+ *   sigread MS FILE   read() to end-of-file with SIGALRM after MS ms (and
+ *                     every 2 ms after), no SA_RESTART: "eintr" is how
+ *                     many read()s it interrupted (each one is retried)
+ *   siggen MS TEXT FILE  LLM_IOC_GENERATE the same way, text to FILE
+ *   storm US [restart]  from now on SIGALRM and SIGCHLD every US
+ *                     microseconds (handled, no SA_RESTART unless
+ *                     "restart") until "calm"; reads, GENERATE and
+ *                     RING_ENTER retry on EINTR, as programs do
+ *   calm              stop the storm: "calm ok signals=N eintr=N"
+ *   sigcancel MS      in MS ms a SIGALRM handler calls LLM_IOC_CANCEL
+ *   cancel            LLM_IOC_CANCEL
+ *   late              ms since the last SIGALRM above fired: "late ok MS"
+ *   mark | since      note the time | "since ok MS": ms since the mark
  *   close | open      close the file / open the device again
  *
  * Raw ioctls:
@@ -41,9 +51,11 @@
  *       defaults and FIELD=VALUE (names as in uapi/llm.h, shortened:
  *       see the field tables).  NAME: info load unload params getparams
  *       generate reset stats ringsetup ringenter.  Special fields:
- *       size=N (the buffer grows, zero-filled), tail=B (the byte right
- *       after the struct), byte@OFF=B, arg=bad|ro|edge|null (where the
- *       struct is), pointers =bad|ro|null|buf, ints =@PATH (an open fd),
+ *       size=N (the buffer grows, zero-filled; the command's size bits
+ *       say N too, as a program built with a struct of N bytes would,
+ *       unless iocsize=N sets them apart), tail=B (the byte right
+ *       after the struct), byte@OFF=B, arg=bad|ro|edge|null|huge (where
+ *       the struct is; huge: at the start of 1 GiB of zero pages), pointers =bad|ro|null|buf, ints =@PATH (an open fd),
  *       ptext=TEXT (prompt and prompt_len).
  *   rawioc CMD        ioctl number CMD with a zeroed 4 KiB buffer
  *   fuzz NAME N SEED  N ioctls NAME with random field values: prints
@@ -67,6 +79,17 @@
  *   drain N PREFIX    consume until N END entries; the text of request
  *                     UD goes to PREFIX.UD; "drain ok UD:RES:STOP:N ..."
  *   sigenter MS MIN   LLM_IOC_RING_ENTER with SIGALRM after MS ms
+ *   flip T K P MAX SEED T K P MAX SEED   a thread sets the two parameter
+ *                     sets in turn, as fast as it can, until "unflip"
+ *   unflip            stop it: "unflip ok flips=N"
+ *   ringmany N TEXT PREFIX   submit N entries (user_data 1..N, each
+ *                     with LLM_SQE_RESET and the prompt TEXT) as the
+ *                     submission ring has room, consume as they come;
+ *                     the text of entry UD goes to PREFIX.UD
+ *   enterwait         a thread waits in RING_ENTER for the whole
+ *                     completion ring while this one calls GET_PARAMS
+ *                     and SET_PARAMS 20 times: "enterwait ok" if every
+ *                     call returned while the thread still waited
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,6 +107,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <pthread.h>
 
 #include "uapi/llm.h"
 
@@ -99,7 +123,12 @@ static char *ring_mem;
 static __u32 cq_seen;
 
 static volatile sig_atomic_t fired;
-static struct timespec fired_at;
+static struct timespec fired_at, marked_at;
+/* The storm: signals handled, and the system calls they interrupted. */
+static volatile sig_atomic_t storm_signals;
+static unsigned long eintrs;
+static timer_t storm_timer;
+static int storming;
 
 static const char *ename(int e)
 {
@@ -193,25 +222,34 @@ static void on_alarm(int sig)
 }
 
 /*
- * SIGALRM in @ms ms, with a handler and no SA_RESTART, then again every
- * 2 ms until disarm(): a signal that lands while we are between two
- * read()s interrupts nothing, so the next one must find us blocked.
- * Lateness is measured from the first.
+ * SIGALRM to @handler in @ms ms (no SA_RESTART), then every @every_us us
+ * unless 0; fired_at is set by the handler at the first.
  */
-static void arm(unsigned long ms)
+static void alarm_after(void (*handler)(int), unsigned long ms,
+			long every_us)
 {
 	struct sigaction sa;
 	struct itimerval it = {
 		.it_value = { .tv_sec = ms / 1000,
 			      .tv_usec = (ms % 1000) * 1000 },
-		.it_interval = { .tv_sec = 0, .tv_usec = 2000 },
+		.it_interval = { .tv_sec = 0, .tv_usec = every_us },
 	};
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
+	sa.sa_handler = handler;
 	sigaction(SIGALRM, &sa, NULL);
 	fired = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * SIGALRM in @ms ms, then again every 2 ms until disarm(): a signal that
+ * lands while we are between two read()s interrupts nothing, so the next
+ * one must find us blocked.  Lateness is measured from the first.
+ */
+static void arm(unsigned long ms)
+{
+	alarm_after(on_alarm, ms, 2000);
 }
 
 static void disarm(void)
@@ -219,6 +257,68 @@ static void disarm(void)
 	struct itimerval it = { 0 };
 
 	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void on_storm(int sig)
+{
+	(void)sig;
+	storm_signals++;
+}
+
+static void step_storm(unsigned long us, int restart)
+{
+	struct sigaction sa;
+	struct sigevent ev;
+	struct itimerval it = {
+		.it_value = { .tv_usec = us },
+		.it_interval = { .tv_usec = us },
+	};
+	struct itimerspec its = {
+		.it_value = { .tv_nsec = us * 1000 + 500000 },
+		.it_interval = { .tv_nsec = us * 1000 },
+	};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_storm;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGCHLD;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &storm_timer))
+		die("timer_create failed");
+	storm_signals = 0;
+	eintrs = 0;
+	storming = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+	timer_settime(storm_timer, 0, &its, NULL);
+	out("storm", 0, NULL);
+}
+
+static void step_calm(void)
+{
+	disarm();
+	if (storming)
+		timer_delete(storm_timer);
+	storming = 0;
+	signal(SIGCHLD, SIG_DFL);
+	out("calm", 0, "signals=%d eintr=%lu", (int)storm_signals, eintrs);
+}
+
+static void on_cancel_alarm(int sig)
+{
+	(void)sig;
+	ioctl(fd, LLM_IOC_CANCEL);
+	if (!fired)
+		clock_gettime(CLOCK_MONOTONIC, &fired_at);
+	fired = 1;
+}
+
+static void step_sigcancel(unsigned long ms)
+{
+	alarm_after(on_cancel_alarm, ms, 0);
+	out("sigcancel", 0, NULL);
 }
 
 static int open_mode = O_RDWR;
@@ -255,6 +355,11 @@ static int read_all(const char *path, size_t *total)
 	*total = 0;
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			/* a handled signal: the read goes on, as programs do */
+			eintrs++;
+			continue;
+		}
 		if (n < 0) {
 			err = errno;
 			break;
@@ -412,7 +517,9 @@ static int do_gen(const char *text, const char *path, unsigned long cap,
 	g->text_cap = cap;
 	g->tokens = (uintptr_t)toks;
 	g->tokens_cap = sizeof(toks) / sizeof(toks[0]);
-	ret = ioctl(fd, LLM_IOC_GENERATE, g) < 0 ? errno : 0;
+	/* interrupted: the same call again goes on with the same request */
+	while ((ret = ioctl(fd, LLM_IOC_GENERATE, g) < 0 ? errno : 0) == EINTR)
+		eintrs++;
 	if (!ret && (f = open_out(path))) {
 		fwrite(buf, 1, g->text_len, f);
 		fclose(f);
@@ -439,31 +546,28 @@ static void step_sigread(unsigned long ms, const char *path)
 	size_t total;
 	int err;
 
+	eintrs = 0;
 	arm(ms);
 	err = read_all(path, &total);
 	disarm();
-	if (err && fired)
-		out("sigread", err, "bytes=%zu late=%.0f", total,
-		    ms_since(&fired_at));
-	else
-		out("sigread", err, "bytes=%zu%s", total,
-		    fired ? " signal-ignored" : " before-signal");
+	out("sigread", err, "bytes=%zu eintr=%lu%s", total, eintrs,
+	    fired ? "" : " before-signal");
 }
 
-static void step_siggen(unsigned long ms, const char *text)
+static void step_siggen(unsigned long ms, const char *text, const char *path)
 {
 	struct llm_generate g;
 	int err;
 
+	eintrs = 0;
 	arm(ms);
-	err = do_gen(text, "-", 1 << 20, 0, &g);
+	err = do_gen(text, path, 1 << 20, 0, &g);
 	disarm();
 	if (err)
-		out("siggen", err, "late=%.0f",
-		    fired ? ms_since(&fired_at) : -1.0);
+		out("siggen", err, "eintr=%lu", eintrs);
 	else
-		out("siggen", 0, "stop=%u n=%u late=%.0f", g.stop_reason,
-		    g.n_tokens, fired ? ms_since(&fired_at) : -1.0);
+		out("siggen", 0, "stop=%u n=%u eintr=%lu%s", g.stop_reason,
+		    g.n_tokens, eintrs, fired ? "" : " before-signal");
 }
 
 /* --- raw ioctls ---------------------------------------------------------- */
@@ -686,6 +790,15 @@ static unsigned char *place(const char *where, const unsigned char *s,
 		mprotect(p, len, PROT_READ);
 		return p;
 	}
+	if (!strcmp(where, "huge")) {
+		/* zero pages the kernel could read for a long time */
+		p = mmap(NULL, 1ul << 30, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			die("cannot map 1 GiB");
+		memcpy(p, s, ksize);
+		return p;
+	}
 	if (!strcmp(where, "edge")) {
 		/* only the size field is mapped: the rest runs into a hole */
 		p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
@@ -695,7 +808,7 @@ static unsigned char *place(const char *where, const unsigned char *s,
 		memcpy(p, s, 8);
 		return p;
 	}
-	die("arg= wants buf, bad, ro, edge or null");
+	die("arg= wants buf, bad, ro, edge, huge or null");
 	return NULL;
 }
 
@@ -707,6 +820,8 @@ static void step_ioc(const char *name, char **a, int n)
 	size_t size = io->size, len = 0;
 	unsigned char *before = NULL;
 	int tail = -1, i, ret, err, in_buf;
+	long iocsize = -1;
+	unsigned long cmd;
 
 	ioc_defaults(io, s);
 	for (i = 0; i < n; i++) {
@@ -722,6 +837,10 @@ static void step_ioc(const char *name, char **a, int n)
 		}
 		if (!strcmp(a[i], "tail")) {
 			tail = num(eq);
+			continue;
+		}
+		if (!strcmp(a[i], "iocsize")) {
+			iocsize = num(eq);
 			continue;
 		}
 		if (!strncmp(a[i], "byte@", 5)) {
@@ -745,12 +864,17 @@ static void step_ioc(const char *name, char **a, int n)
 			size = num(eq);
 		set_field(s, f, eq);
 	}
+	/* the size bits: what the struct's size says, at most 14 bits */
+	if (iocsize < 0)
+		iocsize = size > _IOC_SIZEMASK ? _IOC_SIZEMASK : size;
+	cmd = (io->cmd & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
+	      ((unsigned long)iocsize << _IOC_SIZESHIFT);
 	if (!io->size) {
-		ret = ioctl(fd, io->cmd, where ? (unsigned long)place(where, s, 8, 8) : 0);
+		ret = ioctl(fd, cmd, where ? (unsigned long)place(where, s, 8, 8) : 0);
 		out("ioc", ret < 0 ? errno : 0, NULL);
 		return;
 	}
-	in_buf = !where || !strcmp(where, "buf");
+	in_buf = !where || !strcmp(where, "buf") || !strcmp(where, "huge");
 	p = place(where, s, io->size, size);
 	if (tail >= 0 && in_buf)
 		p[io->size] = tail;
@@ -759,7 +883,7 @@ static void step_ioc(const char *name, char **a, int n)
 		before = malloc(len);
 		memcpy(before, p, len);
 	}
-	ret = ioctl(fd, io->cmd, p);
+	ret = ioctl(fd, cmd, p);
 	err = ret < 0 ? errno : 0;
 	/* the kernel writes back at most min(size, its size) bytes */
 	if (before) {
@@ -1066,6 +1190,7 @@ static void step_drain(unsigned int want, const char *prefix)
 					     __ATOMIC_ACQUIRE);
 
 		if (tail == cq_seen) {
+			/* 60 s with nothing new (a debug kernel is slow) */
 			if (stopped || ms_since(&t0) > 60000) {
 				out("drain", ETIME, "%s (%u of %u ends: %s)",
 				    line, ends, want, stopped ?
@@ -1073,6 +1198,10 @@ static void step_drain(unsigned int want, const char *prefix)
 				return;
 			}
 			if (ioctl(fd, LLM_IOC_RING_ENTER, &re) < 0) {
+				if (errno == EINTR) {
+					eintrs++;	/* the wait, not the ring */
+					continue;
+				}
 				out("drain", errno, "after %u ends", ends);
 				return;
 			}
@@ -1084,6 +1213,7 @@ static void step_drain(unsigned int want, const char *prefix)
 						  __ATOMIC_ACQUIRE) == cq_seen;
 			continue;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (; cq_seen != tail; cq_seen++) {
 			const struct llm_cqe *e =
 				&cqes[cq_seen & (rs.cq_entries - 1)];
@@ -1151,6 +1281,161 @@ static void step_sigenter(unsigned long ms, __u32 min)
 	out("sigenter", err, "late=%.0f", fired ? ms_since(&fired_at) : -1.0);
 }
 
+/* --- a second thread on the same file ------------------------------------ */
+
+static struct llm_params flip_p[2];
+static volatile int flipping;
+static unsigned long flips;
+static pthread_t flipper;
+
+static void *flip_thread(void *arg)
+{
+	(void)arg;
+	while (flipping) {
+		if (ioctl(fd, LLM_IOC_SET_PARAMS, &flip_p[flips & 1]) == 0)
+			flips++;
+		usleep(50);
+	}
+	return NULL;
+}
+
+static void step_flip(char **a)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		flip_p[i] = cur_params;
+		flip_p[i].temperature_milli = num(a[5 * i]);
+		flip_p[i].top_k = num(a[5 * i + 1]);
+		flip_p[i].top_p_milli = num(a[5 * i + 2]);
+		flip_p[i].max_tokens = num(a[5 * i + 3]);
+		flip_p[i].seed = num(a[5 * i + 4]);
+	}
+	/* the first set is in before anything is submitted */
+	if (ioctl(fd, LLM_IOC_SET_PARAMS, &flip_p[0]) < 0)
+		die("flip: SET_PARAMS failed");
+	flips = 1;
+	flipping = 1;
+	if (pthread_create(&flipper, NULL, flip_thread, NULL))
+		die("pthread_create failed");
+	out("flip", 0, NULL);
+}
+
+static void step_unflip(void)
+{
+	flipping = 0;
+	pthread_join(flipper, NULL);
+	out("unflip", 0, "flips=%lu", flips);
+}
+
+static void step_ringmany(unsigned int n, const char *text, const char *prefix)
+{
+	struct llm_ring_enter re = { .size = sizeof(re), .min_complete = 1 };
+	const struct llm_cqe *cqes;
+	char *prompt = malloc(strlen(text) + 1);
+	__u32 len = unescape(text, prompt), next = 1, ends = 0, bad = 0;
+	FILE **f = calloc(n + 1, sizeof(*f));
+
+	if (!ring_mem)
+		die("ringmany before map full");
+	if (len > rs.prompts_size)
+		die("ringmany: the prompt does not fit the prompt area");
+	memcpy(ring_mem + rs.off.prompts, prompt, len);
+	cqes = (const struct llm_cqe *)(ring_mem + rs.off.cqes);
+	while (ends < n) {
+		__u32 tail = __atomic_load_n(ring_u32(rs.off.sq_tail),
+					     __ATOMIC_RELAXED);
+		__u32 head = __atomic_load_n(ring_u32(rs.off.sq_head),
+					     __ATOMIC_ACQUIRE);
+		__u32 ct;
+
+		while (next <= n && tail - head < rs.sq_entries) {
+			struct llm_sqe *q = (struct llm_sqe *)(ring_mem +
+				rs.off.sqes) + (tail & (rs.sq_entries - 1));
+
+			memset(q, 0, sizeof(*q));
+			q->user_data = next++;
+			q->prompt_len = len;
+			q->flags = LLM_SQE_RESET;
+			__atomic_store_n(ring_u32(rs.off.sq_tail), ++tail,
+					 __ATOMIC_RELEASE);
+		}
+		ct = __atomic_load_n(ring_u32(rs.off.cq_tail), __ATOMIC_ACQUIRE);
+		for (; cq_seen != ct; cq_seen++) {
+			const struct llm_cqe *e =
+				&cqes[cq_seen & (rs.cq_entries - 1)];
+			__u64 ud = e->user_data;
+
+			if (ud < 1 || ud > n) {
+				bad++;
+				continue;
+			}
+			if (!f[ud]) {
+				char path[512];
+
+				snprintf(path, sizeof(path), "%s.%llu", prefix,
+					 (unsigned long long)ud);
+				f[ud] = fopen(path, "w");
+			}
+			if (e->kind == LLM_CQE_TEXT)
+				fwrite(e->text, 1, e->len, f[ud]);
+			else if (e->kind == LLM_CQE_END && !e->res)
+				ends++;
+			else if (e->kind == LLM_CQE_END)
+				bad++, ends++;
+		}
+		__atomic_store_n(ring_u32(rs.off.cq_head), cq_seen,
+				 __ATOMIC_RELEASE);
+		if (ends < n && ioctl(fd, LLM_IOC_RING_ENTER, &re) < 0 &&
+		    errno != EINTR) {
+			out("ringmany", errno, "after %u ends", ends);
+			return;
+		}
+	}
+	for (next = 1; next <= n; next++)
+		if (f[next])
+			fclose(f[next]);
+	free(f);
+	free(prompt);
+	out("ringmany", 0, "ends=%u bad=%u", ends, bad);
+}
+
+static volatile int entering;
+
+static void *enter_thread(void *arg)
+{
+	struct llm_ring_enter re = {
+		.size = sizeof(re), .min_complete = rs.cq_entries,
+	};
+
+	(void)arg;
+	ioctl(fd, LLM_IOC_RING_ENTER, &re);
+	entering = 0;
+	return NULL;
+}
+
+static void step_enterwait(void)
+{
+	struct llm_params p;
+	pthread_t t;
+	int i, during = 0;
+
+	entering = 1;
+	if (pthread_create(&t, NULL, enter_thread, NULL))
+		die("pthread_create failed");
+	usleep(200000);
+	for (i = 0; i < 20; i++) {
+		p = cur_params;
+		p.size = sizeof(p);
+		if (ioctl(fd, LLM_IOC_GET_PARAMS, &p) == 0 &&
+		    ioctl(fd, LLM_IOC_SET_PARAMS, &cur_params) == 0 && entering)
+			during++;
+	}
+	pthread_join(t, NULL);
+	out("enterwait", during == 20 ? 0 : EBUSY, "%d of 20 calls while it waited",
+	    during);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 /* Arguments each step takes (the optional ones are handled below). */
@@ -1159,11 +1444,14 @@ static const struct { const char *name; int args; } steps[] = {
 	{ "rbad", 0 }, { "rro", 0 }, { "poll", 1 }, { "fl", 1 },
 	{ "sleep", 1 }, { "waitfor", 1 }, { "params", 5 }, { "stopstr", 1 }, { "stats", 0 },
 	{ "info", 0 }, { "reset", 0 }, { "gen", 2 }, { "genr", 2 },
-	{ "sigread", 2 }, { "siggen", 2 }, { "close", 0 }, { "open", 0 },
+	{ "sigread", 2 }, { "siggen", 3 }, { "close", 0 }, { "open", 0 },
+	{ "storm", 1 }, { "calm", 0 }, { "sigcancel", 1 }, { "cancel", 0 },
+	{ "late", 0 }, { "mark", 0 }, { "since", 0 },
 	{ "ioc", 1 }, { "rawioc", 1 }, { "fuzz", 3 }, { "loadfd", 1 },
 	{ "upload", 1 }, { "unload", 0 }, { "ring", 3 }, { "map", 1 },
 	{ "mpx", 0 }, { "sqe", 5 }, { "sqeresv", 1 }, { "sqtail", 1 },
 	{ "cqhead", 1 }, { "enter", 1 }, { "drain", 2 }, { "sigenter", 2 },
+	{ "flip", 10 }, { "unflip", 0 }, { "ringmany", 3 }, { "enterwait", 0 },
 };
 
 static int step_args(const char *name)
@@ -1282,7 +1570,27 @@ int main(int argc, char **argv)
 		} else if (!strcmp(s, "sigread")) {
 			step_sigread(num(a[0]), a[1]);
 		} else if (!strcmp(s, "siggen")) {
-			step_siggen(num(a[0]), a[1]);
+			step_siggen(num(a[0]), a[1], a[2]);
+		} else if (!strcmp(s, "storm")) {
+			int restart = i < argc && !strcmp(argv[i], "restart");
+
+			step_storm(num(a[0]), restart);
+			i += restart;
+		} else if (!strcmp(s, "calm")) {
+			step_calm();
+		} else if (!strcmp(s, "sigcancel")) {
+			step_sigcancel(num(a[0]));
+		} else if (!strcmp(s, "late")) {
+			out("late", fired ? 0 : ENOENT, "%.0f",
+			    fired ? ms_since(&fired_at) : 0.0);
+		} else if (!strcmp(s, "mark")) {
+			clock_gettime(CLOCK_MONOTONIC, &marked_at);
+			out("mark", 0, NULL);
+		} else if (!strcmp(s, "since")) {
+			out("since", 0, "%.0f", ms_since(&marked_at));
+		} else if (!strcmp(s, "cancel")) {
+			out("cancel", ioctl(fd, LLM_IOC_CANCEL) < 0 ? errno : 0,
+			    NULL);
 		} else if (!strcmp(s, "close")) {
 			out("close", close(fd) < 0 ? errno : 0, NULL);
 			fd = -1;
@@ -1329,6 +1637,14 @@ int main(int argc, char **argv)
 			step_drain(num(a[0]), a[1]);
 		} else if (!strcmp(s, "sigenter")) {
 			step_sigenter(num(a[0]), num(a[1]));
+		} else if (!strcmp(s, "flip")) {
+			step_flip(a);
+		} else if (!strcmp(s, "unflip")) {
+			step_unflip();
+		} else if (!strcmp(s, "ringmany")) {
+			step_ringmany(num(a[0]), a[1], a[2]);
+		} else if (!strcmp(s, "enterwait")) {
+			step_enterwait();
 		}
 	}
 	return 0;

@@ -68,7 +68,11 @@ static int cmd_info(unsigned long size, int tail)
 	info->size = size;
 	if (tail >= 0)
 		buf[sizeof(*info)] = tail;
-	return report(ioctl(fd, LLM_IOC_GET_INFO, info), info);
+	/* the command's size bits say the same size, as a program built
+	 * with a struct of that size would (at most their 14 bits) */
+	return report(ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, LLM_IOC_MAGIC, 0,
+				     size > _IOC_SIZEMASK ? _IOC_SIZEMASK : size),
+			    info), info);
 }
 
 static int cmd_info_flags(unsigned int flags)

@@ -6,7 +6,8 @@
 # Runs qemu-tests/run.sh once per script in qemu-tests/selftest/tests and
 # checks its verdict: a passing script passes, and a failing check, a
 # silent script, a script that exits early, a kernel WARNING (from the tiny
-# module in selftest/warn/), a hung guest, a kernel crash, and a guest that
+# module in selftest/warn/; one before llm.ko's first load is named
+# apart), a hung guest, a kernel crash, and a guest that
 # never reaches /init (its init fails, or its boot outlasts the boot
 # timeout: booted twice) each make run.sh print a FAIL line and exit
 # non-zero.  Prints "PASS harness: ..."
@@ -27,8 +28,8 @@ FAILED=0
 
 # case NAME: expected exit status, then EREs that run.sh's stdout must match.
 declare -A EXPECT_STATUS=(
-	[pass]=0 [fail]=1 [silent]=1 [early_exit]=1 [warn]=1 [hang]=1 [oops]=1
-	[noinit]=1 [boothang]=1
+	[pass]=0 [fail]=1 [silent]=1 [early_exit]=1 [warn]=1 [warn_early]=1
+	[hang]=1 [oops]=1 [noinit]=1 [boothang]=1
 )
 declare -A EXPECT_LINES=(
 	[pass]='^PASS qemu/pass: true succeeds$'
@@ -36,6 +37,7 @@ declare -A EXPECT_LINES=(
 	[silent]='^FAIL qemu/silent: results: the script printed no result lines$'
 	[early_exit]='^FAIL qemu/early_exit: run: the script stopped before its last line'
 	[warn]='^FAIL qemu/warn: kernel log: .*WARNING:'
+	[warn_early]='^FAIL qemu/warn_early: kernel log before llm.ko was loaded: .*WARNING:'
 	[hang]='^FAIL qemu/hang: run: timed out after 20 s$'
 	[oops]='^FAIL qemu/oops: run: the guest stopped before the end'
 	[noinit]='^FAIL qemu/noinit: run: the guest did not reach /init, twice'
@@ -52,13 +54,14 @@ declare -A WHAT=(
 	[silent]="a script with no result lines fails the run"
 	[early_exit]="a script that exits before its last line fails the run"
 	[warn]="a kernel WARNING fails the run although the script passed"
+	[warn_early]="a WARNING before llm.ko's first load fails the run, named apart"
 	[hang]="a hung guest is killed at its timeout and fails the run"
 	[oops]="a kernel crash fails the run"
 	[noinit]="a guest whose /init cannot run is booted again, then fails the run"
 	[boothang]="a boot that outlasts the boot timeout is stopped, booted again, then fails the run"
 )
 # Run the long one first.
-CASES=(hang pass fail silent early_exit warn oops noinit boothang)
+CASES=(hang pass fail silent early_exit warn warn_early oops noinit boothang)
 
 pass() {
 	echo "PASS harness: $1"
@@ -147,10 +150,15 @@ check_case() {
 			fail "$what" "it printed a FAIL line"
 			return
 		fi ;;
-	warn)
-		# The script's own check passed: the kernel log alone failed it.
-		if ! grep -q '^PASS qemu/warn: insmod the WARN_ON module$' "$dir/stdout"; then
-			fail "$what" "the module did not load (see $dir/logs/warn.log)"
+	warn|warn_early)
+		# The script's own check passed: the kernel log alone failed it,
+		# under one name only.
+		if ! grep -q "^PASS qemu/$name: insmod the WARN_ON module\$" "$dir/stdout"; then
+			fail "$what" "the module did not load (see $dir/logs/$name.log)"
+			return
+		fi
+		if [ "$(grep -c "^FAIL qemu/$name: kernel log" "$dir/stdout")" -ne 1 ]; then
+			fail "$what" "not exactly one 'kernel log' FAIL line (see $dir/stdout)"
 			return
 		fi ;;
 	noinit|boothang)

@@ -8,7 +8,7 @@
 # permissions.sh; info and the top-level help: llmctl.sh.)
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 # until_running: wait (up to 10 s) until a request is being generated.
 until_running() {
@@ -149,13 +149,11 @@ for how in "" --ids --mmap; do
 	pid=$!
 	until_running
 	sleep 0.2
-	t0=$(now_ms)
 	kill -INT $pid
 	wait $pid
 	st=$?
-	t1=$(now_ms)
 	check_eq "Ctrl-C stops llmctl generate $how: exit status 130" 130 $st
-	check_range "... at once (ms)" 0 1000 $((t1 - t0))
+	# how soon: stops.sh, against a measured token time
 	check_eq "... and the kernel stopped generating" 0 "$(llm_sys requests_running)"
 	[ "$how" = --ids ] &&
 		check_output "... GENERATE's statistics say interrupted" \

@@ -4,7 +4,7 @@
 # fail with a message saying so.
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 mkdir -p /lib/firmware
 cp $M /lib/firmware/stories260K.gguf
 

@@ -5,7 +5,10 @@
 # the tokens the userspace build of the same core gives in this VM.
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+for f in $M /models/stories260K-Q8_0.gguf /models/stories260K-Q4_0.gguf \
+	 /models/stories260K.bin /models/tok512.bin; do
+	need $f "the project's models/ directory"
+done
 
 check "insmod llm.ko" llm_load || return
 check "llmctl load $M" llmctl load $M || return
@@ -63,7 +66,6 @@ check_eq "echo > /dev/llm; cat /dev/llm gives the completion" \
 # Quantized models: the kernel's tokens are userspace's too.
 for q in Q8_0 Q4_0; do
 	QM=/models/stories260K-$q.gguf
-	[ -r $QM ] || continue
 	check "llmctl load $QM" llmctl load -q $QM || continue
 	M=$QM same "$q: greedy, 200 token ids" --ids -n 200 -t 0 "Once upon a time"
 	M=$QM same "$q: sampled, seed 7" --ids -n 200 -t 0.9 -s 7 "Tom"
@@ -71,16 +73,14 @@ done
 
 # The GGUF llmctl convert makes, loaded in the kernel, gives the tokens
 # llama.cpp's file gives.
-if [ -r /models/stories260K.bin ] && [ -r /models/tok512.bin ]; then
-	check "llmctl convert llama2c in the guest" llmctl convert -q llama2c \
-		/models/stories260K.bin /models/tok512.bin /tmp/conv.gguf
-	check "llmctl load the converted file" llmctl load -q /tmp/conv.gguf
-	llmctl generate -q --ids -n 255 -t 0 "" > /tmp/conv.ids
-	llmctl generate -q -m /models/stories260K.gguf --ids -n 255 -t 0 "" > /tmp/ref.ids
-	check "the converted model gives llama.cpp's file's 255 tokens in the kernel" \
-		cmp -s /tmp/conv.ids /tmp/ref.ids
-	rm -f /tmp/conv.gguf
-fi
+check "llmctl convert llama2c in the guest" llmctl convert -q llama2c \
+	/models/stories260K.bin /models/tok512.bin /tmp/conv.gguf
+check "llmctl load the converted file" llmctl load -q /tmp/conv.gguf
+llmctl generate -q --ids -n 255 -t 0 "" > /tmp/conv.ids
+llmctl generate -q -m /models/stories260K.gguf --ids -n 255 -t 0 "" > /tmp/ref.ids
+check "the converted model gives llama.cpp's file's 255 tokens in the kernel" \
+	cmp -s /tmp/conv.ids /tmp/ref.ids
+rm -f /tmp/conv.gguf
 
 check "llmctl unload" llmctl unload
 check_eq "the arena is empty after unload" 0 "$(llm_sys arena_used)"

@@ -7,7 +7,7 @@
 # the upload in pieces and the kernel reading the file descriptor.
 
 D=/extra/hostile
-[ -r $D/expected.txt ] || skip_all "no $D (make hostile-corpus)"
+need $D/expected.txt "make hostile-corpus"
 
 check "insmod llm.ko" llm_load || return
 

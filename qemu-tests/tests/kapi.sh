@@ -6,8 +6,8 @@
 
 M=/models/stories260K.gguf
 C=/extra/llm_client.ko
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
-[ -r $C ] || skip_all "no $C (make samples)"
+need $M "the project's models/ directory"
+need $C "make samples"
 
 check "insmod llm.ko" llm_load || return
 check "llmctl load $M" llmctl load -q $M || return

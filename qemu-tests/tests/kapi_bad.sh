@@ -8,8 +8,8 @@
 
 M=/models/stories260K.gguf
 T=/extra/llm_apitest.ko
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
-[ -r $T ] || skip_all "no $T (make test-kmods)"
+need $M "the project's models/ directory"
+need $T "make test-kmods"
 
 # run_apitest PARAM...: load it, report its lines, unload it.
 run_apitest() {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# llmctl info, help and usage errors against the loaded module, and its
-# exit status 3 when the module is not loaded.
+# llmctl info, help and usage errors against the loaded module, its
+# exit status 3 when the module is not loaded, and the arena llmctl info -m
+# asks for a model.
 
 info() {
 	llmctl info > /tmp/info.out 2>&1
@@ -44,3 +45,31 @@ check_output "... and says the module is not loaded" \
 	'the llm kernel module is not loaded' cat /tmp/info.out
 check_output "llmctl --help works without the module" '^usage: llmctl' \
 	llmctl --help
+
+# llmctl info -m: the arena it asks for holds the model and every session
+# in the kernel (with the module's defaults, and with others), and is not
+# far above what the kernel uses.
+for m in stories260K.gguf stories260K-Q4_0.gguf; do
+	M=/models/$m
+	need $M "the project's models/ directory"
+	for sc in default "3 128"; do
+		opts= kparams= what=$m
+		if [ "$sc" != default ]; then
+			opts="--sessions ${sc% *} --max-context ${sc#* }"
+			kparams=" sessions=${sc% *} max_context=${sc#* }"
+			what="$m $opts"
+		fi
+		mb=$(llmctl info -m $M $opts --arena-mb)
+		check_match "$what: llmctl info -m --arena-mb prints a number" \
+			'^[1-9][0-9]*$' "$mb" || continue
+		want=$(llmctl info -m $M $opts |
+			sed -n 's/^arena_needed *\([0-9]*\) bytes.*/\1/p')
+		check "$what: insmod llm.ko arena_mb=$mb$kparams" \
+			llm_load arena_mb=$mb $kparams || continue
+		check "$what: the model loads in arena_mb=$mb" \
+			llmctl load -q $M
+		check_range "$what: arena_used is within the $want bytes llmctl info -m asked for, less 1 MiB" \
+			$((want - 1048576)) $want "$(llm_sys arena_used)"
+		check "rmmod llm" llm_unload
+	done
+done

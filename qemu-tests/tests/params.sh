@@ -24,15 +24,18 @@ check_output "... and told why" 'permission denied opening /dev/llm' \
 check "rmmod llm" llm_unload || return
 
 # The limits themselves are accepted.
-check "insmod arena_mb=1 sessions=1 dev_mode=0 (smallest values)" \
-	llm_load arena_mb=1 sessions=1 dev_mode=0 || return
+check "insmod arena_mb=1 sessions=1 sessions_kernel=0 sessions_per_user=1 dev_mode=0 (smallest values)" \
+	llm_load arena_mb=1 sessions=1 sessions_kernel=0 sessions_per_user=1 \
+	dev_mode=0 || return
 check_eq "arena_size is 1 MiB" 1048576 "$(llm_sys arena_size)"
 # The misc core turns mode 0 into its default 0600: root only, either way.
 check_eq "/dev/llm is root-only (0600)" 600 "$(stat -c %a "$LLM_DEV")"
 check_status "a non-root user is refused" 5 llmtest runas 1000 llmctl info
 check "rmmod llm" llm_unload || return
-check "insmod sessions=256 dev_mode=0777 (largest values)" \
-	llm_load sessions=256 dev_mode=0777 || return
+check "insmod sessions=256 sessions_kernel=255 dev_mode=0777 (largest values)" \
+	llm_load sessions=256 sessions_kernel=255 dev_mode=0777 || return
 check_eq "sessions_max is 256" 256 "$(llm_sys sessions_max)"
+check_eq "the fair-share defaults" "255 4 600000" \
+	"$(llm_param sessions_kernel) $(llm_param sessions_per_user) $(llm_param max_wall_ms)"
 check_eq "/dev/llm has mode 0777" 777 "$(stat -c %a "$LLM_DEV")"
 check "rmmod llm" llm_unload

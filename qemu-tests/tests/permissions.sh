@@ -6,7 +6,7 @@
 # read-only may look but not generate.
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 # as CMD...: run CMD as uid/gid 1000 with no groups and no capabilities.
 as() {

@@ -8,7 +8,7 @@
 # same text is in generate.sh.)
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 check "insmod llm.ko" llm_load || return
 check "llmctl load $M" llmctl load -q $M || return
@@ -97,15 +97,12 @@ check_eq "a garbage sq_tail is skipped; the next entry runs" \
 
 # A cq_head far ahead of cq_tail: the kernel must see a full ring (and
 # wait), not overwrite or run away; closing cancels it.
-t0=$(now_ms)
 out=$(p params 3000 0 1000 1000 1 ring 4 8 64 map full sqe 1 0 4 0 Once \
 	enter 0 cqhead 0x80000000 sleep 500 poll 0 enter 8 stats close)
-t1=$(now_ms)
 check_eq "a garbage cq_head: the ring counts as full, enter and poll return" \
 	"params ok|ring ok sq=4 cq=8 pb=64 size=8192|map ok|sqe ok|enter ok|cqhead ok|sleep ok|poll ok in|enter ok|stats ok req=1 used=2 size=1024 prompt=1 gen=1 stop=0|close ok" \
 	"$(echo "$out" | sed 's/prompt=[0-9]* gen=[0-9]*/prompt=1 gen=1/; s/used=[0-9]*/used=2/')"
-check_range "... and closing cancels the stuck request at once (ms)" 0 2000 \
-	$((t1 - t0))
+# (how soon a close stops it: stops.sh, against a measured token time)
 check_eq "... nothing is left running" 0 "$(llm_sys requests_running)"
 
 # The ring's worker runs on the context without the session lock: RESET
@@ -114,14 +111,56 @@ out=$(p params 3000 0 1000 1000 1 ring 0 16384 0 map full sqe 1 0 4 0 Once \
 	enter 0 reset sigenter 300 16384 drain 1 - reset | cut -d'|' -f4-)
 check_match "RESET while the ring runs is EBUSY" '^sqe ok\|enter ok\|reset EBUSY\|' \
 	"$out"
-check_match "a signal in RING_ENTER is EINTR and ends the request as cancelled" \
-	'\|sigenter EINTR late=[0-9]+\|drain ok 1:0:5:[0-9]+\|' "$out"
+check_match "a signal in RING_ENTER is EINTR; the request goes on to its end" \
+	'\|sigenter EINTR late=[0-9]+\|drain ok 1:0:[12]:[0-9]+\|' "$out"
 check_match "RESET on an idle ring session is EBUSY too" '\|reset EBUSY$' "$out"
 
 # Closing the file while mapped keeps the session until the mapping goes.
 check_eq "closing a ring's file while it is mapped: the slot goes at munmap" \
 	"close ok" "$(p $R map full close | cut -d'|' -f3)"
 check_eq "every session slot is free" 0 "$(llm_sys sessions_active)"
+
+# --- two threads on one ring (issue 8, point 5) ----------------------------
+
+# RING_ENTER waits without the session lock: while one thread waits for
+# the whole completion ring, another's GET_PARAMS and SET_PARAMS return.
+check_match "ioctls of another thread return while RING_ENTER waits" \
+	'\|enterwait ok 20 of 20 calls while it waited$' \
+	"$(p params 3000 0 1000 300 1 ring 0 16384 0 map full \
+	   sqe 1 0 4 0 Once enter 0 enterwait)"
+
+# Parameters are copied whole when a request starts: a thread setting two
+# sets in turn while 100 seeded entries run makes each output one of the
+# two clean ones, never a mix.
+A="800 0 950 24 11"
+B="1300 40 900 16 22"
+# shellcheck disable=SC2086
+p params $A genr 'Once upon a time' /tmp/clean.a > /dev/null
+# shellcheck disable=SC2086
+p params $B genr 'Once upon a time' /tmp/clean.b > /dev/null
+check_fails "the two sets give different texts" cmp -s /tmp/clean.a /tmp/clean.b
+# shellcheck disable=SC2086
+out=$(p ring 16 1024 64 map full flip $A $B \
+	ringmany 100 'Once upon a time' /tmp/flip unflip)
+check_match "100 entries run while another thread flips the parameters" \
+	'\|ringmany ok ends=100 bad=0\|unflip ok flips=[1-9][0-9]*$' "$out"
+na=0 nb=0 mixed=0
+i=1
+while [ $i -le 100 ]; do
+	if cmp -s /tmp/flip.$i /tmp/clean.a; then
+		na=$((na + 1))
+	elif cmp -s /tmp/flip.$i /tmp/clean.b; then
+		nb=$((nb + 1))
+	else
+		mixed=$((mixed + 1))
+		echo "$LLM_TEST: entry $i: '$(cat /tmp/flip.$i)'"
+		echo "$LLM_TEST: A: '$(cat /tmp/clean.a)' B: '$(cat /tmp/clean.b)'"
+	fi
+	i=$((i + 1))
+done
+check_eq "each output is one of the two clean ones" 0 $mixed
+check_range "... both sets were used (set A)" 1 99 $na
+check_range "... (set B)" 1 99 $nb
 
 # --- afterwards --------------------------------------------------------------------
 

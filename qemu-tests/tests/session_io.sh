@@ -8,7 +8,7 @@
 # queue of `echo PROMPT > /dev/llm; cat /dev/llm`.
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 # same WHAT FILE1 FILE2: byte-identical, and not empty.
 same() {
@@ -97,26 +97,55 @@ check_match "O_NONBLOCK: EAGAIN while the first text is not there, poll says whe
 	"$(p $G fl nonblock poll 0 wlong 600 r1 poll 0 poll 20000 \
 	   fl block r - r1 poll 0)"
 
-# --- signals ---------------------------------------------------------------
+# --- signals ----------------------------------------------------------------
 
+# A handled signal interrupts only the wait, never the generation
+# (issue 8, point 3): under a storm of SIGALRM and SIGCHLD every 0.7 ms,
+# handled without SA_RESTART (so interrupted calls fail with EINTR and
+# are retried, as programs do), every path gives byte for byte the
+# undisturbed text.  Sampled: temperature 1, top-p off, 300 tokens.
+L="params 1000 0 1000 300 7"
+P="Once upon a time there was"
+p $L w "$P" r /tmp/calm.r > /dev/null
+check_eq "undisturbed: read() and GENERATE agree" "$(md5sum < /tmp/calm.r)" \
+	"$(p $L gen "$P" /tmp/calm.g > /dev/null; md5sum < /tmp/calm.g)"
+out=$(p $L storm 700 w "$P" r /tmp/storm.r calm stats)
+check_match "a signal storm during read(): the request runs to its end" \
+	'\|calm ok signals=[1-9][0-9]* eintr=[0-9]+\|stats ok req=1 used=[0-9]+ size=1024 prompt=[0-9]+ gen=300 stop=2$' \
+	"$out"
+check "... and read() gives exactly the undisturbed text" cmp /tmp/calm.r /tmp/storm.r
+out=$(p $L storm 700 gen "$P" /tmp/storm.g calm)
+check_match "... during GENERATE: EINTR, the same call again goes on" \
+	'^params ok\|storm ok\|gen ok len=[0-9]+ n=300 np=[0-9]+ stop=2\|calm ok signals=[1-9][0-9]* eintr=[1-9][0-9]*$' \
+	"$out"
+check "... with exactly the undisturbed text" cmp /tmp/calm.r /tmp/storm.g
+out=$(p $L storm 700 restart gen "$P" /tmp/storm.gr calm)
+check_match "... with SA_RESTART the kernel restarts GENERATE itself" \
+	'\|gen ok len=[0-9]+ n=300 np=[0-9]+ stop=2\|calm ok signals=[1-9][0-9]* eintr=0$' \
+	"$out"
+check "... with exactly the undisturbed text" cmp /tmp/calm.r /tmp/storm.gr
+out=$(p $L ring 0 0 0 map full storm 700 sqe 1 0 26 0 "$P" enter 0 \
+	drain 1 /tmp/storm.ring calm)
+check_match "... during RING_ENTER: the ring request runs to its end" \
+	'\|drain ok 1:0:2:300\|calm ok signals=[1-9][0-9]* eintr=[0-9]+$' "$out"
+check "... with exactly the undisturbed text" cmp /tmp/calm.r /tmp/storm.ring.1
+check_eq "nothing runs after the storms" 0 "$(llm_sys requests_running)"
+
+# What does end a request early: LLM_IOC_CANCEL (here from a signal
+# handler, while the caller waits), RESET, close, a fatal signal.
 # Temperature 3 and top-p off: this seed runs to the 1000-token limit.
 L="params 3000 0 1000 1000 1"
-out=$(p $L w '\n' sigread 300 - stats r - r1)
-check_match "a signal stops read() with EINTR" '^params ok\|w ok 1\|sigread EINTR ' "$out"
-late=$(echo "$out" | sed -n 's/.*late=\([0-9]*\).*/\1/p')
-check_range "... at once (ms from the signal to read() returning)" 0 500 "$late"
-check_match "... and generation, as LLM_STOP_CANCELLED" \
-	'\|stats ok req=1 used=[0-9]+ size=1024 prompt=1 gen=[0-9]+ stop=5\|' "$out"
+out=$(p $L w '\n' sigcancel 300 r - stats r1)
+check_match "LLM_IOC_CANCEL ends the request being read, as LLM_STOP_CANCELLED" \
+	'^params ok\|w ok 1\|sigcancel ok\|r ok [1-9][0-9]*\|stats ok req=1 used=[0-9]+ size=1024 prompt=1 gen=[0-9]+ stop=5\|r1 ok 0$' \
+	"$out"
 gen=$(echo "$out" | sed -n 's/.*stats ok .* gen=\([0-9]*\) stop=5.*/\1/p')
 check_range "... long before the 1000 tokens asked" 1 700 "$gen"
-check_match "... the rest of what was generated, then end-of-file" \
-	'\|r ok [0-9]+\|r1 ok 0$' "$out"
-out=$(p $L siggen 300 '')
-check_match "a signal stops GENERATE: it returns what it has, LLM_STOP_CANCELLED" \
-	'^params ok\|siggen ok stop=5 n=[0-9]+ late=[0-9]+$' "$out"
-late=$(echo "$out" | sed -n 's/.*late=\([0-9]*\).*/\1/p')
-check_range "... at once" 0 500 "$late"
-check_eq "nothing runs after the signals" 0 "$(llm_sys requests_running)"
+out=$(p $L sigcancel 300 gen '' -)
+check_match "... and a GENERATE, which returns what it has" \
+	'^params ok\|sigcancel ok\|gen ok len=[0-9]+ n=[0-9]+ np=1 stop=5$' "$out"
+check_eq "... CANCEL with nothing running is fine" "cancel ok" "$(p cancel)"
+check_eq "nothing runs after the cancels" 0 "$(llm_sys requests_running)"
 
 # cat /dev/llm killed mid-generation (a background job ignores SIGINT,
 # so SIGTERM stands in for Ctrl-C: the same path in the kernel).
@@ -125,11 +154,9 @@ echo "Once upon a time" > /dev/llm
 cat /dev/llm > /tmp/cat.out &
 pid=$!
 sleep 0.3
-t0=$(now_ms)
 kill -TERM $pid
 wait $pid
-t1=$(now_ms)
-check_range "cat /dev/llm stops at once when killed (ms)" 0 500 $((t1 - t0))
+# how soon it stops: stops.sh, against a measured token time
 check_eq "... with the start of the completion" \
 	"$(head -c "$(wc -c < /tmp/cat.out)" /tmp/cat.want | md5sum)" \
 	"$(md5sum < /tmp/cat.out)"
@@ -171,6 +198,54 @@ same "... it is that user's" /tmp/got.u /tmp/ref.2
 check_eq "a file that wrote and read queues nothing" "params ok|w ok 4|r ok 68" \
 	"$(p $G w 'Once' r -)"
 check_eq "... so cat finds nothing" 0 "$(cat /dev/llm | wc -c)"
+# Nothing runs before the prompt is read, so its prefill runs once.
+set -- $(llm_sys tokens_prompt_total) $(llm_sys requests_total)
+echo "Once upon a time" > /dev/llm
+check_eq "a one-shot write starts nothing" "$1 $2 0" \
+	"$(llm_sys tokens_prompt_total) $(llm_sys requests_total) $(llm_sys requests_running)"
+cat /dev/llm > /tmp/os.1
+check_eq "... cat runs it, once: one request, its 5 prompt tokens" \
+	"$(($1 + 5)) $(($2 + 1))" \
+	"$(llm_sys tokens_prompt_total) $(llm_sys requests_total)"
+p gen "Once upon a time" /tmp/full.1 > /dev/null
+p gen "The cat" /tmp/full.2 > /dev/null
+check "... with the whole completion" cmp /tmp/os.1 /tmp/full.1
+
+# Two shell pairs of the same user at once each get their own answer.
+(echo "Once upon a time" > /dev/llm; sleep 0.5; cat /dev/llm > /tmp/pair.1) &
+(echo "The cat" > /dev/llm; cat /dev/llm > /tmp/pair.2) &
+wait
+check "two concurrent pairs of one user: the first gets its answer" \
+	cmp /tmp/pair.1 /tmp/full.1
+check "... the second its own" cmp /tmp/pair.2 /tmp/full.2
+
+# A prompt whose request cannot start stays queued: nothing is lost.
+echo "Once upon a time" > /dev/llm
+check "llmctl unload" llmctl unload
+check_match "cat with no model loaded says so" 'No data available' \
+	"$(cat /dev/llm 2>&1)"
+check "llmctl load" llmctl load -q $M
+cat /dev/llm > /tmp/os.2
+check "... and the next cat gets the answer" cmp /tmp/os.2 /tmp/full.1
+
+# The queue is full (16 users with 4 prompts each): a new write is
+# refused with EAGAIN and a log line, not dropped later.
+dmesg_mark
+for u in 2000 2001 2002 2003 2004 2005 2006 2007 2008 2009 2010 2011 2012 \
+	 2013 2014 2015; do
+	llmtest runas $u sh -c 'for i in 1 2 3 4; do echo x > /dev/llm; done'
+done
+check_eq "a new user's one-shot write, with the queue full, is EAGAIN" \
+	"w EAGAIN" "$(llmtest runas 3000 llmprobe w x)"
+check_dmesg "... and the log says why" \
+	'write refused: the one-shot queue is full \(64 places, 4 per user\)'
+check_eq "a file that has read writes without the queue" \
+	"r1 ok 0|w ok 4|r ok 68" \
+	"$(llmtest runas 3000 llmprobe $G r1 w Once r - | tr '\n' '|' |
+	   sed 's/^params ok|//; s/|$//')"
+check_eq "a user with prompts queued makes room with its own oldest" \
+	"w ok 2" "$(llmtest runas 2000 llmprobe w xy)"
+
 # A queued prompt is dropped after queue_ttl_s (60 s here; the reload below
 # makes it 2 s so the test need not wait a minute).
 check_eq "queue_ttl_s is 60 by default" 60 "$(llm_param queue_ttl_s)"

@@ -6,10 +6,10 @@
 # limits' files: limits.sh; their modes: permissions.sh.)
 
 M=/models/stories260K.gguf
-[ -r $M ] || skip_all "no $M (../shared/models missing)"
+need $M "the project's models/ directory"
 
 FILES="abi_version arena_size arena_used arena_peak sessions_max
-sessions_active requests_running model_loaded model_name model_arch
+sessions_active requests_running requests_computing_peak model_loaded model_name model_arch
 model_params model_bytes model_layers model_vocab model_context_train
 model_context model_types model_kernels load_bytes_done load_bytes_total
 requests_total errors_total tokens_prompt_total tokens_generated_total
@@ -107,10 +107,22 @@ check_match "a write to a busy session is no request at all" \
 exec 3<> $LLM_DEV 4<> $LLM_DEV 5< $LLM_DEV
 check_eq "sessions_active counts open files" 3 "$(llm_sys sessions_active)"
 echo "Once upon a time" >&3
-check_eq "requests_running is 1 while it generates" 1 \
+check_eq "a prompt written does not run before it is read" 0 \
 	"$(llm_sys requests_running)"
-cat <&3 > /dev/null
+# A ring request with an 8-entry completion ring stops after a few
+# tokens, started and not ended, until its caller consumes.
+rm -f /tmp/go
+llmprobe params 0 0 900 200 0 ring 4 8 64 map full sqe 1 0 4 0 Once \
+	enter 0 waitfor /tmp/go drain 1 - > /dev/null &
+wait_until 100 eval '[ "$(llm_sys requests_running)" = 1 ]'
+check_eq "requests_running is 1 while one has started and not ended" 1 \
+	"$(llm_sys requests_running)"
+check_range "requests_computing_peak: one at a time so far" 1 1 \
+	"$(llm_sys requests_computing_peak)"
+touch /tmp/go
+wait
 check_eq "... and drops when it is over" 0 "$(llm_sys requests_running)"
+cat <&3 > /dev/null
 exec 3<&- 4<&- 5<&-
 check_eq "closing gives the slots back" 0 "$(llm_sys sessions_active)"
 

@@ -45,7 +45,7 @@ static void exercise_kv(const struct llm_gguf *g, const struct llm_gguf_kv *kv,
 	struct llm_gguf_str s;
 	const u8 *cur;
 	bool b;
-	u64 v64, i;
+	u64 i;
 	u32 v, t;
 
 	inside(kv->key.p, kv->key.len, img, len);
@@ -57,7 +57,6 @@ static void exercise_kv(const struct llm_gguf *g, const struct llm_gguf_kv *kv,
 	if (strlen(key) == kv->key.len && !llm_gguf_find(g, key))
 		die("a parsed key is not found");
 	llm_gguf_get_u32(g, key, &v);
-	llm_gguf_get_u64(g, key, &v64);
 	llm_gguf_get_bool(g, key, &b);
 	llm_gguf_get_f32_bits(g, key, &v);
 	if (!llm_gguf_get_str(g, key, &s))

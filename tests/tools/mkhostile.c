@@ -11,7 +11,9 @@
  * DIR/expected.txt has one line per file: its name, a tab, and a phrase
  * the loader's error message must contain ("-" for any message).
  * --valid also writes the base itself as valid-base.gguf (not listed in
- * expected.txt).  The base is FILE, or a small synthetic model.
+ * expected.txt).  The base is FILE, or a small synthetic GGUF file; a base
+ * that loads as a model (a real one) also gets the cases a model binding
+ * refuses: keys and tensors the engine does not honour.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -104,7 +106,7 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (write_file(path, c->data, c->len))
 			return 1;
-		fprintf(idx, "%s\t%s\n", name, c->expect ? c->expect : "-");
+		fprintf(idx, "%s\t%s\n", name, c->expect[0] ? c->expect : "-");
 	}
 	if (fclose(idx))
 		return 1;

@@ -54,7 +54,7 @@ const char *check_model(const char *name)
 	static char path[4096];
 	const char *dir = getenv("LLM_MODELS");
 
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/models",
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "models",
 		 name);
 	return access(path, R_OK) == 0 ? path : NULL;
 }

@@ -17,7 +17,11 @@ void check_fail(const char *file, int line, const char *fmt, ...)
 int check_failed(void);
 void check_run(const char *name, void (*fn)(void));
 int check_done(void);
-/* Path of a file in ../shared/models (or $LLM_MODELS), NULL if absent. */
+/*
+ * Path of a model file the project ships in models/ (relative to the top
+ * directory, where make runs the tests; $LLM_MODELS overrides), NULL if it
+ * is absent: the caller fails, since the files are part of the tree.
+ */
 const char *check_model(const char *name);
 /* Whole file into a malloc'd buffer; NULL on error. */
 void *check_read_file(const char *path, size_t *len);

@@ -15,6 +15,7 @@
 
 #include "gguf_hostile.h"
 #include "llm/core/gguf.h"
+#include "llm/core/model.h"
 #include "arena/arena.h"
 #include "quant/quant.h"
 #include "userctl/gguf_writer.h"
@@ -25,6 +26,7 @@ struct gen {
 	struct llm_gguf g;
 	struct hostile_set *set;
 	int err;
+	bool bind;		/* making cases a model binding refuses */
 };
 
 /* Raw little-endian bytes for hand-made values. */
@@ -87,8 +89,9 @@ static void add(struct gen *x, const char *name, const char *expect,
 	memcpy(c->data, data, len);
 	c->len = len;
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->expect = expect;
+	snprintf(c->expect, sizeof(c->expect), "%s", expect ? expect : "");
 	c->sample = sample;
+	c->bind = x->bind;
 	s->n++;
 }
 
@@ -634,6 +637,274 @@ static void truncation_cases(struct gen *x)
 		truncated(x, at, false);
 }
 
+/* ---- cases a model binding refuses (the base loads as a model) ---- */
+
+static void raw_str(struct raw *r, const char *s)
+{
+	*r = (struct raw){ 0 };
+	r64(r, strlen(s));
+	rbytes(r, s);
+}
+
+static void raw_u32(struct raw *r, u32 v)
+{
+	*r = (struct raw){ 0 };
+	r32(r, v);
+}
+
+static void raw_f32(struct raw *r, float f)
+{
+	u32 v;
+
+	memcpy(&v, &f, 4);
+	raw_u32(r, v);
+}
+
+static void raw_bool(struct raw *r, bool b)
+{
+	*r = (struct raw){ 0 };
+	r8(r, b);
+}
+
+/* The base plus @key = @v, which binding it as a model must refuse. */
+static void model_kv(struct gen *x, const char *name, bool sample,
+		     const char *key, u32 type, const struct raw *v,
+		     const char *expect)
+{
+	char full[64];
+
+	if (llm_gguf_find(&x->g, key))
+		return;		/* the base has it: a duplicate, not this case */
+	snprintf(full, sizeof(full), "model-%s", name);
+	extra_kv_named(x, full, expect, sample, key, type, v);
+}
+
+/* The base plus an F32 tensor @tname of @n elements. */
+static void model_tensor(struct gen *x, const char *name, bool sample,
+			 const char *tname, u64 n, const char *expect)
+{
+	const u64 ne[1] = { n };
+	char full[64];
+
+	snprintf(full, sizeof(full), "model-%s", name);
+	extra_tensor(x, full, expect, sample, tname, strlen(tname), LLM_T_F32,
+		     1, ne, n * 4);
+}
+
+static void model_key_cases(struct gen *x, const struct llm_model *m)
+{
+	const struct llm_config *c = &m->cfg;
+	u32 eot = (m->vocab.eos + 1) % m->vocab.n;
+	char e[160];
+	struct raw v;
+
+	raw_str(&v, "linear");
+	model_kv(x, "rope-scaling-linear", true, "llama.rope.scaling.type",
+		 LLM_GGUF_STRING, &v,
+		 "llama.rope.scaling.type = linear: RoPE scaling is not supported");
+	raw_str(&v, "yarn");
+	model_kv(x, "rope-scaling-yarn", false, "llama.rope.scaling.type",
+		 LLM_GGUF_STRING, &v,
+		 "llama.rope.scaling.type = yarn: RoPE scaling is not supported");
+	raw_u32(&v, 1);
+	model_kv(x, "rope-scaling-type-u32", false, "llama.rope.scaling.type",
+		 LLM_GGUF_U32, &v,
+		 "llama.rope.scaling.type = 1: RoPE scaling is not supported");
+	raw_f32(&v, 4.0f);
+	model_kv(x, "rope-scaling-factor", false, "llama.rope.scaling.factor",
+		 LLM_GGUF_F32, &v,
+		 "llama.rope.scaling.factor = 4: RoPE scaling is not supported");
+	raw_f32(&v, 2.0f);
+	model_kv(x, "rope-scale-linear", false, "llama.rope.scale_linear",
+		 LLM_GGUF_F32, &v,
+		 "llama.rope.scale_linear = 2: RoPE scaling is not supported");
+	raw_f32(&v, 0.5f);
+	model_kv(x, "rope-attn-factor", false, "llama.rope.scaling.attn_factor",
+		 LLM_GGUF_F32, &v,
+		 "llama.rope.scaling.attn_factor = 0.5: scaling attention by a RoPE factor is not supported");
+	raw_f32(&v, 0.1f);
+	model_kv(x, "rope-yarn-log-mul", false,
+		 "llama.rope.scaling.yarn_log_multiplier", LLM_GGUF_F32, &v,
+		 "llama.rope.scaling.yarn_log_multiplier = 0.1: RoPE scaling is not supported");
+
+	raw_u32(&v, 8);
+	model_kv(x, "expert-count", true, "llama.expert_count", LLM_GGUF_U32,
+		 &v, "llama.expert_count = 8: mixture-of-experts models are not supported");
+	raw_u32(&v, 2);
+	model_kv(x, "expert-used-count", false, "llama.expert_used_count",
+		 LLM_GGUF_U32, &v,
+		 "llama.expert_used_count = 2: mixture-of-experts models are not supported");
+	raw_u32(&v, 1);
+	model_kv(x, "expert-shared-count", false, "llama.expert_shared_count",
+		 LLM_GGUF_U32, &v,
+		 "llama.expert_shared_count = 1: mixture-of-experts models are not supported");
+
+	raw_u32(&v, 2 * c->head_dim);
+	snprintf(e, sizeof(e), "llama.attention.key_length = %u: key heads must be embedding_length / head_count wide (%u)",
+		 2 * c->head_dim, c->head_dim);
+	model_kv(x, "key-length", false, "llama.attention.key_length",
+		 LLM_GGUF_U32, &v, e);
+	raw_u32(&v, c->head_dim / 2);
+	snprintf(e, sizeof(e), "llama.attention.value_length = %u: value heads must be embedding_length / head_count wide (%u)",
+		 c->head_dim / 2, c->head_dim);
+	model_kv(x, "value-length", false, "llama.attention.value_length",
+		 LLM_GGUF_U32, &v, e);
+	raw_u32(&v, m->vocab.n + 1);
+	snprintf(e, sizeof(e), "llama.vocab_size = %u: it must be the number of tokens in tokenizer.ggml.tokens (%u)",
+		 m->vocab.n + 1, m->vocab.n);
+	model_kv(x, "vocab-size", false, "llama.vocab_size", LLM_GGUF_U32, &v,
+		 e);
+
+	raw_f32(&v, 1e-5f);
+	model_kv(x, "layer-norm-epsilon", true,
+		 "llama.attention.layer_norm_epsilon", LLM_GGUF_F32, &v,
+		 "llama.attention.layer_norm_epsilon = 0.00001: LayerNorm is not supported (llama normalises with RMSNorm)");
+	raw_u32(&v, c->n_ctx_train / 2);
+	snprintf(e, sizeof(e), "llama.attention.sliding_window = %u: sliding-window attention is not supported and the window is shorter than the context (%u)",
+		 c->n_ctx_train / 2, c->n_ctx_train);
+	model_kv(x, "sliding-window", true, "llama.attention.sliding_window",
+		 LLM_GGUF_U32, &v, e);
+	raw_bool(&v, false);
+	model_kv(x, "non-causal", false, "llama.attention.causal",
+		 LLM_GGUF_BOOL, &v,
+		 "llama.attention.causal = false: non-causal attention is not supported");
+	raw_f32(&v, 8.0f);
+	model_kv(x, "clamp-kqv", false, "llama.attention.clamp_kqv",
+		 LLM_GGUF_F32, &v,
+		 "llama.attention.clamp_kqv = 8: clamping Q, K and V is not supported");
+	raw_f32(&v, 8.0f);
+	model_kv(x, "alibi", false, "llama.attention.max_alibi_bias",
+		 LLM_GGUF_F32, &v,
+		 "llama.attention.max_alibi_bias = 8: ALiBi is not supported");
+	raw_f32(&v, 0.5f);
+	model_kv(x, "logit-scale", false, "llama.logit_scale", LLM_GGUF_F32,
+		 &v, "llama.logit_scale = 0.5: scaling the logits is not supported");
+	raw_f32(&v, 30.0f);
+	model_kv(x, "final-softcapping", false, "llama.final_logit_softcapping",
+		 LLM_GGUF_F32, &v,
+		 "llama.final_logit_softcapping = 30: soft-capping logits is not supported");
+	raw_bool(&v, true);
+	model_kv(x, "parallel-residual", false, "llama.use_parallel_residual",
+		 LLM_GGUF_BOOL, &v,
+		 "llama.use_parallel_residual = true: parallel residual blocks are not supported");
+	raw_u32(&v, 1);
+	model_kv(x, "pooling", false, "llama.pooling_type", LLM_GGUF_U32, &v,
+		 "llama.pooling_type = 1: pooled embeddings are not supported");
+	raw_f32(&v, 12.0f);
+	model_kv(x, "unknown-embedding-scale", true, "llama.embedding_scale",
+		 LLM_GGUF_F32, &v,
+		 "llama.embedding_scale = 12: unknown key, refused rather than ignored");
+	raw_f32(&v, 0.125f);
+	model_kv(x, "unknown-attention-scale", false, "llama.attention.scale",
+		 LLM_GGUF_F32, &v,
+		 "llama.attention.scale = 0.125: unknown key, refused rather than ignored");
+
+	raw_bool(&v, true);
+	model_kv(x, "add-eos", true, "tokenizer.ggml.add_eos_token",
+		 LLM_GGUF_BOOL, &v,
+		 "tokenizer.ggml.add_eos_token = true: appending EOS to the prompt is not supported");
+	raw_bool(&v, true);
+	model_kv(x, "add-sep", false, "tokenizer.ggml.add_sep_token",
+		 LLM_GGUF_BOOL, &v,
+		 "tokenizer.ggml.add_sep_token = true: appending a separator to the prompt is not supported");
+	raw_u32(&v, eot);
+	snprintf(e, sizeof(e), "tokenizer.ggml.eot_token_id = %u: stopping at a token other than EOS is not supported (EOS is %u)",
+		 eot, m->vocab.eos);
+	model_kv(x, "eot", false, "tokenizer.ggml.eot_token_id", LLM_GGUF_U32,
+		 &v, e);
+	raw_bool(&v, true);
+	model_kv(x, "remove-whitespace", false,
+		 "tokenizer.ggml.remove_extra_whitespaces", LLM_GGUF_BOOL, &v,
+		 "tokenizer.ggml.remove_extra_whitespaces = true: collapsing whitespace is not supported");
+	raw_bool(&v, true);
+	model_kv(x, "lowercase", false, "tokenizer.ggml.normalizer.lowercase",
+		 LLM_GGUF_BOOL, &v,
+		 "tokenizer.ggml.normalizer.lowercase = true: normalising text is not supported");
+	v = (struct raw){ 0 };
+	r32(&v, LLM_GGUF_U8);
+	r64(&v, 4);
+	r32(&v, 0x01020304);
+	model_kv(x, "charsmap", false, "tokenizer.ggml.precompiled_charsmap",
+		 LLM_GGUF_ARRAY, &v,
+		 "tokenizer.ggml.precompiled_charsmap = an array of 4 u8: normalising text is not supported");
+	v = (struct raw){ 0 };
+	r32(&v, LLM_GGUF_I32);
+	r64(&v, 2);
+	r32(&v, 5);
+	r32(&v, 6);
+	model_kv(x, "unknown-tokenizer-key", false,
+		 "tokenizer.ggml.suppress_tokens", LLM_GGUF_ARRAY, &v,
+		 "tokenizer.ggml.suppress_tokens = an array of 2 i32: unknown key, refused rather than ignored");
+
+	raw_str(&v, "adapter");
+	model_kv(x, "general-type-adapter", true, "general.type",
+		 LLM_GGUF_STRING, &v, "general.type = adapter: only model files load");
+	raw_str(&v, "lora");
+	model_kv(x, "adapter-type", false, "adapter.type", LLM_GGUF_STRING, &v,
+		 "adapter.type = lora: adapter files are not supported");
+	v = (struct raw){ 0 };
+	r8(&v, 3);
+	r8(&v, 0);
+	model_kv(x, "split-count", false, "split.count", LLM_GGUF_U16, &v,
+		 "split.count = 3: split files are not supported; merge the parts into one file");
+}
+
+static void model_tensor_cases(struct gen *x, const struct llm_model *m)
+{
+	const struct llm_config *c = &m->cfg;
+	char t[64], e[160];
+
+	model_tensor(x, "rope-freqs", true, "rope_freqs.weight", c->n_rot / 2,
+		     "tensor rope_freqs.weight: RoPE frequency factors are not supported");
+	model_tensor(x, "attn-q-bias", true, "blk.0.attn_q.bias", c->n_embd,
+		     "tensor blk.0.attn_q.bias: biases are not supported");
+	model_tensor(x, "attn-q-norm", false, "blk.0.attn_q_norm.weight",
+		     c->head_dim,
+		     "tensor blk.0.attn_q_norm.weight: normalising queries and keys is not supported");
+	model_tensor(x, "ffn-gate-inp", false, "blk.0.ffn_gate_inp.weight",
+		     c->n_embd,
+		     "tensor blk.0.ffn_gate_inp.weight: mixture-of-experts layers are not supported");
+	model_tensor(x, "ffn-up-exps", false, "blk.1.ffn_up_exps.weight",
+		     c->n_embd,
+		     "tensor blk.1.ffn_up_exps.weight: mixture-of-experts layers are not supported");
+	model_tensor(x, "attn-qkv", false, "blk.0.attn_qkv.weight", c->n_embd,
+		     "tensor blk.0.attn_qkv.weight: fused Q/K/V weights are not supported");
+	snprintf(t, sizeof(t), "blk.%u.attn_q.weight", c->n_layers);
+	snprintf(e, sizeof(e), "tensor %s: the model has %u blocks (llama.block_count)",
+		 t, c->n_layers);
+	model_tensor(x, "block-past-count", true, t, c->n_embd, e);
+	model_tensor(x, "block-leading-zero", false, "blk.00.attn_q.weight",
+		     c->n_embd,
+		     "tensor blk.00.attn_q.weight: the llama forward pass does not use it");
+	model_tensor(x, "position-embd", false, "position_embd.weight",
+		     c->n_embd,
+		     "tensor position_embd.weight: the llama forward pass does not use it");
+}
+
+/* The cases a model binding refuses, when @base binds as a model. */
+static void model_cases(struct gen *x)
+{
+	size_t region_len = 64 * 1024 + x->len * 8;
+	void *region = malloc(region_len);
+	struct llm_arena arena;
+	struct llm_model m;
+	char err[256];
+
+	if (!region) {
+		x->err = -ENOMEM;
+		return;
+	}
+	llm_arena_init(&arena, region, region_len);
+	if (!llm_model_load(&m, x->base, x->len, &arena, true, err,
+			    sizeof(err))) {
+		x->bind = true;
+		model_key_cases(x, &m);
+		model_tensor_cases(x, &m);
+		x->bind = false;
+	}
+	free(region);
+}
+
 int hostile_build(const void *base, size_t len, struct hostile_set *set)
 {
 	size_t region_len = 64 * 1024 + len * 8;
@@ -661,6 +932,7 @@ int hostile_build(const void *base, size_t len, struct hostile_set *set)
 	tensor_info_cases(&x);
 	offset_cases(&x);
 	truncation_cases(&x);
+	model_cases(&x);
 	free(region);
 	if (x.err)
 		hostile_free(set);
@@ -775,4 +1047,115 @@ int hostile_synth_base(void **img, size_t *len)
 	ret = llm_gguf_writer_to_mem(w, img, len);
 	llm_gguf_writer_free(w);
 	return ret;
+}
+
+/* Shape of hostile_synth_model(). */
+#define SM_EMBD		32
+#define SM_HEADS	4
+#define SM_KV_HEADS	2
+#define SM_FF		48
+#define SM_LAYERS	2
+#define SM_VOCAB	8
+#define SM_CTX		64
+#define SM_KV_DIM	(SM_EMBD / SM_HEADS * SM_KV_HEADS)
+
+/* Small deterministic weights (exact binary fractions). */
+static float *sm_weights(size_t n, unsigned int seed)
+{
+	float *p = malloc(n * sizeof(*p));
+	size_t i;
+
+	for (i = 0; p && i < n; i++)
+		p[i] = (float)((int)((i * 37 + seed * 101) % 64) - 32) / 256.0f;
+	return p;
+}
+
+int hostile_synth_model(void **img, size_t *len)
+{
+	static const char *const tokens[SM_VOCAB] = {
+		"<unk>", "<s>", "</s>", "\xe2\x96\x81", "a", "b",
+		"\xe2\x96\x81\x61", "ab",
+	};
+	static const float scores[SM_VOCAB] = { 0, 0, 0, -1, -2, -3, -4, -5 };
+	static const s32 types[SM_VOCAB] = { 2, 3, 3, 1, 1, 1, 1, 1 };
+	static const struct {
+		const char *name;
+		u64 cols, rows;
+	} layer[] = {
+		{ "attn_norm", SM_EMBD, 1 },
+		{ "attn_q", SM_EMBD, SM_EMBD },
+		{ "attn_k", SM_EMBD, SM_KV_DIM },
+		{ "attn_v", SM_EMBD, SM_KV_DIM },
+		{ "attn_output", SM_EMBD, SM_EMBD },
+		{ "ffn_norm", SM_EMBD, 1 },
+		{ "ffn_gate", SM_EMBD, SM_FF },
+		{ "ffn_up", SM_EMBD, SM_FF },
+		{ "ffn_down", SM_FF, SM_EMBD },
+	};
+	struct llm_gguf_writer *w = llm_gguf_writer_new(0);
+	float *data[2 + SM_LAYERS * ARRAY_SIZE(layer)] = { NULL };
+	size_t nd = 0, i, k;
+	char name[64];
+	int ret = 0;
+
+	if (!w)
+		return -ENOMEM;
+	ret |= llm_gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", tokens,
+					   SM_VOCAB);
+	ret |= llm_gguf_writer_add_arr(w, "tokenizer.ggml.scores", LLM_GGUF_F32,
+				       scores, SM_VOCAB);
+	ret |= llm_gguf_writer_add_arr(w, "tokenizer.ggml.token_type",
+				       LLM_GGUF_I32, types, SM_VOCAB);
+	ret |= llm_gguf_writer_add_str(w, "tokenizer.ggml.model", "llama");
+	ret |= llm_gguf_writer_add_str(w, "general.architecture", "llama");
+	ret |= llm_gguf_writer_add_str(w, "general.name", "tiny");
+	ret |= llm_gguf_writer_add_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+	ret |= llm_gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", 1);
+	ret |= llm_gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", 2);
+	ret |= llm_gguf_writer_add_u32(w, "llama.context_length", SM_CTX);
+	ret |= llm_gguf_writer_add_u32(w, "llama.embedding_length", SM_EMBD);
+	ret |= llm_gguf_writer_add_u32(w, "llama.feed_forward_length", SM_FF);
+	ret |= llm_gguf_writer_add_u32(w, "llama.attention.head_count",
+				       SM_HEADS);
+	ret |= llm_gguf_writer_add_u32(w, "llama.attention.head_count_kv",
+				       SM_KV_HEADS);
+	ret |= llm_gguf_writer_add_u32(w, "llama.block_count", SM_LAYERS);
+	ret |= llm_gguf_writer_add_u32(w, "llama.rope.dimension_count",
+				       SM_EMBD / SM_HEADS);
+	ret |= llm_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon",
+				       1e-5f);
+
+	data[nd] = sm_weights(SM_EMBD * SM_VOCAB, nd);
+	ret |= !data[nd] || llm_gguf_writer_add_tensor(w, "token_embd.weight",
+			LLM_T_F32, 2, (u64[]){ SM_EMBD, SM_VOCAB }, data[nd],
+			SM_EMBD * SM_VOCAB * 4);
+	nd++;
+	data[nd] = sm_weights(SM_EMBD, nd);
+	ret |= !data[nd] || llm_gguf_writer_add_tensor(w, "output_norm.weight",
+			LLM_T_F32, 1, (u64[]){ SM_EMBD }, data[nd],
+			SM_EMBD * 4);
+	nd++;
+	for (i = 0; i < SM_LAYERS; i++) {
+		for (k = 0; k < ARRAY_SIZE(layer); k++, nd++) {
+			u64 ne[2] = { layer[k].cols, layer[k].rows };
+			u64 n = ne[0] * ne[1];
+
+			snprintf(name, sizeof(name), "blk.%zu.%s.weight", i,
+				 layer[k].name);
+			data[nd] = sm_weights(n, nd);
+			ret |= !data[nd] ||
+			       llm_gguf_writer_add_tensor(w, name, LLM_T_F32,
+							  ne[1] == 1 ? 1 : 2,
+							  ne, data[nd], n * 4);
+		}
+	}
+	if (ret)
+		fprintf(stderr, "hostile: synthetic model: %s\n",
+			llm_gguf_writer_error(w));
+	else
+		ret = llm_gguf_writer_to_mem(w, img, len);
+	llm_gguf_writer_free(w);
+	for (i = 0; i < nd; i++)
+		free(data[i]);
+	return ret ? -EINVAL : 0;
 }

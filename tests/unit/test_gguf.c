@@ -11,6 +11,7 @@
 #include "check.h"
 #include "gguf_hostile.h"
 #include "llm/core/gguf.h"
+#include "llm/core/model.h"
 #include "arena/arena.h"
 #include "quant/quant.h"
 #include "userctl/gguf_writer.h"
@@ -59,7 +60,11 @@ static void *load(const char *name, size_t *len)
 {
 	const char *path = check_model(name);
 
-	return path ? check_read_file(path, len) : NULL;
+	if (!path) {
+		check_fail(__FILE__, __LINE__, "models/%s is missing", name);
+		return NULL;
+	}
+	return check_read_file(path, len);
 }
 
 static void real_f32(void)
@@ -279,7 +284,6 @@ static void getters(void)
 	size_t len;
 	void *img;
 	bool b;
-	u64 v64;
 	u32 v;
 
 	CHECK_EQ(hostile_synth_base(&img, &len), 0);
@@ -313,14 +317,10 @@ static void getters(void)
 	CHECK_EQ(llm_gguf_get_u32(&g, "test.u3", &v), -ENOENT);
 	CHECK_EQ(v, 12345);	/* untouched on failure */
 
-	/* u64 */
-	CHECK_EQ(llm_gguf_get_u64(&g, "test.u64", &v64), 0);
-	CHECK_EQ(v64, 1ull << 40);
-	CHECK_EQ(llm_gguf_get_u64(&g, "test.u8", &v64), 0);
-	CHECK_EQ(v64, 200);
-	CHECK_EQ(llm_gguf_get_u64(&g, "test.i64", &v64), -EINVAL);
-	CHECK_EQ(llm_gguf_get_u64(&g, "test.f64", &v64), -EINVAL);
-	CHECK_EQ(llm_gguf_get_u64(&g, "nope", &v64), -ENOENT);
+	/* a u64 beyond 32 bits, a negative and a float are not u32s */
+	CHECK_EQ(llm_gguf_get_u32(&g, "test.u64", &v), -EINVAL);
+	CHECK_EQ(llm_gguf_get_u32(&g, "test.i64", &v), -EINVAL);
+	CHECK_EQ(llm_gguf_get_u32(&g, "test.f64", &v), -EINVAL);
 
 	/* bool */
 	CHECK_EQ(llm_gguf_get_bool(&g, "test.bool_t", &b), 0);
@@ -614,6 +614,88 @@ static void error_buffers(void)
 	CHECK(strstr(err, "version 1"));
 }
 
+/* Values as messages show them: decimal without float arithmetic. */
+static void show_values(void)
+{
+	static const struct {
+		float f;
+		const char *want;
+	} f32s[] = {
+		{ 1.0f, "1" }, { 0.5f, "0.5" }, { -2.5f, "-2.5" },
+		{ 0.0f, "0" }, { -0.0f, "-0" }, { 1e-5f, "0.00001" },
+		{ 0.1f, "0.1" }, { 0.000123f, "0.000123" }, { 1e-6f, "1e-6" },
+		{ 1.5e-7f, "1.5e-7" }, { 10000.0f, "10000" },
+		{ 3.14159265f, "3.141593" }, { 12345678.0f, "1.234568e7" },
+		{ 1234567.0f, "1234567" }, { 1e11f, "1e11" },
+		{ 3.4028235e38f, "3.402823e38" }, { 1e-45f, "1.401298e-45" },
+		{ __builtin_inff(), "inf" }, { -__builtin_inff(), "-inf" },
+		{ __builtin_nanf(""), "nan" },
+	};
+	static const struct {
+		const char *key, *want;
+	} others[] = {
+		{ "test.u8", "200" }, { "test.i8", "-5" },
+		{ "test.u32", "4000000000" }, { "test.i64", "-1099511627776" },
+		{ "test.u64", "1099511627776" }, { "test.f64", "2.25" },
+		{ "test.bool_t", "true" }, { "test.bool_f", "false" },
+		{ "test.str", "hello" }, { "test.str_nul", "a?b" },
+		{ "test.str_empty", "" }, { "test.arr_u8", "an array of 3 u8" },
+		{ "test.arr_empty", "an array of 0 u32" },
+		{ "test.arr_str", "an array of 4 string" },
+	};
+	struct llm_gguf_writer *w = llm_gguf_writer_new(0);
+	char key[32], buf[48], tiny[8];
+	struct llm_gguf g;
+	size_t len, i;
+	void *img;
+
+	for (i = 0; i < ARRAY_SIZE(f32s); i++) {
+		snprintf(key, sizeof(key), "f%zu", i);
+		CHECK_EQ(llm_gguf_writer_add_f32(w, key, f32s[i].f), 0);
+	}
+	CHECK_EQ(llm_gguf_writer_add_f64(w, "d0", 1e300), 0);
+	CHECK_EQ(llm_gguf_writer_add_f64(w, "d1", 0.1), 0);
+	CHECK_EQ(llm_gguf_writer_add_str(w, "long", "0123456789abcdef"), 0);
+	CHECK_EQ(llm_gguf_writer_to_mem(w, &img, &len), 0);
+	llm_gguf_writer_free(w);
+	CHECK_EQ(parse(&g, img, len), 0);
+	for (i = 0; i < ARRAY_SIZE(f32s); i++) {
+		llm_gguf_show_value(&g.kv[i], buf, sizeof(buf));
+		if (strcmp(buf, f32s[i].want)) {
+			check_fail(__FILE__, __LINE__, "%g shows as %s, not %s",
+				   f32s[i].f, buf, f32s[i].want);
+			break;
+		}
+	}
+	if (check_failed()) {
+		free(img);
+		return;
+	}
+	llm_gguf_show_value(&g.kv[i], buf, sizeof(buf));
+	CHECK(!strcmp(buf, "1e300"));
+	llm_gguf_show_value(&g.kv[i + 1], buf, sizeof(buf));
+	CHECK(!strcmp(buf, "0.1"));
+	/* cut to the buffer, with "..." */
+	llm_gguf_show_value(&g.kv[i + 2], tiny, sizeof(tiny));
+	CHECK(!strcmp(tiny, "0123..."));
+	llm_gguf_show(tiny, sizeof(tiny), g.kv[i + 2].key);
+	CHECK(!strcmp(tiny, "long"));
+	free(img);
+
+	CHECK_EQ(hostile_synth_base(&img, &len), 0);
+	CHECK_EQ(parse(&g, img, len), 0);
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		llm_gguf_show_value(llm_gguf_find(&g, others[i].key), buf,
+				    sizeof(buf));
+		if (strcmp(buf, others[i].want)) {
+			check_fail(__FILE__, __LINE__, "%s shows as %s, not %s",
+				   others[i].key, buf, others[i].want);
+			break;
+		}
+	}
+	free(img);
+}
+
 /* Parse a copy of exactly @len bytes, so any over-read hits a redzone. */
 static int parse_exact(struct llm_gguf *g, const void *data, size_t len,
 		       void **copy)
@@ -625,37 +707,58 @@ static int parse_exact(struct llm_gguf *g, const void *data, size_t len,
 	return parse(g, *copy, len);
 }
 
+/*
+ * A case the model binding must refuse: it parses, and llm_model_load()
+ * then fails, leaving the model zeroed.  -EPROTO when it does not parse.
+ */
+static int load_exact(const void *data, size_t len, void **copy)
+{
+	static struct llm_model m;
+	struct llm_gguf g;
+	int ret = parse_exact(&g, data, len, copy);
+
+	if (ret)
+		return -EPROTO;
+	llm_arena_init(&arena, region, REGION);
+	ret = llm_model_load(&m, *copy, len, &arena, true, err, sizeof(err));
+	if (m.gguf.n_kv || m.layers || m.vocab.tok)
+		return -EFAULT;
+	return ret;
+}
+
 static void run_hostile(const void *base, size_t len, const char *what)
 {
 	struct hostile_set set;
-	size_t i, n_sample = 0;
+	size_t i, n_sample = 0, n_bind = 0;
 
 	CHECK_EQ(hostile_build(base, len, &set), 0);
 	CHECK(set.n > 100);
 	for (i = 0; i < set.n; i++) {
 		const struct hostile_case *c = &set.c[i];
-		struct llm_gguf g;
+		struct llm_gguf g = { 0 };
 		void *copy;
-		int ret = parse_exact(&g, c->data, c->len, &copy);
+		int ret = c->bind ? load_exact(c->data, c->len, &copy) :
+			  parse_exact(&g, c->data, c->len, &copy);
 
-		if (ret >= 0 || !err[0] ||
-		    (c->expect && !strstr(err, c->expect)) ||
+		if (ret >= 0 || ret == -EPROTO || ret == -EFAULT || !err[0] ||
+		    (c->expect[0] && !strstr(err, c->expect)) ||
 		    arena.used != 0 || g.n_kv || g.kv || g.tensors) {
 			check_fail(__FILE__, __LINE__,
 				   "%s: case %s: ret %d, message \"%s\", expected \"%s\"",
 				   what, c->name, ret, err,
-				   c->expect ? c->expect : "(any)");
+				   c->expect[0] ? c->expect : "(any)");
 			free(copy);
 			break;
 		}
+		n_bind += c->bind;
 		if (getenv("GGUF_SHOW"))
 			printf("# %-28s %s\n", c->name, err);
 		n_sample += c->sample;
 		free(copy);
 	}
 	if (!check_failed())
-		printf("# %s: %zu hostile files refused (%zu in the QEMU sample)\n",
-		       what, set.n, n_sample);
+		printf("# %s: %zu hostile files refused, %zu of them as models (%zu in the QEMU sample)\n",
+		       what, set.n, n_bind, n_sample);
 	hostile_free(&set);
 }
 
@@ -735,6 +838,7 @@ int main(void)
 	RUN(writer_checks);
 	RUN(small_arena);
 	RUN(error_buffers);
+	RUN(show_values);
 	RUN(hostile_synthetic);
 	RUN(hostile_real);
 	RUN(byte_mutations);

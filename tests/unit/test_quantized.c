@@ -95,8 +95,8 @@ int main(void)
 {
 	llm_log_quiet = 1;
 	if (!check_model("stories260K-Q8_0.gguf")) {
-		printf("SKIP test_quantized: ../shared/models not found\n");
-		return 0;
+		printf("FAIL test_quantized: models/stories260K-Q8_0.gguf is missing\n");
+		return 1;
 	}
 	RUN(q8_0_close_to_f32);
 	RUN(q4_0_close_to_f32);

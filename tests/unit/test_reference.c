@@ -278,8 +278,8 @@ int main(void)
 
 	llm_log_quiet = 1;
 	if (!bin) {
-		printf("SKIP test_reference: ../shared/models/stories260K.bin not found\n");
-		return 0;
+		printf("FAIL test_reference: models/stories260K.bin is missing\n");
+		return 1;
 	}
 	bin = strdup(bin);
 	tok = strdup(check_model("tok512.bin"));

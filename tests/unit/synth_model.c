@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Synthetic llama models.  See synth_model.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synth_model.h"
+#include "llm/core/model.h"
+#include "quant/quant.h"
+
+#define SP_SPACE		"\xe2\x96\x81"	/* U+2581, SentencePiece's space */
+#define SP_SPACE_LEN		3
+#define PIECE_MAX		32	/* bytes, the longest piece we make */
+#define N_SPECIAL		3
+#define ID_UNK			0
+#define ID_BOS			1
+#define ID_EOS			2
+
+static const struct {
+	const char *name;
+	struct synth_shape s;
+} presets[] = {
+	/* the shapes of karpathy's TinyStories llama2.c models */
+	{ "stories260K", { .dim = 64, .layers = 5, .heads = 8, .kv_heads = 4,
+			   .ffn = 172, .vocab = 512, .context = 512 } },
+	{ "stories15M", { .dim = 288, .layers = 6, .heads = 6, .kv_heads = 6,
+			  .ffn = 768, .vocab = 32000, .context = 256 } },
+	{ "stories42M", { .dim = 512, .layers = 8, .heads = 8, .kv_heads = 8,
+			  .ffn = 1376, .vocab = 32000, .context = 1024 } },
+	{ "stories110M", { .dim = 768, .layers = 12, .heads = 12,
+			   .kv_heads = 12, .ffn = 2048, .vocab = 32000,
+			   .context = 1024 } },
+};
+
+/* Words the vocabulary starts with: enough to tokenize a simple story. */
+static const char *const words[] = {
+	"the", "a", "and", "was", "to", "he", "she", "they", "it", "his",
+	"her", "Once", "upon", "time", "there", "little", "girl", "boy",
+	"named", "Lily", "Tom", "Ben", "Sue", "Tim", "Max", "Mia", "day",
+	"play", "played", "park", "big", "red", "blue", "green", "ball",
+	"happy", "sad", "friend", "friends", "mom", "dad", "saw", "wanted",
+	"loved", "liked", "said", "with", "in", "on", "of", "had", "very",
+	"one", "tree", "dog", "cat", "bird", "fun", "toy", "toys", "went",
+	"home", "for", "not", "so", "but", "can", "you", "we", "I", "is",
+	"at", "all", "run", "see", "look", "looked", "help", "good", "new",
+	"sun", "sky", "water", "food", "cake", "smile", "hug", "together",
+	"always", "learned", "lesson", "be", "an", "up", "out", "go", "too",
+	"that", "what", "then", "do", "did", "like", "find", "found", "box",
+	"car", "house", "room", "bed", "night", "morning", "garden",
+	"flower", "sweet", "kind", "nice", "careful", "scared", "brave",
+	"excited", "thank", "yes", "no", "them", "their", "from", "into",
+	"are", "were", "have", "would", "could", "will", "this", "some",
+	"when", "because", "after", "every", "sky", "ran", "came", "made",
+	"asked", "felt", "time", "more", "other", "away", "back", "down",
+	"him", "me", "my", "your", "our", "its", "about", "how", "where",
+	"who", "why", "Mommy", "Daddy", "laughed", "jumped", "walked",
+	"shouted", "cried", "wanted", "tried", "decided", "realized",
+	"special", "beautiful", "small", "long", "old", "young", "hot",
+	"cold", "fast", "slow", "loud", "quiet", "bright", "dark", "soft",
+	"hard", "hungry", "tired", "funny", "pretty", "shiny", "yummy",
+	"The", "She", "He", "They", "It", "One", "Lily's", "don't", "can't",
+};
+
+/* splitmix64: small, fast, and the same everywhere. */
+static u64 rng_next(u64 *state)
+{
+	u64 z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A float in [-1, 1) from 24 random bits: exact, the same everywhere. */
+static float rng_float(u64 *state)
+{
+	return (float)(rng_next(state) >> 40) * (1.0f / 8388608.0f) - 1.0f;
+}
+
+static u64 fnv1a64(const char *s)
+{
+	u64 h = 0xcbf29ce484222325ull;
+
+	while (*s) {
+		h ^= (u8)*s++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+bool synth_preset(const char *name, struct synth_shape *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (!strcmp(name, presets[i].name)) {
+			u64 seed = s->seed;
+			bool tied = s->tied;
+			const char *n = s->name;
+
+			*s = presets[i].s;
+			s->seed = seed;
+			s->tied = tied;
+			s->name = n;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *synth_preset_names(void)
+{
+	return "stories260K stories15M stories42M stories110M";
+}
+
+const char *synth_check(const struct synth_shape *s)
+{
+	static char why[160];
+
+	if (s->dim < 2 || s->dim > (1u << 16))
+		return "the width (--dim) must be 2..65536";
+	if (s->layers < 1 || s->layers > LLM_MAX_LAYERS)
+		return "the number of layers must be 1..512";
+	if (s->heads < 1 || s->heads > 1024 || s->dim % s->heads ||
+	    (s->dim / s->heads) % 2 || s->dim / s->heads > LLM_MAX_HEAD_DIM)
+		return "the heads must divide the width into even head sizes of at most 512";
+	if (s->kv_heads < 1 || s->heads % s->kv_heads)
+		return "the key/value heads must divide the heads";
+	if (s->ffn < 1 || s->ffn > (1u << 20))
+		return "the feed-forward width must be 1..1048576";
+	if (s->vocab < SYNTH_MIN_VOCAB || s->vocab > (1u << 24)) {
+		snprintf(why, sizeof(why),
+			 "the vocabulary must be %u..16777216 tokens (3 special and 256 byte tokens come first)",
+			 SYNTH_MIN_VOCAB);
+		return why;
+	}
+	if (s->context < 1 || s->context > (1u << 20))
+		return "the context must be 1..1048576 positions";
+	return NULL;
+}
+
+u64 synth_params(const struct synth_shape *s)
+{
+	u64 kv_dim = (u64)s->dim / s->heads * s->kv_heads;
+	u64 layer = 2 * (u64)s->dim +			/* the two norms */
+		    2 * (u64)s->dim * s->dim +		/* q, output */
+		    2 * kv_dim * s->dim +		/* k, v */
+		    3 * (u64)s->ffn * s->dim;		/* gate, up, down */
+
+	return (u64)s->vocab * s->dim * (s->tied ? 1 : 2) + s->dim +
+	       layer * s->layers;
+}
+
+/* ---- the vocabulary ---- */
+
+struct vocab_builder {
+	struct synth_model *m;
+	u32 n, cap;
+	size_t used;
+	u32 *hash;		/* open addressing: id + 1, 0 empty */
+	u32 mask;
+};
+
+static u32 vb_slot(const struct vocab_builder *b, const char *s, u32 len)
+{
+	u32 h = 2166136261u, i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (u8)s[i];
+		h *= 16777619u;
+	}
+	for (i = h & b->mask; b->hash[i]; i = (i + 1) & b->mask) {
+		const struct llm_gguf_str *p = &b->m->pieces[b->hash[i] - 1];
+
+		if (p->len == len && !memcmp(p->p, s, len))
+			break;
+	}
+	return i;
+}
+
+/* Add piece @s unless it is there already or the vocabulary is full. */
+static void vb_add(struct vocab_builder *b, const char *s, u32 len,
+		   s32 type)
+{
+	struct synth_model *m = b->m;
+	u32 slot, id = b->n;
+
+	if (b->n == b->cap || len > PIECE_MAX)
+		return;
+	slot = vb_slot(b, s, len);
+	if (b->hash[slot])
+		return;
+	memcpy(m->text + b->used, s, len);
+	m->pieces[id].p = m->text + b->used;
+	m->pieces[id].len = len;
+	b->used += len;
+	m->types[id] = type;
+	/* bytes and specials score 0, as llama.cpp converts them */
+	m->scores[id] = id < SYNTH_MIN_VOCAB ? 0.0f :
+			-(float)(id - SYNTH_MIN_VOCAB);
+	b->hash[slot] = id + 1;
+	b->n++;
+}
+
+/* "▁" + @word and each of its shorter prefixes, shortest first. */
+static void vb_add_word(struct vocab_builder *b, const char *word)
+{
+	char piece[PIECE_MAX];
+	u32 len = strlen(word), k;
+
+	if (len > PIECE_MAX - SP_SPACE_LEN)
+		len = PIECE_MAX - SP_SPACE_LEN;
+	memcpy(piece, SP_SPACE, SP_SPACE_LEN);
+	memcpy(piece + SP_SPACE_LEN, word, len);
+	for (k = 1; k <= len; k++)
+		vb_add(b, piece, SP_SPACE_LEN + k, LLM_TOK_NORMAL);
+}
+
+/* A made-up word of one to three syllables, sometimes capitalised. */
+static void made_up_word(u64 *rng, char *out)
+{
+	static const char cons[] = "bcdfghjklmnprstvwyz";
+	static const char vow[] = "aeiou";
+	u32 syl = 1 + rng_next(rng) % 3, i, n = 0;
+
+	for (i = 0; i < syl; i++) {
+		out[n++] = cons[rng_next(rng) % (sizeof(cons) - 1)];
+		out[n++] = vow[rng_next(rng) % (sizeof(vow) - 1)];
+		if (rng_next(rng) % 4 == 0)
+			out[n++] = cons[rng_next(rng) % (sizeof(cons) - 1)];
+	}
+	out[n] = '\0';
+	if (rng_next(rng) % 8 == 0)
+		out[0] = out[0] - 'a' + 'A';
+}
+
+static int build_vocab(struct synth_model *m, u32 n_vocab)
+{
+	static const char *const special[N_SPECIAL] = { "<unk>", "<s>", "</s>" };
+	static const s32 special_type[N_SPECIAL] = {
+		LLM_TOK_UNKNOWN, LLM_TOK_CONTROL, LLM_TOK_CONTROL
+	};
+	struct vocab_builder b = { .m = m, .cap = n_vocab };
+	u64 rng = 0x5eedc0de;	/* the vocabulary does not follow --seed */
+	u32 hsize, i;
+	char s[PIECE_MAX];
+	size_t w;
+
+	for (hsize = 1; hsize < 2 * n_vocab; hsize <<= 1)
+		;
+	m->pieces = calloc(n_vocab, sizeof(*m->pieces));
+	m->scores = calloc(n_vocab, sizeof(*m->scores));
+	m->types = calloc(n_vocab, sizeof(*m->types));
+	m->text = malloc((size_t)n_vocab * PIECE_MAX);
+	b.hash = calloc(hsize, sizeof(*b.hash));
+	b.mask = hsize - 1;
+	if (!m->pieces || !m->scores || !m->types || !m->text || !b.hash) {
+		free(b.hash);
+		return -ENOMEM;
+	}
+
+	for (i = 0; i < N_SPECIAL; i++)
+		vb_add(&b, special[i], strlen(special[i]), special_type[i]);
+	for (i = 0; i < 256; i++) {
+		snprintf(s, sizeof(s), "<0x%02X>", i);
+		vb_add(&b, s, 6, LLM_TOK_BYTE);
+	}
+	vb_add(&b, SP_SPACE, SP_SPACE_LEN, LLM_TOK_NORMAL);
+	for (i = 0x21; i < 0x7f; i++) {
+		s[0] = (char)i;
+		vb_add(&b, s, 1, LLM_TOK_NORMAL);
+	}
+	for (w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+		vb_add_word(&b, words[w]);
+	while (b.n < n_vocab) {
+		made_up_word(&rng, s);
+		vb_add_word(&b, s);
+	}
+	free(b.hash);
+	return 0;
+}
+
+/* ---- the weights ---- */
+
+/*
+ * @rows x @cols uniform values with the variance of @gain^2/@cols (gain 1
+ * keeps activations the same size through the layers), or 1 +- 0.1 for a
+ * norm vector (@norm).  Seeded by the model's seed and the tensor's name.
+ */
+static void fill(float *p, const char *name, u64 seed, u64 rows, u64 cols,
+		 bool norm, float gain)
+{
+	u64 rng = seed ^ fnv1a64(name), i, n = rows * cols;
+	float amp = norm ? 0.1f : gain * sqrtf(3.0f / (float)cols);
+
+	for (i = 0; i < n; i++)
+		p[i] = (norm ? 1.0f : 0.0f) + amp * rng_float(&rng);
+}
+
+/*
+ * The classifier's logits are made large (gain CLS_GAIN), so that sampling
+ * picks among a few likely tokens rather than from a flat distribution,
+ * and its rows of the special and byte tokens small, so that a model with
+ * random weights mostly picks pieces: its text is words, not a stream of
+ * stray bytes.  (The embedding's scale does not matter: RMSNorm comes
+ * first.)
+ */
+#define CLS_GAIN	3.0f
+
+static void damp_rows(float *p, u32 dim)
+{
+	u64 i;
+
+	for (i = 0; i < (u64)SYNTH_MIN_VOCAB * dim; i++)
+		p[i] *= 0.1f;
+}
+
+static int add_matrix(struct llm_gguf_writer *w, float **cur, u64 seed,
+		      const char *name, u64 cols, u64 rows, float gain)
+{
+	u64 ne[2] = { cols, rows };
+	float *p = *cur;
+
+	fill(p, name, seed, rows, cols, rows == 1, gain);
+	*cur += rows * cols;
+	return llm_gguf_writer_add_tensor(w, name, LLM_T_F32, rows == 1 ? 1 : 2,
+					  ne, p, rows * cols * sizeof(float));
+}
+
+static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
+		    const struct synth_shape *s)
+{
+	const struct {
+		const char *key;
+		u32 val;
+	} u32s[] = {
+		{ "general.file_type", 0 },	/* llama.cpp: all F32 */
+		{ "llama.context_length", s->context },
+		{ "llama.embedding_length", s->dim },
+		{ "llama.feed_forward_length", s->ffn },
+		{ "llama.attention.head_count", s->heads },
+		{ "llama.attention.head_count_kv", s->kv_heads },
+		{ "llama.block_count", s->layers },
+		{ "llama.rope.dimension_count", s->dim / s->heads },
+		{ "tokenizer.ggml.unknown_token_id", ID_UNK },
+		{ "tokenizer.ggml.bos_token_id", ID_BOS },
+		{ "tokenizer.ggml.eos_token_id", ID_EOS },
+	};
+	size_t i;
+	int ret;
+
+	ret = llm_gguf_writer_add_str(w, "general.architecture", "llama");
+	if (!ret)
+		ret = llm_gguf_writer_add_str(w, "general.name",
+					      s->name ? s->name : "synthetic");
+	for (i = 0; i < sizeof(u32s) / sizeof(u32s[0]) && !ret; i++)
+		ret = llm_gguf_writer_add_u32(w, u32s[i].key, u32s[i].val);
+	if (!ret)
+		ret = llm_gguf_writer_add_f32(w, "llama.rope.freq_base",
+					      10000.0f);
+	if (!ret)
+		ret = llm_gguf_writer_add_f32(w,
+					      "llama.attention.layer_norm_rms_epsilon",
+					      1e-5f);
+	if (!ret)
+		ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.model",
+					      "llama");
+	if (!ret)
+		ret = llm_gguf_writer_add_arr_strn(w, "tokenizer.ggml.tokens",
+						   m->pieces, s->vocab);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr(w, "tokenizer.ggml.scores",
+					      LLM_GGUF_F32, m->scores,
+					      s->vocab);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr(w, "tokenizer.ggml.token_type",
+					      LLM_GGUF_I32, m->types,
+					      s->vocab);
+	return ret;
+}
+
+/* The tensors, in the order llama.cpp's converters write them. */
+static int add_tensors(struct llm_gguf_writer *w, struct synth_model *m,
+		       const struct synth_shape *s)
+{
+	static const char *const blk[] = {
+		"attn_q", "attn_k", "attn_v", "attn_output", "attn_norm",
+		"ffn_gate", "ffn_down", "ffn_up", "ffn_norm",
+	};
+	u64 kv_dim = (u64)s->dim / s->heads * s->kv_heads;
+	u64 cols[] = { s->dim, s->dim, s->dim, s->dim, s->dim,
+		       s->dim, s->ffn, s->dim, s->dim };
+	u64 rows[] = { s->dim, kv_dim, kv_dim, s->dim, 1,
+		       s->ffn, s->dim, s->ffn, 1 };
+	float *cur = m->weights;
+	char name[64];
+	u32 l, k;
+	int ret;
+
+	ret = add_matrix(w, &cur, s->seed, "token_embd.weight", s->dim,
+			 s->vocab, CLS_GAIN);
+	damp_rows(m->weights, s->dim);
+	if (!ret)
+		ret = add_matrix(w, &cur, s->seed, "output_norm.weight",
+				 s->dim, 1, 1.0f);
+	if (!ret && !s->tied) {
+		float *out = cur;
+
+		ret = add_matrix(w, &cur, s->seed, "output.weight", s->dim,
+				 s->vocab, CLS_GAIN);
+		damp_rows(out, s->dim);
+	}
+	for (l = 0; l < s->layers && !ret; l++) {
+		for (k = 0; k < sizeof(blk) / sizeof(blk[0]) && !ret; k++) {
+			snprintf(name, sizeof(name), "blk.%u.%s.weight", l,
+				 blk[k]);
+			ret = add_matrix(w, &cur, s->seed, name, cols[k],
+					 rows[k], 1.0f);
+		}
+	}
+	return ret;
+}
+
+int synth_model_build(struct synth_model *m, const struct synth_shape *s,
+		      char *err, size_t errlen)
+{
+	const char *why = synth_check(s);
+	u64 n = synth_params(s);
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -EINVAL;
+	}
+	if (n > SIZE_MAX / sizeof(float)) {
+		snprintf(err, errlen, "%llu parameters do not fit in memory",
+			 (unsigned long long)n);
+		return -E2BIG;
+	}
+	m->w = llm_gguf_writer_new(0);
+	m->weights = malloc(n * sizeof(float));
+	if (!m->w || !m->weights || build_vocab(m, s->vocab)) {
+		snprintf(err, errlen, "out of memory for %llu parameters",
+			 (unsigned long long)n);
+		synth_model_free(m);
+		return -ENOMEM;
+	}
+	ret = add_keys(m->w, m, s);
+	if (!ret)
+		ret = add_tensors(m->w, m, s);
+	if (ret) {
+		snprintf(err, errlen, "%s", llm_gguf_writer_error(m->w));
+		synth_model_free(m);
+	}
+	return ret;
+}
+
+void synth_model_free(struct synth_model *m)
+{
+	llm_gguf_writer_free(m->w);
+	free(m->weights);
+	free(m->pieces);
+	free(m->scores);
+	free(m->types);
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
