@@ -5,7 +5,8 @@
 # processes make SOAK_REQUESTS requests in all, over every interface —
 # write/read, GENERATE, the mmap ring, the in-kernel API — with random
 # cancels, closes mid-request, signal storms and RESETs, while root
-# unloads and reloads the model every second or two.  Then:
+# unloads and reloads the model every N/40 to 3N/40 requests (paced by
+# requests, not the clock, so a slow debug kernel churns as often).  Then:
 #  - every request that completed (not cancelled, no error) gave exactly
 #    the text it gives alone;
 #  - every slot is free, nothing runs, the arena is back at its
