@@ -264,6 +264,13 @@ static void quantize_row_q8_0(const float *x, struct llm_block_q8_0 *y, u64 n)
 	}
 }
 
+LLM_MM_FROM_DOT(mm_f32, vec_dot_f32, float, float)
+LLM_MM_FROM_DOT(mm_f16, vec_dot_f16, u16, float)
+LLM_MM_FROM_DOT(mm_q8_0, vec_dot_q8_0_q8_0, struct llm_block_q8_0,
+		struct llm_block_q8_0)
+LLM_MM_FROM_DOT(mm_q4_0, vec_dot_q4_0_q8_0, struct llm_block_q4_0,
+		struct llm_block_q8_0)
+
 const struct llm_kernels llm_kernels_avx2 = {
 	.name = "avx2",
 	.quantize_row_q8_0 = quantize_row_q8_0,
@@ -271,6 +278,10 @@ const struct llm_kernels llm_kernels_avx2 = {
 	.vec_dot_f16 = vec_dot_f16,
 	.vec_dot_q8_0_q8_0 = vec_dot_q8_0_q8_0,
 	.vec_dot_q4_0_q8_0 = vec_dot_q4_0_q8_0,
+	.mm_f32 = mm_f32,
+	.mm_f16 = mm_f16,
+	.mm_q8_0 = mm_q8_0,
+	.mm_q4_0 = mm_q4_0,
 };
 
 #endif /* LLM_HAVE_AVX2 && !__CHECKER__ */

@@ -47,6 +47,31 @@ void llm_vec_dot_q8_0_q8_0_ref(u64 n, float *s, const struct llm_block_q8_0 *x,
 void llm_vec_dot_q4_0_q8_0_ref(u64 n, float *s, const struct llm_block_q4_0 *x,
 			       const struct llm_block_q8_0 *y);
 
+/*
+ * One tile of a matrix product Y = W X: rows [r0, r1) of the weight @w for
+ * every one of @n_tok activation columns,
+ *
+ *	y[t * y_stride + r] = dot(row r of w, column t of x)
+ *
+ * Column t starts at x + t * x_stride bytes: floats for F32 and F16
+ * weights, Q8_0 blocks for Q8_0 and Q4_0 weights.  Every element is
+ * computed by the same sequence of operations whatever the tile (r0, r1)
+ * and whatever n_tok: a result never depends on how work was split or on
+ * what else was in the batch.
+ */
+struct llm_mm {
+	const u8 *w;
+	u64 row_bytes;
+	u64 cols;
+	const void *x;
+	u64 x_stride;		/* bytes between two columns of x */
+	float *y;
+	u64 y_stride;		/* floats between two columns of y */
+	u32 n_tok;
+};
+
+typedef void (*llm_mm_fn)(const struct llm_mm *mm, u64 r0, u64 r1);
+
 /* The kernels in use, picked once by CPU feature. */
 struct llm_kernels {
 	const char *name;		/* "scalar", "avx2", ... */
@@ -60,7 +85,49 @@ struct llm_kernels {
 	void (*vec_dot_q4_0_q8_0)(u64 n, float *s,
 				  const struct llm_block_q4_0 *x,
 				  const struct llm_block_q8_0 *y);
+	/* matrix tiles, per weight type */
+	llm_mm_fn mm_f32;
+	llm_mm_fn mm_f16;
+	llm_mm_fn mm_q8_0;
+	llm_mm_fn mm_q4_0;
 };
+
+/*
+ * A tile as one dot product per element, from a row kernel @dot taking
+ * weight rows of @wt and activations of @xt.
+ */
+#define LLM_MM_FROM_DOT(name, dot, wt, xt)				\
+static void name(const struct llm_mm *mm, u64 r0, u64 r1)		\
+{									\
+	u32 t;								\
+	u64 r;								\
+									\
+	for (t = 0; t < mm->n_tok; t++) {				\
+		const xt *x = (const xt *)((const u8 *)mm->x +		\
+					   t * mm->x_stride);		\
+		float *y = mm->y + t * mm->y_stride;			\
+									\
+		for (r = r0; r < r1; r++)				\
+			dot(mm->cols, &y[r],				\
+			    (const wt *)(mm->w + r * mm->row_bytes), x);\
+	}								\
+}
+
+/* The tile function for weights of @type (NULL: not a matrix type). */
+static inline llm_mm_fn llm_mm_pick(const struct llm_kernels *k, u32 type)
+{
+	switch (type) {
+	case LLM_T_F32:
+		return k->mm_f32;
+	case LLM_T_F16:
+		return k->mm_f16;
+	case LLM_T_Q8_0:
+		return k->mm_q8_0;
+	case LLM_T_Q4_0:
+		return k->mm_q4_0;
+	}
+	return NULL;
+}
 
 extern const struct llm_kernels llm_kernels_ref;
 

@@ -264,6 +264,13 @@ void llm_vec_dot_q4_0_q8_0_ref(u64 n, float *s, const struct llm_block_q4_0 *x,
 	*s = sum;
 }
 
+LLM_MM_FROM_DOT(mm_f32, llm_vec_dot_f32_ref, float, float)
+LLM_MM_FROM_DOT(mm_f16, llm_vec_dot_f16_ref, u16, float)
+LLM_MM_FROM_DOT(mm_q8_0, llm_vec_dot_q8_0_q8_0_ref, struct llm_block_q8_0,
+		struct llm_block_q8_0)
+LLM_MM_FROM_DOT(mm_q4_0, llm_vec_dot_q4_0_q8_0_ref, struct llm_block_q4_0,
+		struct llm_block_q8_0)
+
 const struct llm_kernels llm_kernels_ref = {
 	.name = "scalar",
 	.quantize_row_q8_0 = llm_quantize_row_q8_0_ref,
@@ -271,4 +278,8 @@ const struct llm_kernels llm_kernels_ref = {
 	.vec_dot_f16 = llm_vec_dot_f16_ref,
 	.vec_dot_q8_0_q8_0 = llm_vec_dot_q8_0_q8_0_ref,
 	.vec_dot_q4_0_q8_0 = llm_vec_dot_q4_0_q8_0_ref,
+	.mm_f32 = mm_f32,
+	.mm_f16 = mm_f16,
+	.mm_q8_0 = mm_q8_0,
+	.mm_q4_0 = mm_q4_0,
 };

@@ -114,6 +114,32 @@ u64 llm_random_u64(void);
 
 #endif /* __KERNEL__ */
 
+/*
+ * Work split across a pool of threads (kernel: llm/core/platform_kernel.c,
+ * userspace: pthreads in platform_user.c).  llm_parallel_for() calls
+ * fn(arg, task, worker) once for every task in [0, n_tasks), on at most
+ * @max_workers threads counting the caller (0: the whole pool), and returns
+ * when all have run.  @worker is below llm_pool_size() and no two threads
+ * of one call share it, so it indexes per-thread scratch.  Tasks are
+ * handed out in order, one at a time, to whichever thread is free; a task's
+ * result must not depend on which thread runs it (split by output rows).
+ * fn() runs with preemption on and brackets its own float work; the pool
+ * gives the CPU away between tasks.  When the pool is busy with another
+ * caller's work, the caller runs all of its tasks itself: nobody waits for
+ * a pool.
+ */
+typedef void (*llm_task_fn)(void *arg, u32 task, u32 worker);
+void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
+		      void *arg);
+/* Threads a call may use, the caller included (1: no pool). */
+u32 llm_pool_size(void);
+
+#ifndef __KERNEL__
+/* Userspace: start @threads - 1 helper threads (0: one per online CPU). */
+int llm_pool_init(u32 threads);
+void llm_pool_exit(void);
+#endif
+
 #define LLM_ALIGN_UP(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define LLM_IS_POW2(x)		((x) != 0 && (((x) & ((x) - 1)) == 0))
 

@@ -70,3 +70,30 @@ u64 llm_random_u64(void)
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
 	return x ^ (x >> 31);
 }
+
+/* Sequential until the pool lands: every task on the caller. */
+static u32 pool_threads = 1;
+
+int llm_pool_init(u32 threads)
+{
+	pool_threads = 1;
+	return 0;
+}
+
+void llm_pool_exit(void)
+{
+}
+
+u32 llm_pool_size(void)
+{
+	return pool_threads;
+}
+
+void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
+		      void *arg)
+{
+	u32 i;
+
+	for (i = 0; i < n_tasks; i++)
+		fn(arg, i, 0);
+}
