@@ -32,6 +32,7 @@ CORE_SRCS := \
 	llm/core/gguf.c \
 	llm/core/tokenizer.c \
 	llm/core/model.c \
+	llm/core/exec.c \
 	llm/core/forward.c \
 	llm/core/sampler.c \
 	llm/core/generate.c \

@@ -41,6 +41,31 @@ _Static_assert(sizeof(struct llm_block_q4_0) == 2 + LLM_QK4_0 / 2,
 _Static_assert(sizeof(struct llm_block_q8_0) == 2 + LLM_QK8_0,
 	       "block_q8_0 must be 34 bytes");
 
+/*
+ * One tile of a matrix product Y = W X: rows [r0, r1) of the weight @w for
+ * every one of @n_tok activation columns,
+ *
+ *	y[t * y_stride + r] = dot(row r of w, column t of x)
+ *
+ * Column t starts at x + t * x_stride bytes: floats for F32 and F16
+ * weights, Q8_0 blocks for Q8_0 and Q4_0 weights.  Every element is
+ * computed by the same sequence of operations whatever the tile (r0, r1)
+ * and whatever n_tok: a result never depends on how work was split or on
+ * what else was in the batch.
+ */
+struct llm_mm {
+	const u8 *w;
+	u64 row_bytes;
+	u64 cols;
+	const void *x;
+	u64 x_stride;		/* bytes between two columns of x */
+	float *y;
+	u64 y_stride;		/* floats between two columns of y */
+	u32 n_tok;
+};
+
+typedef void (*llm_mm_fn)(const struct llm_mm *mm, u64 r0, u64 r1);
+
 /* True for the four types we run; anything else is refused by name. */
 bool llm_type_supported(u32 type);
 /* "F32", "Q4_0", ...; also names ggml types we do not support ("Q4_K"). */

@@ -6,7 +6,7 @@
  * away between pieces, and asks @cancelled between them.
  *
  * A request is resumable: llm_gen_begin() tokenizes the prompt, then each
- * llm_gen_step() does one bounded piece (one prompt token, or one
+ * llm_gen_step() does one bounded piece (a batch of prompt tokens, or one
  * generated token) and returns.  Whoever drives it may stop between steps
  * for as long as it likes (a reader that has not read yet) and go on
  * later; nothing but the context and struct llm_gen carries the state.

@@ -796,8 +796,7 @@ fail:
 
 /* Arena layout of one context: every buffer 64-byte aligned. */
 struct ctx_layout {
-	u64 f_embd, f_ff, f_att, f_logits, q8, kv, probs, tokens, rope,
-	    piece, scratch;
+	u64 f_logits, kv, probs, tokens, piece, scratch;
 };
 
 static bool ctx_sizes(const struct llm_model *m, u32 n_ctx,
@@ -806,34 +805,41 @@ static bool ctx_sizes(const struct llm_model *m, u32 n_ctx,
 	const struct llm_config *c = &m->cfg;
 	u64 kv;
 
-	l->f_embd = (u64)c->n_embd * 4;
-	l->f_ff = (u64)c->n_ff * 4;
-	l->f_att = (u64)c->n_heads * n_ctx * 4;
 	l->f_logits = (u64)c->n_vocab * 4;
-	l->q8 = (u64)(m->max_row / 32 + 1) * sizeof(struct llm_block_q8_0);
 	if (check_mul_overflow((u64)c->n_layers * n_ctx, (u64)c->kv_dim * 4,
 			       &kv))
 		return false;
 	l->kv = kv;
 	l->probs = (u64)c->n_vocab * sizeof(struct llm_prob);
 	l->tokens = (u64)n_ctx * 4;
-	l->rope = (u64)c->n_rot * 4;
 	l->piece = (u64)m->vocab.max_len + 8;
 	l->scratch = llm_tokenize_scratch_bytes(max_prompt_bytes);
 	return true;
 }
 
+/*
+ * Until executors are shared between sessions, each context brings its
+ * own, for a batch of LLM_BATCH_DEFAULT tokens on every pool thread.
+ */
+static u32 ctx_batch(u32 n_ctx)
+{
+	return min_t(u32, LLM_BATCH_DEFAULT, n_ctx);
+}
+
 u64 llm_ctx_bytes(const struct llm_model *m, u32 n_ctx, u32 max_prompt_bytes)
 {
 	struct ctx_layout l;
-	u64 sum;
+	u64 sum, ex;
 
-	if (!ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
+	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
 		return U64_MAX;
-	sum = 4 * l.f_embd + 2 * l.f_ff + l.f_att + l.f_logits + l.q8 +
-	      l.probs + l.tokens + l.rope + l.piece + l.scratch;
+	ex = llm_exec_bytes(m, ctx_batch(n_ctx), llm_pool_size(), n_ctx);
+	if (ex == U64_MAX)
+		return U64_MAX;
+	sum = l.f_logits + l.probs + l.tokens + l.piece + l.scratch;
 	if (check_add_overflow(sum, 2 * l.kv, &sum) ||
-	    check_add_overflow(sum, (u64)16 * LLM_ARENA_ALIGN, &sum))
+	    check_add_overflow(sum, ex, &sum) ||
+	    check_add_overflow(sum, (u64)8 * LLM_ARENA_ALIGN, &sum))
 		return U64_MAX;
 	return sum;
 }
@@ -851,31 +857,23 @@ int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
 	c->m = m;
 	c->n_ctx = n_ctx;
 	c->max_prompt_bytes = max_prompt_bytes;
-	c->x = llm_arena_alloc(arena, l.f_embd, 0);
-	c->xb = llm_arena_alloc(arena, l.f_embd, 0);
-	c->xb2 = llm_arena_alloc(arena, l.f_embd, 0);
-	c->q = llm_arena_alloc(arena, l.f_embd, 0);
-	c->hb = llm_arena_alloc(arena, l.f_ff, 0);
-	c->hb2 = llm_arena_alloc(arena, l.f_ff, 0);
-	c->att = llm_arena_alloc(arena, l.f_att, 0);
 	c->logits = llm_arena_alloc(arena, l.f_logits, 0);
-	c->xq = llm_arena_alloc(arena, l.q8, 0);
 	c->k_cache = llm_arena_alloc(arena, l.kv, 0);
 	c->v_cache = llm_arena_alloc(arena, l.kv, 0);
 	c->probs = llm_arena_alloc(arena, l.probs, 0);
 	c->tokens = llm_arena_alloc(arena, l.tokens, 0);
-	c->rope_cs = llm_arena_alloc(arena, l.rope, 0);
 	c->piece = llm_arena_alloc(arena, l.piece, 0);
 	c->tok_scratch = llm_arena_alloc(arena, l.scratch, 0);
 	c->tok_scratch_bytes = l.scratch;
-	if (!c->x || !c->xb || !c->xb2 || !c->q || !c->hb || !c->hb2 ||
-	    !c->att || !c->logits || !c->xq || !c->k_cache || !c->v_cache ||
-	    !c->probs || !c->tokens || !c->rope_cs || !c->piece ||
-	    !c->tok_scratch) {
+	if (!c->logits || !c->k_cache || !c->v_cache || !c->probs ||
+	    !c->tokens || !c->piece || !c->tok_scratch ||
+	    llm_exec_init(&c->own_ex, m, ctx_batch(n_ctx), llm_pool_size(),
+			  n_ctx, arena)) {
 		llm_arena_rewind(arena, mark);
 		memset(c, 0, sizeof(*c));
 		return -ENOMEM;
 	}
+	c->ex = &c->own_ex;
 	llm_ctx_reset(c);
 	return 0;
 }
@@ -884,5 +882,4 @@ void llm_ctx_reset(struct llm_ctx *c)
 {
 	c->n_past = 0;
 	c->pending = LLM_TOKEN_NONE;
-	c->rope_pos = U32_MAX;
 }

@@ -90,6 +90,7 @@ typedef int64_t s64;
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define min_t(t, a, b)	((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b)	((t)(a) > (t)(b) ? (t)(a) : (t)(b))
+#define clamp_t(t, v, lo, hi)	min_t(t, max_t(t, v, lo), hi)
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
@@ -119,8 +120,9 @@ u64 llm_random_u64(void);
  * userspace: pthreads in platform_user.c).  llm_parallel_for() calls
  * fn(arg, task, worker) once for every task in [0, n_tasks), on at most
  * @max_workers threads counting the caller (0: the whole pool), and returns
- * when all have run.  @worker is below llm_pool_size() and no two threads
- * of one call share it, so it indexes per-thread scratch.  Tasks are
+ * when all have run.  @worker is below the number of threads the call may
+ * use (min(@max_workers, llm_pool_size()), the caller being 0) and no two
+ * threads of one call share it, so it indexes per-thread scratch.  Tasks are
  * handed out in order, one at a time, to whichever thread is free; a task's
  * result must not depend on which thread runs it (split by output rows).
  * fn() runs with preemption on and brackets its own float work; the pool

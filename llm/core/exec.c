@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The executor (see exec.h).  One forward step over a batch of n tokens,
+ * per layer:
+ *
+ *   caller  RMSNorm, quantize           (per token)
+ *   tasks   Q, K, V                     (one job: rows of all three)
+ *   caller  RoPE                        (per token)
+ *   tasks   attention                   (token x group of heads)
+ *   caller  quantize
+ *   tasks   output projection + residual
+ *   caller  RMSNorm, quantize
+ *   tasks   gate, up, SwiGLU, quantize  (one job: the same rows of both)
+ *   tasks   down projection + residual
+ *
+ * so a layer costs five joins.  Matrix jobs are cut into tasks of at most
+ * LLM_TASK_MACS multiply-adds (a range of rows for all the batch's tokens,
+ * or for a part of them when the batch is large), and each task is one FPU
+ * section.  Attention is cut by heads and, for long contexts, by positions
+ * (struct budget).  The small per-token steps run on the caller, one FPU
+ * section per token.
+ */
+#include "exec.h"
+#include "../../quant/quant.h"
+
+/*
+ * Work in one FPU section.  2M multiply-adds take 50 to 150 us with the
+ * AVX2 kernels; the scalar reference is ten times slower, so it gets less.
+ */
+#define LLM_TASK_MACS		(2u << 20)
+#define LLM_TASK_MACS_REF	(256u << 10)
+/* Row ranges are multiples of this (SwiGLU quantizes whole Q8_0 blocks). */
+#define ROW_GRAIN		32u
+
+static u64 task_macs(const struct llm_model *m)
+{
+	return m->kernels == &llm_kernels_ref ? LLM_TASK_MACS_REF :
+						LLM_TASK_MACS;
+}
+
+static bool wants_q8(const struct llm_weight *w)
+{
+	return w->type == LLM_T_Q8_0 || w->type == LLM_T_Q4_0;
+}
+
+/* Bytes of one row of @cols activations quantized to Q8_0. */
+static u64 q8_row_bytes(u64 cols)
+{
+	return cols / 32 * sizeof(struct llm_block_q8_0);
+}
+
+/* ---- executor memory ---- */
+
+struct exec_layout {
+	u64 f_embd, f_ff, q_embd, q_ff, att, rope;
+};
+
+static bool exec_sizes(const struct llm_model *m, u32 n_batch, u32 n_workers,
+		       u32 n_ctx, struct exec_layout *l)
+{
+	const struct llm_config *c = &m->cfg;
+
+	if (!n_batch || !n_workers || n_batch > 4096 || n_workers > 4096)
+		return false;
+	l->f_embd = (u64)n_batch * c->n_embd * 4;
+	l->f_ff = (u64)n_batch * c->n_ff * 4;
+	l->q_embd = (u64)n_batch * (q8_row_bytes(c->n_embd) + 64);
+	l->q_ff = (u64)n_batch * (q8_row_bytes(c->n_ff) + 64);
+	l->att = (u64)n_workers * ((u64)n_ctx + 2) * 4;
+	l->rope = (u64)n_batch * c->n_rot * 4;
+	return true;
+}
+
+u64 llm_exec_bytes(const struct llm_model *m, u32 n_batch, u32 n_workers,
+		   u32 n_ctx)
+{
+	struct exec_layout l;
+
+	if (!exec_sizes(m, n_batch, n_workers, n_ctx, &l))
+		return U64_MAX;
+	return 4 * l.f_embd + 2 * l.f_ff + l.q_embd + l.q_ff + l.att +
+	       l.rope + 10 * LLM_ARENA_ALIGN;
+}
+
+int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
+		  u32 n_batch, u32 n_workers, u32 n_ctx,
+		  struct llm_arena *arena)
+{
+	size_t mark = llm_arena_mark(arena);
+	struct exec_layout l;
+
+	memset(ex, 0, sizeof(*ex));
+	if (!exec_sizes(m, n_batch, n_workers, n_ctx, &l))
+		return -EINVAL;
+	ex->n_batch = n_batch;
+	ex->n_workers = n_workers;
+	ex->n_ctx = n_ctx;
+	ex->x = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->xb = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->xb2 = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->q = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->hb = llm_arena_alloc(arena, l.f_ff, 0);
+	ex->hb2 = llm_arena_alloc(arena, l.f_ff, 0);
+	ex->xq = llm_arena_alloc(arena, l.q_embd, 0);
+	ex->xq_ff = llm_arena_alloc(arena, l.q_ff, 0);
+	ex->att = llm_arena_alloc(arena, l.att, 0);
+	ex->rope_cs = llm_arena_alloc(arena, l.rope, 0);
+	if (!ex->x || !ex->xb || !ex->xb2 || !ex->q || !ex->hb || !ex->hb2 ||
+	    !ex->xq || !ex->xq_ff || !ex->att || !ex->rope_cs) {
+		llm_arena_rewind(arena, mark);
+		memset(ex, 0, sizeof(*ex));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- FPU sections of bounded work ---- */
+
+struct budget {
+	u64 cap, left;
+	bool on;
+};
+
+/* Open a section for @cost more work, closing the last one if it is full. */
+static void spend(struct budget *b, u64 cost)
+{
+	if (b->on && cost <= b->left) {
+		b->left -= cost;
+		return;
+	}
+	if (b->on) {
+		llm_fpu_end();
+		llm_yield();
+	}
+	llm_fpu_begin();
+	b->on = true;
+	b->left = b->cap - min(cost, b->cap);
+}
+
+static void close_section(struct budget *b)
+{
+	if (b->on)
+		llm_fpu_end();
+	b->on = false;
+}
+
+/* ---- matrix jobs ---- */
+
+enum post_op {
+	POST_NONE,
+	POST_ADD,	/* add the tile into the residual stream */
+	POST_SWIGLU,	/* y = silu(y) * y2, then quantize if wanted */
+};
+
+struct mm_part {
+	const struct llm_weight *w, *w2;
+	struct llm_mm mm, mm2;
+	u32 post;		/* enum post_op */
+	float *add_to;		/* POST_ADD: x, n_embd per token */
+	void *q_out;		/* POST_SWIGLU: Q8_0 rows, or NULL */
+	u64 rows_per_task;
+	u32 tok_per_task;
+	u32 n_rtasks, n_ttasks, first;
+};
+
+struct mm_job {
+	const struct llm_model *m;
+	struct mm_part part[3];
+	u32 n_parts, n_tasks;
+};
+
+/* Row and token ranges so that a task does at most the budget's work. */
+static void plan_part(struct mm_job *j, struct mm_part *p, u32 n_tok,
+		      u32 workers)
+{
+	u64 per = p->w->cols * (p->w2 ? 2 : 1), cap = task_macs(j->m);
+	u64 rows = p->w->rows, r, want;
+	u32 tok = n_tok;
+
+	r = cap / (per * tok);
+	if (r < ROW_GRAIN) {
+		r = ROW_GRAIN;
+		tok = clamp_t(u64, cap / (per * ROW_GRAIN), 1, n_tok);
+	}
+	r = r / ROW_GRAIN * ROW_GRAIN;
+	/* two tasks per thread at least, for balance, when rows allow */
+	want = LLM_ALIGN_UP((rows + 2 * workers - 1) / (2 * workers),
+			    (u64)ROW_GRAIN);
+	if (workers > 1 && r > want)
+		r = want;
+	p->rows_per_task = r;
+	p->tok_per_task = tok;
+	p->n_rtasks = (rows + r - 1) / r;
+	p->n_ttasks = (n_tok + tok - 1) / tok;
+	p->first = j->n_tasks;
+	j->n_tasks += p->n_rtasks * p->n_ttasks;
+}
+
+/* A tile's view of @mm for tokens [t0, t1). */
+static struct llm_mm sub_mm(const struct llm_mm *mm, u32 t0, u32 t1)
+{
+	struct llm_mm s = *mm;
+
+	s.x = (const u8 *)mm->x + t0 * mm->x_stride;
+	s.y = mm->y + t0 * mm->y_stride;
+	s.n_tok = t1 - t0;
+	return s;
+}
+
+static void mm_task(void *arg, u32 task, u32 worker)
+{
+	struct mm_job *j = arg;
+	const struct llm_model *m = j->m;
+	const struct mm_part *p = j->part;
+	struct llm_mm a, b;
+	u64 r0, r1;
+	u32 t0, t1, i, t;
+
+	while (task >= p->first + p->n_rtasks * p->n_ttasks)
+		p++;
+	i = task - p->first;
+	r0 = (i % p->n_rtasks) * p->rows_per_task;
+	r1 = min(r0 + p->rows_per_task, p->w->rows);
+	t0 = (i / p->n_rtasks) * p->tok_per_task;
+	t1 = min(t0 + p->tok_per_task, p->mm.n_tok);
+	a = sub_mm(&p->mm, t0, t1);
+
+	llm_fpu_begin();
+	llm_fwd_mm(m, p->w->type, &a, r0, r1);
+	if (p->w2) {
+		b = sub_mm(&p->mm2, t0, t1);
+		llm_fwd_mm(m, p->w2->type, &b, r0, r1);
+	}
+	for (t = t0; t < t1; t++) {
+		float *y = p->mm.y + t * p->mm.y_stride;
+
+		if (p->post == POST_ADD)
+			llm_fwd_add(p->add_to + t * p->mm.y_stride + r0,
+				    y + r0, r1 - r0);
+		if (p->post != POST_SWIGLU)
+			continue;
+		llm_fwd_swiglu(y, p->mm2.y + t * p->mm2.y_stride, r0, r1);
+		if (p->q_out)
+			llm_fwd_quantize(m, y, (u8 *)p->q_out +
+					 t * q8_row_bytes(p->w->rows), r0, r1);
+	}
+	llm_fpu_end();
+}
+
+/* The activations @w reads: floats, or their Q8_0 form. */
+static void set_x(struct llm_mm *mm, const struct llm_weight *w,
+		  const float *f, const void *q)
+{
+	mm->w = w->data;
+	mm->row_bytes = w->row_bytes;
+	mm->cols = w->cols;
+	if (wants_q8(w)) {
+		mm->x = q;
+		mm->x_stride = q8_row_bytes(w->cols);
+	} else {
+		mm->x = f;
+		mm->x_stride = w->cols * sizeof(float);
+	}
+}
+
+static struct mm_part *add_part(struct mm_job *j, const struct llm_weight *w,
+				const float *f, const void *q, float *y,
+				u64 y_stride, u32 n_tok)
+{
+	struct mm_part *p = &j->part[j->n_parts++];
+
+	memset(p, 0, sizeof(*p));
+	p->w = w;
+	set_x(&p->mm, w, f, q);
+	p->mm.y = y;
+	p->mm.y_stride = y_stride;
+	p->mm.n_tok = n_tok;
+	return p;
+}
+
+static void run_job(struct mm_job *j, u32 n_tok, u32 workers)
+{
+	u32 i;
+
+	j->n_tasks = 0;
+	for (i = 0; i < j->n_parts; i++)
+		plan_part(j, &j->part[i], n_tok, workers);
+	llm_parallel_for(j->n_tasks, workers, mm_task, j);
+}
+
+/* ---- attention ---- */
+
+struct attn_job {
+	const struct llm_ctx *c;
+	u32 layer, pos0, heads_per_task, n_groups;
+};
+
+static void attn_task(void *arg, u32 task, u32 worker)
+{
+	const struct attn_job *j = arg;
+	const struct llm_ctx *c = j->c;
+	const struct llm_model *m = c->m;
+	const struct llm_config *cfg = &m->cfg;
+	const struct llm_exec *ex = c->ex;
+	u32 hd = cfg->head_dim, group = cfg->n_heads / cfg->n_kv_heads;
+	u32 t = task / j->n_groups, h0 = (task % j->n_groups) *
+		j->heads_per_task;
+	u32 h1 = min(h0 + j->heads_per_task, cfg->n_heads);
+	u32 n_pos = j->pos0 + t + 1, step, h, p;
+	u64 loff = (u64)j->layer * c->n_ctx * cfg->kv_dim;
+	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
+	float *st = att + ex->n_ctx;
+	struct budget b = { .cap = task_macs(m) };
+
+	/* positions per section: a score or a value row is hd madds */
+	step = max_t(u64, 1, b.cap / hd);
+	for (h = h0; h < h1; h++) {
+		const float *q = ex->q + (u64)t * cfg->n_embd + h * hd;
+		float *out = ex->xb + (u64)t * cfg->n_embd + h * hd;
+		u64 kvo = loff + (h / group) * hd;
+
+		for (p = 0; p < n_pos; p += step) {
+			u32 e = min(p + step, n_pos);
+
+			spend(&b, (u64)(e - p) * hd);
+			llm_fwd_attn_scores(m, q, c->k_cache + kvo, att, st,
+					    p, e);
+		}
+		for (p = 0; p < n_pos; p += step) {
+			u32 e = min(p + step, n_pos);
+
+			spend(&b, (u64)(e - p) * 8);
+			llm_fwd_attn_exp(att, st, p, e);
+		}
+		for (p = 0; p < n_pos; p += step) {
+			u32 e = min(p + step, n_pos);
+
+			spend(&b, (u64)(e - p) * hd);
+			llm_fwd_attn_values(m, att, st, c->v_cache + kvo,
+					    out, p, e);
+		}
+	}
+	close_section(&b);
+}
+
+static void attention(struct llm_ctx *c, u32 layer, u32 n, u32 workers)
+{
+	const struct llm_config *cfg = &c->m->cfg;
+	struct attn_job j = { .c = c, .layer = layer, .pos0 = c->n_past };
+	u64 cost = (u64)3 * (c->n_past + n) * cfg->head_dim;
+
+	/* the last token's heads are the dearest: size groups by them */
+	j.heads_per_task = clamp_t(u64, task_macs(c->m) / cost, 1,
+				   cfg->n_heads);
+	if (workers > 1 && n == 1)
+		j.heads_per_task = min(j.heads_per_task,
+				       (cfg->n_heads + workers - 1) / workers);
+	j.n_groups = (cfg->n_heads + j.heads_per_task - 1) / j.heads_per_task;
+	llm_parallel_for(n * j.n_groups, workers, attn_task, &j);
+}
+
+/* ---- the step ---- */
+
+static u32 step_workers(const struct llm_ctx *c)
+{
+	return min(c->ex->n_workers, llm_pool_size());
+}
+
+/* RMSNorm of each token's hidden state into xb, and its Q8_0 form. */
+static void norm_tokens(struct llm_ctx *c, u32 n, const struct llm_weight *w,
+			bool quantize)
+{
+	const struct llm_model *m = c->m;
+	struct llm_exec *ex = c->ex;
+	u32 d = m->cfg.n_embd, t;
+
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		if (w)
+			llm_fwd_rmsnorm(ex->xb + (u64)t * d, ex->x + (u64)t * d,
+					(const float *)w->data, d,
+					m->cfg.rms_eps_bits);
+		if (quantize)
+			llm_fwd_quantize(m, ex->xb + (u64)t * d,
+					 (u8 *)ex->xq + t * q8_row_bytes(d),
+					 0, d);
+		llm_fpu_end();
+	}
+}
+
+static void layer(struct llm_ctx *c, u32 l, u32 n, u32 workers)
+{
+	const struct llm_model *m = c->m;
+	const struct llm_config *cfg = &m->cfg;
+	const struct llm_layer *L = &m->layers[l];
+	struct llm_exec *ex = c->ex;
+	u64 kvpos = ((u64)l * c->n_ctx + c->n_past) * cfg->kv_dim;
+	u32 d = cfg->n_embd, t;
+	struct mm_job j = { .m = m };
+	struct mm_part *p;
+
+	/* attention block */
+	norm_tokens(c, n, &L->attn_norm, wants_q8(&L->wq) ||
+		    wants_q8(&L->wk) || wants_q8(&L->wv));
+	add_part(&j, &L->wq, ex->xb, ex->xq, ex->q, d, n);
+	add_part(&j, &L->wk, ex->xb, ex->xq, c->k_cache + kvpos, cfg->kv_dim,
+		 n);
+	add_part(&j, &L->wv, ex->xb, ex->xq, c->v_cache + kvpos, cfg->kv_dim,
+		 n);
+	run_job(&j, n, workers);
+	for (t = 0; t < n; t++) {
+		const float *cs = ex->rope_cs + (u64)t * cfg->n_rot;
+
+		llm_fpu_begin();
+		llm_fwd_rope(m, ex->q + (u64)t * d, cfg->n_heads, cs);
+		llm_fwd_rope(m, c->k_cache + kvpos + (u64)t * cfg->kv_dim,
+			     cfg->n_kv_heads, cs);
+		llm_fpu_end();
+	}
+	attention(c, l, n, workers);
+	norm_tokens(c, n, NULL, wants_q8(&L->wo));
+	j.n_parts = 0;
+	p = add_part(&j, &L->wo, ex->xb, ex->xq, ex->xb2, d, n);
+	p->post = POST_ADD;
+	p->add_to = ex->x;
+	run_job(&j, n, workers);
+
+	/* feed-forward block: down(silu(gate(x)) * up(x)) */
+	norm_tokens(c, n, &L->ffn_norm, wants_q8(&L->gate) ||
+		    wants_q8(&L->up));
+	j.n_parts = 0;
+	p = add_part(&j, &L->gate, ex->xb, ex->xq, ex->hb, cfg->n_ff, n);
+	p->w2 = &L->up;
+	set_x(&p->mm2, &L->up, ex->xb, ex->xq);
+	p->mm2.y = ex->hb2;
+	p->mm2.y_stride = cfg->n_ff;
+	p->mm2.n_tok = n;
+	p->post = POST_SWIGLU;
+	p->q_out = wants_q8(&L->down) ? ex->xq_ff : NULL;
+	run_job(&j, n, workers);
+	j.n_parts = 0;
+	p = add_part(&j, &L->down, ex->hb, ex->xq_ff, ex->xb2, d, n);
+	p->post = POST_ADD;
+	p->add_to = ex->x;
+	run_job(&j, n, workers);
+}
+
+void llm_exec_embed(struct llm_ctx *c, const u32 *tokens, u32 n)
+{
+	struct llm_exec *ex = c->ex;
+	u32 d = c->m->cfg.n_embd, t;
+
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		llm_fwd_embed(c->m, tokens[t], ex->x + (u64)t * d);
+		llm_fpu_end();
+	}
+}
+
+int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
+		    bool (*cancelled)(void *arg), void *arg)
+{
+	const struct llm_model *m = c->m;
+	struct llm_exec *ex = c->ex;
+	u32 workers = step_workers(c), t, l;
+
+	if (!n || n > ex->n_batch || c->n_ctx > ex->n_ctx ||
+	    last > m->cfg.n_layers || first > last)
+		return -EINVAL;
+	if (n > c->n_ctx - c->n_past)
+		return -ENOSPC;
+	/* one RoPE table for the batch, shared by every layer */
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		llm_fwd_rope_table(m, c->n_past + t,
+				   ex->rope_cs + (u64)t * m->cfg.n_rot);
+		llm_fpu_end();
+	}
+	for (l = first; l < last; l++) {
+		llm_yield();
+		if (cancelled && cancelled(arg))
+			return -EINTR;
+		layer(c, l, n, workers);
+	}
+	return 0;
+}
+
+void llm_exec_logits(struct llm_ctx *c, u32 row)
+{
+	const struct llm_model *m = c->m;
+	struct llm_exec *ex = c->ex;
+	u32 d = m->cfg.n_embd;
+	struct mm_job j = { .m = m };
+
+	llm_fpu_begin();
+	llm_fwd_rmsnorm(ex->xb, ex->x + (u64)row * d,
+			(const float *)m->output_norm.data, d,
+			m->cfg.rms_eps_bits);
+	if (wants_q8(&m->output))
+		llm_fwd_quantize(m, ex->xb, ex->xq, 0, d);
+	llm_fpu_end();
+	add_part(&j, &m->output, ex->xb, ex->xq, c->logits, m->cfg.n_vocab, 1);
+	run_job(&j, 1, step_workers(c));
+}
+
+int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
+		     bool logits, bool (*cancelled)(void *arg), void *arg)
+{
+	u32 t;
+	int ret;
+
+	if (c->n_past >= c->n_ctx)
+		return -ENOSPC;
+	if (!n || n > c->ex->n_batch)
+		return -EINVAL;
+	if (n > c->n_ctx - c->n_past)
+		return -ENOSPC;
+	llm_exec_embed(c, tokens, n);
+	ret = llm_exec_layers(c, n, 0, c->m->cfg.n_layers, cancelled, arg);
+	if (ret)
+		return ret;
+	if (logits) {
+		llm_yield();
+		llm_exec_logits(c, n - 1);
+	}
+	for (t = 0; t < n; t++)
+		c->tokens[c->n_past + t] = tokens[t];
+	c->n_past += n;
+	return 0;
+}
