@@ -95,6 +95,7 @@ int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
 	ex->n_batch = n_batch;
 	ex->n_workers = n_workers;
 	ex->n_ctx = n_ctx;
+	ex->task_macs = task_macs(m);
 	ex->x = llm_arena_alloc(arena, l.f_embd, 0);
 	ex->xb = llm_arena_alloc(arena, l.f_embd, 0);
 	ex->xb2 = llm_arena_alloc(arena, l.f_embd, 0);
@@ -165,6 +166,7 @@ struct mm_part {
 
 struct mm_job {
 	const struct llm_model *m;
+	u64 cap;			/* multiply-adds per task */
 	struct mm_part part[3];
 	u32 n_parts, n_tasks;
 };
@@ -173,7 +175,7 @@ struct mm_job {
 static void plan_part(struct mm_job *j, struct mm_part *p, u32 n_tok,
 		      u32 workers)
 {
-	u64 per = p->w->cols * (p->w2 ? 2 : 1), cap = task_macs(j->m);
+	u64 per = p->w->cols * (p->w2 ? 2 : 1), cap = j->cap;
 	u64 rows = p->w->rows, r, want;
 	u32 tok = n_tok;
 
@@ -310,7 +312,7 @@ static void attn_task(void *arg, u32 task, u32 worker)
 	u64 loff = (u64)j->layer * c->n_ctx * cfg->kv_dim;
 	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
 	float *st = att + ex->n_ctx;
-	struct budget b = { .cap = task_macs(m) };
+	struct budget b = { .cap = ex->task_macs };
 
 	/* positions per section: a score or a value row is hd madds */
 	step = max_t(u64, 1, b.cap / hd);
@@ -350,7 +352,7 @@ static void attention(struct llm_ctx *c, u32 layer, u32 n, u32 workers)
 	u64 cost = (u64)3 * (c->n_past + n) * cfg->head_dim;
 
 	/* the last token's heads are the dearest: size groups by them */
-	j.heads_per_task = clamp_t(u64, task_macs(c->m) / cost, 1,
+	j.heads_per_task = clamp_t(u64, c->ex->task_macs / cost, 1,
 				   cfg->n_heads);
 	if (workers > 1 && n == 1)
 		j.heads_per_task = min(j.heads_per_task,
@@ -396,7 +398,7 @@ static void layer(struct llm_ctx *c, u32 l, u32 n, u32 workers)
 	struct llm_exec *ex = c->ex;
 	u64 kvpos = ((u64)l * c->n_ctx + c->n_past) * cfg->kv_dim;
 	u32 d = cfg->n_embd, t;
-	struct mm_job j = { .m = m };
+	struct mm_job j = { .m = m, .cap = ex->task_macs };
 	struct mm_part *p;
 
 	/* attention block */
@@ -490,7 +492,7 @@ void llm_exec_logits(struct llm_ctx *c, u32 row)
 	const struct llm_model *m = c->m;
 	struct llm_exec *ex = c->ex;
 	u32 d = m->cfg.n_embd;
-	struct mm_job j = { .m = m };
+	struct mm_job j = { .m = m, .cap = ex->task_macs };
 
 	llm_fpu_begin();
 	llm_fwd_rmsnorm(ex->xb, ex->x + (u64)row * d,

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The executor's promise (llm/core/exec.h): a token's logits and its K/V
+ * are bitwise the same whatever the batch it was fed in, whatever the size
+ * of an FPU section and whatever the number of threads.  Each test feeds
+ * the same tokens two ways to the shipped stories260K models (F32, Q8_0,
+ * Q4_0; scalar and SIMD kernels) and compares the bytes.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "userctl/runtime.h"
+#include "llm/core/exec.h"
+
+#define N_PROMPT	70	/* three batches of 32, the last partial */
+#define N_DECODE	12
+
+static const char *const models[] = {
+	"stories260K.gguf", "stories260K-Q8_0.gguf", "stories260K-Q4_0.gguf",
+};
+
+struct run {
+	struct llm_runtime rt;
+	float *logits;		/* after the prompt, then after each token */
+};
+
+/* Deterministic tokens spread over the vocabulary. */
+static u32 token_at(const struct llm_model *m, u32 i)
+{
+	return i ? (i * 37u + 5u) % m->cfg.n_vocab : m->vocab.bos;
+}
+
+/*
+ * Feed the prompt in batches of @batch (0: one llm_decode per token) with
+ * FPU sections of @macs (0: the default), then decode greedily, keeping
+ * every set of logits.  0 on success.
+ */
+static int feed(struct run *r, const char *model, bool ref, u32 batch,
+		u64 macs)
+{
+	struct llm_ctx *c = &r->rt.ctx;
+	u32 toks[N_PROMPT], i, n_vocab, done = 0;
+	char err[256];
+	int ret;
+
+	ret = llm_runtime_open(&r->rt, check_model(model), 256, 64, ref, err,
+			       sizeof(err));
+	if (ret) {
+		check_fail(__FILE__, __LINE__, "%s: %s", model, err);
+		return ret;
+	}
+	n_vocab = r->rt.model.cfg.n_vocab;
+	r->logits = calloc((size_t)(N_DECODE + 1) * n_vocab, sizeof(float));
+	if (!r->logits)
+		return -ENOMEM;
+	if (macs)
+		c->ex->task_macs = macs;
+	for (i = 0; i < N_PROMPT; i++)
+		toks[i] = token_at(&r->rt.model, i);
+	while (done < N_PROMPT) {
+		u32 n = batch ? min(batch, N_PROMPT - done) : 1;
+
+		if (batch)
+			c->ex->n_batch = batch;
+		ret = llm_exec_forward(c, toks + done, n, done + n == N_PROMPT,
+				       NULL, NULL);
+		if (ret)
+			return ret;
+		done += n;
+	}
+	memcpy(r->logits, c->logits, n_vocab * sizeof(float));
+	for (i = 1; i <= N_DECODE; i++) {
+		u32 best = 0, j;
+
+		for (j = 1; j < n_vocab; j++)
+			if (c->logits[j] > c->logits[best])
+				best = j;
+		ret = llm_decode(c, best, true, NULL, NULL);
+		if (ret)
+			return ret;
+		memcpy(r->logits + (size_t)i * n_vocab, c->logits,
+		       n_vocab * sizeof(float));
+	}
+	return 0;
+}
+
+static void drop(struct run *r)
+{
+	free(r->logits);
+	llm_runtime_close(&r->rt);
+}
+
+/* Logits of every step and the whole KV cache in use, byte for byte. */
+static bool same(const struct run *a, const struct run *b)
+{
+	const struct llm_ctx *x = &a->rt.ctx, *y = &b->rt.ctx;
+	const struct llm_config *cfg = &a->rt.model.cfg;
+	u64 kv = (u64)cfg->n_layers * x->n_ctx * cfg->kv_dim;
+	u32 l;
+
+	if (x->n_past != y->n_past ||
+	    memcmp(a->logits, b->logits, (size_t)(N_DECODE + 1) *
+		   cfg->n_vocab * sizeof(float)))
+		return false;
+	for (l = 0; l < cfg->n_layers; l++) {
+		u64 off = (u64)l * x->n_ctx * cfg->kv_dim;
+		size_t len = (size_t)x->n_past * cfg->kv_dim * sizeof(float);
+
+		if (off >= kv || memcmp(x->k_cache + off, y->k_cache + off, len) ||
+		    memcmp(x->v_cache + off, y->v_cache + off, len))
+			return false;
+	}
+	return true;
+}
+
+/* Compare feeding (batch_a, macs_a) with (batch_b, macs_b) everywhere. */
+static void compare(u32 batch_a, u64 macs_a, u32 batch_b, u64 macs_b)
+{
+	size_t i;
+	int ref;
+
+	for (i = 0; i < ARRAY_SIZE(models); i++)
+		for (ref = 0; ref < 2; ref++) {
+			struct run a, b;
+
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0, sizeof(b));
+			CHECK_EQ(feed(&a, models[i], ref, batch_a, macs_a), 0);
+			CHECK_EQ(feed(&b, models[i], ref, batch_b, macs_b), 0);
+			if (!same(&a, &b))
+				check_fail(__FILE__, __LINE__,
+					   "%s (%s): batch %u/%llu vs %u/%llu differ",
+					   models[i], ref ? "scalar" : "simd",
+					   batch_a, (unsigned long long)macs_a,
+					   batch_b, (unsigned long long)macs_b);
+			drop(&a);
+			drop(&b);
+			if (check_failed())
+				return;
+		}
+}
+
+/* Prefill in batches of 32 equals prefill one token at a time. */
+static void batched_prefill_equals_token_by_token(void)
+{
+	compare(32, 0, 0, 0);
+}
+
+/* Any batch size gives the same bytes: 1, 3 and 7 against 32. */
+static void batch_size_does_not_matter(void)
+{
+	compare(32, 0, 1, 0);
+	compare(32, 0, 3, 0);
+	compare(7, 0, 32, 0);
+}
+
+/*
+ * Tiny FPU sections split matrix jobs by tokens and attention by
+ * positions; the results must not move.
+ */
+static void section_size_does_not_matter(void)
+{
+	compare(32, 0, 32, 64);
+	compare(32, 0, 5, 700);
+}
+
+/* 1, 2 and 3 threads give the same bytes. */
+static void thread_count_does_not_matter(void)
+{
+	u32 n;
+
+	for (n = 2; n <= 3; n++) {
+		struct run a, b;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		CHECK_EQ(llm_pool_init(1), 0);
+		CHECK_EQ(feed(&a, models[2], false, 32, 0), 0);
+		llm_pool_exit();
+		CHECK_EQ(llm_pool_init(n), 0);
+		CHECK_EQ(feed(&b, models[2], false, 32, 0), 0);
+		CHECK(same(&a, &b));
+		drop(&a);
+		drop(&b);
+		llm_pool_exit();
+	}
+}
+
+/* Past the context, and batches over the executor's size, are refused. */
+static void limits(void)
+{
+	struct llm_runtime rt;
+	u32 toks[64] = { 1 };
+	char err[256];
+
+	CHECK_EQ(llm_runtime_open(&rt, check_model(models[0]), 40, 64, false,
+				  err, sizeof(err)), 0);
+	CHECK_EQ(llm_exec_forward(&rt.ctx, toks, 0, true, NULL, NULL),
+		 -EINVAL);
+	CHECK_EQ(llm_exec_forward(&rt.ctx, toks, rt.ctx.ex->n_batch + 1, true,
+				  NULL, NULL), -EINVAL);
+	CHECK_EQ(llm_exec_forward(&rt.ctx, toks, 32, true, NULL, NULL), 0);
+	CHECK_EQ(llm_exec_forward(&rt.ctx, toks, 9, true, NULL, NULL),
+		 -ENOSPC);
+	CHECK_EQ(rt.ctx.n_past, 32);
+	CHECK_EQ(llm_exec_forward(&rt.ctx, toks, 8, true, NULL, NULL), 0);
+	CHECK_EQ(llm_decode(&rt.ctx, 1, true, NULL, NULL), -ENOSPC);
+	llm_runtime_close(&rt);
+}
+
+int main(void)
+{
+	check_run("batched_prefill_equals_token_by_token",
+		  batched_prefill_equals_token_by_token);
+	check_run("batch_size_does_not_matter", batch_size_does_not_matter);
+	check_run("section_size_does_not_matter",
+		  section_size_does_not_matter);
+	check_run("thread_count_does_not_matter",
+		  thread_count_does_not_matter);
+	check_run("limits", limits);
+	return check_done();
+}
