@@ -52,7 +52,7 @@ static u64 q8_row_bytes(u64 cols)
 /* ---- executor memory ---- */
 
 struct exec_layout {
-	u64 f_embd, f_ff, q_embd, q_ff, att, rope;
+	u64 f_embd, f_ff, q_embd, q_ff, att, rope, kv, logits, item;
 };
 
 static bool exec_sizes(const struct llm_model *m, u32 n_batch, u32 n_workers,
@@ -68,6 +68,9 @@ static bool exec_sizes(const struct llm_model *m, u32 n_batch, u32 n_workers,
 	l->q_ff = (u64)n_batch * (q8_row_bytes(c->n_ff) + 64);
 	l->att = (u64)n_workers * ((u64)n_ctx + 2) * 4;
 	l->rope = (u64)n_batch * c->n_rot * 4;
+	l->kv = (u64)n_batch * c->kv_dim * 4;
+	l->logits = (u64)min_t(u32, n_batch, LLM_EXEC_LOGITS) * c->n_vocab * 4;
+	l->item = (u64)n_batch * sizeof(struct llm_item);
 	return true;
 }
 
@@ -79,7 +82,7 @@ u64 llm_exec_bytes(const struct llm_model *m, u32 n_batch, u32 n_workers,
 	if (!exec_sizes(m, n_batch, n_workers, n_ctx, &l))
 		return U64_MAX;
 	return 4 * l.f_embd + 2 * l.f_ff + l.q_embd + l.q_ff + l.att +
-	       l.rope + 10 * LLM_ARENA_ALIGN;
+	       l.rope + 2 * l.kv + l.logits + l.item + 14 * LLM_ARENA_ALIGN;
 }
 
 int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
@@ -92,6 +95,7 @@ int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
 	memset(ex, 0, sizeof(*ex));
 	if (!exec_sizes(m, n_batch, n_workers, n_ctx, &l))
 		return -EINVAL;
+	ex->m = m;
 	ex->n_batch = n_batch;
 	ex->n_workers = n_workers;
 	ex->n_ctx = n_ctx;
@@ -106,8 +110,13 @@ int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
 	ex->xq_ff = llm_arena_alloc(arena, l.q_ff, 0);
 	ex->att = llm_arena_alloc(arena, l.att, 0);
 	ex->rope_cs = llm_arena_alloc(arena, l.rope, 0);
+	ex->k = llm_arena_alloc(arena, l.kv, 0);
+	ex->v = llm_arena_alloc(arena, l.kv, 0);
+	ex->logits = llm_arena_alloc(arena, l.logits, 0);
+	ex->item = llm_arena_alloc(arena, l.item, 0);
 	if (!ex->x || !ex->xb || !ex->xb2 || !ex->q || !ex->hb || !ex->hb2 ||
-	    !ex->xq || !ex->xq_ff || !ex->att || !ex->rope_cs) {
+	    !ex->xq || !ex->xq_ff || !ex->att || !ex->rope_cs || !ex->k ||
+	    !ex->v || !ex->logits || !ex->item) {
 		llm_arena_rewind(arena, mark);
 		memset(ex, 0, sizeof(*ex));
 		return -ENOMEM;
@@ -293,22 +302,23 @@ static void run_job(struct mm_job *j, u32 n_tok, u32 workers)
 /* ---- attention ---- */
 
 struct attn_job {
-	const struct llm_ctx *c;
-	u32 layer, pos0, heads_per_task, n_groups;
+	struct llm_exec *ex;
+	u32 layer, heads_per_task, n_groups;
 };
 
 static void attn_task(void *arg, u32 task, u32 worker)
 {
 	const struct attn_job *j = arg;
-	const struct llm_ctx *c = j->c;
-	const struct llm_model *m = c->m;
+	struct llm_exec *ex = j->ex;
+	const struct llm_model *m = ex->m;
 	const struct llm_config *cfg = &m->cfg;
-	const struct llm_exec *ex = c->ex;
 	u32 hd = cfg->head_dim, group = cfg->n_heads / cfg->n_kv_heads;
 	u32 t = task / j->n_groups, h0 = (task % j->n_groups) *
 		j->heads_per_task;
 	u32 h1 = min(h0 + j->heads_per_task, cfg->n_heads);
-	u32 n_pos = j->pos0 + t + 1, step, h, p;
+	const struct llm_item *it = &ex->item[t];
+	const struct llm_ctx *c = it->c;
+	u32 n_pos = it->pos + 1, step, h, p;
 	u64 loff = (u64)j->layer * c->n_ctx * cfg->kv_dim;
 	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
 	float *st = att + ex->n_ctx;
@@ -345,14 +355,18 @@ static void attn_task(void *arg, u32 task, u32 worker)
 	close_section(&b);
 }
 
-static void attention(struct llm_ctx *c, u32 layer, u32 n, u32 workers)
+static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
 {
-	const struct llm_config *cfg = &c->m->cfg;
-	struct attn_job j = { .c = c, .layer = layer, .pos0 = c->n_past };
-	u64 cost = (u64)3 * (c->n_past + n) * cfg->head_dim;
+	const struct llm_config *cfg = &ex->m->cfg;
+	struct attn_job j = { .ex = ex, .layer = layer };
+	u32 longest = 0, t;
+	u64 cost;
 
-	/* the last token's heads are the dearest: size groups by them */
-	j.heads_per_task = clamp_t(u64, c->ex->task_macs / cost, 1,
+	for (t = 0; t < n; t++)
+		longest = max(longest, ex->item[t].pos + 1);
+	/* size groups of heads by the longest context in the step */
+	cost = (u64)3 * longest * cfg->head_dim;
+	j.heads_per_task = clamp_t(u64, ex->task_macs / cost, 1,
 				   cfg->n_heads);
 	if (workers > 1 && n == 1)
 		j.heads_per_task = min(j.heads_per_task,
@@ -363,17 +377,16 @@ static void attention(struct llm_ctx *c, u32 layer, u32 n, u32 workers)
 
 /* ---- the step ---- */
 
-static u32 step_workers(const struct llm_ctx *c)
+static u32 step_workers(const struct llm_exec *ex)
 {
-	return min(c->ex->n_workers, llm_pool_size());
+	return min(ex->n_workers, llm_pool_size());
 }
 
 /* RMSNorm of each token's hidden state into xb, and its Q8_0 form. */
-static void norm_tokens(struct llm_ctx *c, u32 n, const struct llm_weight *w,
-			bool quantize)
+static void norm_tokens(struct llm_exec *ex, u32 n,
+			const struct llm_weight *w, bool quantize)
 {
-	const struct llm_model *m = c->m;
-	struct llm_exec *ex = c->ex;
+	const struct llm_model *m = ex->m;
 	u32 d = m->cfg.n_embd, t;
 
 	for (t = 0; t < n; t++) {
@@ -390,37 +403,48 @@ static void norm_tokens(struct llm_ctx *c, u32 n, const struct llm_weight *w,
 	}
 }
 
-static void layer(struct llm_ctx *c, u32 l, u32 n, u32 workers)
+/* RoPE on this step's queries and keys, then K and V into each cache. */
+static void rope_and_store(struct llm_exec *ex, u32 l, u32 n)
 {
-	const struct llm_model *m = c->m;
+	const struct llm_model *m = ex->m;
+	const struct llm_config *cfg = &m->cfg;
+	u64 kvb = (u64)cfg->kv_dim * sizeof(float);
+	u32 t;
+
+	for (t = 0; t < n; t++) {
+		const struct llm_item *it = &ex->item[t];
+		const float *cs = ex->rope_cs + (u64)t * cfg->n_rot;
+		u64 at = ((u64)l * it->c->n_ctx + it->pos) * cfg->kv_dim;
+		float *k = ex->k + (u64)t * cfg->kv_dim;
+
+		llm_fpu_begin();
+		llm_fwd_rope(m, ex->q + (u64)t * cfg->n_embd, cfg->n_heads, cs);
+		llm_fwd_rope(m, k, cfg->n_kv_heads, cs);
+		llm_fpu_end();
+		memcpy(it->c->k_cache + at, k, kvb);
+		memcpy(it->c->v_cache + at, ex->v + (u64)t * cfg->kv_dim, kvb);
+	}
+}
+
+static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
+{
+	const struct llm_model *m = ex->m;
 	const struct llm_config *cfg = &m->cfg;
 	const struct llm_layer *L = &m->layers[l];
-	struct llm_exec *ex = c->ex;
-	u64 kvpos = ((u64)l * c->n_ctx + c->n_past) * cfg->kv_dim;
-	u32 d = cfg->n_embd, t;
+	u32 d = cfg->n_embd;
 	struct mm_job j = { .m = m, .cap = ex->task_macs };
 	struct mm_part *p;
 
 	/* attention block */
-	norm_tokens(c, n, &L->attn_norm, wants_q8(&L->wq) ||
+	norm_tokens(ex, n, &L->attn_norm, wants_q8(&L->wq) ||
 		    wants_q8(&L->wk) || wants_q8(&L->wv));
 	add_part(&j, &L->wq, ex->xb, ex->xq, ex->q, d, n);
-	add_part(&j, &L->wk, ex->xb, ex->xq, c->k_cache + kvpos, cfg->kv_dim,
-		 n);
-	add_part(&j, &L->wv, ex->xb, ex->xq, c->v_cache + kvpos, cfg->kv_dim,
-		 n);
+	add_part(&j, &L->wk, ex->xb, ex->xq, ex->k, cfg->kv_dim, n);
+	add_part(&j, &L->wv, ex->xb, ex->xq, ex->v, cfg->kv_dim, n);
 	run_job(&j, n, workers);
-	for (t = 0; t < n; t++) {
-		const float *cs = ex->rope_cs + (u64)t * cfg->n_rot;
-
-		llm_fpu_begin();
-		llm_fwd_rope(m, ex->q + (u64)t * d, cfg->n_heads, cs);
-		llm_fwd_rope(m, c->k_cache + kvpos + (u64)t * cfg->kv_dim,
-			     cfg->n_kv_heads, cs);
-		llm_fpu_end();
-	}
-	attention(c, l, n, workers);
-	norm_tokens(c, n, NULL, wants_q8(&L->wo));
+	rope_and_store(ex, l, n);
+	attention(ex, l, n, workers);
+	norm_tokens(ex, n, NULL, wants_q8(&L->wo));
 	j.n_parts = 0;
 	p = add_part(&j, &L->wo, ex->xb, ex->xq, ex->xb2, d, n);
 	p->post = POST_ADD;
@@ -428,7 +452,7 @@ static void layer(struct llm_ctx *c, u32 l, u32 n, u32 workers)
 	run_job(&j, n, workers);
 
 	/* feed-forward block: down(silu(gate(x)) * up(x)) */
-	norm_tokens(c, n, &L->ffn_norm, wants_q8(&L->gate) ||
+	norm_tokens(ex, n, &L->ffn_norm, wants_q8(&L->gate) ||
 		    wants_q8(&L->up));
 	j.n_parts = 0;
 	p = add_part(&j, &L->gate, ex->xb, ex->xq, ex->hb, cfg->n_ff, n);
@@ -447,34 +471,27 @@ static void layer(struct llm_ctx *c, u32 l, u32 n, u32 workers)
 	run_job(&j, n, workers);
 }
 
-void llm_exec_embed(struct llm_ctx *c, const u32 *tokens, u32 n)
+static void embed(struct llm_exec *ex, u32 n)
 {
-	struct llm_exec *ex = c->ex;
-	u32 d = c->m->cfg.n_embd, t;
+	u32 d = ex->m->cfg.n_embd, t;
 
 	for (t = 0; t < n; t++) {
 		llm_fpu_begin();
-		llm_fwd_embed(c->m, tokens[t], ex->x + (u64)t * d);
+		llm_fwd_embed(ex->m, ex->item[t].token, ex->x + (u64)t * d);
 		llm_fpu_end();
 	}
 }
 
-int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
-		    bool (*cancelled)(void *arg), void *arg)
+static int layers(struct llm_exec *ex, u32 n, u32 first, u32 last,
+		  bool (*cancelled)(void *arg), void *arg)
 {
-	const struct llm_model *m = c->m;
-	struct llm_exec *ex = c->ex;
-	u32 workers = step_workers(c), t, l;
+	const struct llm_model *m = ex->m;
+	u32 workers = step_workers(ex), t, l;
 
-	if (!n || n > ex->n_batch || c->n_ctx > ex->n_ctx ||
-	    last > m->cfg.n_layers || first > last)
-		return -EINVAL;
-	if (n > c->n_ctx - c->n_past)
-		return -ENOSPC;
-	/* one RoPE table for the batch, shared by every layer */
+	/* one RoPE table for the step, shared by every layer */
 	for (t = 0; t < n; t++) {
 		llm_fpu_begin();
-		llm_fwd_rope_table(m, c->n_past + t,
+		llm_fwd_rope_table(m, ex->item[t].pos,
 				   ex->rope_cs + (u64)t * m->cfg.n_rot);
 		llm_fpu_end();
 	}
@@ -482,51 +499,170 @@ int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
 		llm_yield();
 		if (cancelled && cancelled(arg))
 			return -EINTR;
-		layer(c, l, n, workers);
+		layer(ex, l, n, workers);
 	}
 	return 0;
 }
 
-void llm_exec_logits(struct llm_ctx *c, u32 row)
+/*
+ * The classifier for every item that wants logits, up to LLM_EXEC_LOGITS
+ * rows per pass (a single row goes straight to its context).
+ */
+static void logits(struct llm_exec *ex, u32 n)
 {
-	const struct llm_model *m = c->m;
-	struct llm_exec *ex = c->ex;
-	u32 d = m->cfg.n_embd;
-	struct mm_job j = { .m = m, .cap = ex->task_macs };
+	const struct llm_model *m = ex->m;
+	u32 d = m->cfg.n_embd, nv = m->cfg.n_vocab, t = 0, g, i;
+	u32 rows[LLM_EXEC_LOGITS];
+	bool q = wants_q8(&m->output);
 
-	llm_fpu_begin();
-	llm_fwd_rmsnorm(ex->xb, ex->x + (u64)row * d,
-			(const float *)m->output_norm.data, d,
-			m->cfg.rms_eps_bits);
-	if (wants_q8(&m->output))
-		llm_fwd_quantize(m, ex->xb, ex->xq, 0, d);
-	llm_fpu_end();
-	add_part(&j, &m->output, ex->xb, ex->xq, c->logits, m->cfg.n_vocab, 1);
-	run_job(&j, 1, step_workers(c));
+	while (t < n) {
+		struct mm_job j = { .m = m, .cap = ex->task_macs };
+		float *y;
+
+		for (g = 0; t < n && g < LLM_EXEC_LOGITS; t++) {
+			if (!ex->item[t].logits)
+				continue;
+			llm_fpu_begin();
+			llm_fwd_rmsnorm(ex->xb + (u64)g * d,
+					ex->x + (u64)t * d,
+					(const float *)m->output_norm.data, d,
+					m->cfg.rms_eps_bits);
+			if (q)
+				llm_fwd_quantize(m, ex->xb + (u64)g * d,
+						 (u8 *)ex->xq +
+						 g * q8_row_bytes(d), 0, d);
+			llm_fpu_end();
+			rows[g++] = t;
+		}
+		if (!g)
+			break;
+		y = g == 1 ? ex->item[rows[0]].c->logits : ex->logits;
+		add_part(&j, &m->output, ex->xb, ex->xq, y, nv, g);
+		run_job(&j, g, step_workers(ex));
+		if (g == 1)
+			continue;
+		for (i = 0; i < g; i++)
+			memcpy(ex->item[rows[i]].c->logits,
+			       ex->logits + (u64)i * nv, nv * sizeof(float));
+	}
+}
+
+/*
+ * Check the step's items: a context's tokens follow its n_past in order,
+ * fit in it, and its model is the executor's.
+ */
+static int check_items(struct llm_exec *ex, u32 n)
+{
+	u32 t, u;
+
+	if (!n || n > ex->n_batch)
+		return -EINVAL;
+	for (t = 0; t < n; t++) {
+		struct llm_item *it = &ex->item[t];
+		u32 pos = it->c->n_past;
+
+		if (it->c->m != ex->m || it->c->n_ctx > ex->n_ctx ||
+		    it->token >= ex->m->cfg.n_vocab)
+			return -EINVAL;
+		for (u = 0; u < t; u++)
+			pos += ex->item[u].c == it->c;
+		if (pos >= it->c->n_ctx)
+			return -ENOSPC;
+		it->pos = pos;
+	}
+	return 0;
+}
+
+static void commit_items(struct llm_exec *ex, u32 n)
+{
+	u32 t;
+
+	for (t = 0; t < n; t++) {
+		struct llm_item *it = &ex->item[t];
+
+		it->c->tokens[it->pos] = it->token;
+		it->c->n_past = it->pos + 1;
+	}
+}
+
+static int run_step(struct llm_exec *ex, u32 n, bool (*cancelled)(void *),
+		    void *arg)
+{
+	int ret = check_items(ex, n);
+
+	if (ret)
+		return ret;
+	embed(ex, n);
+	ret = layers(ex, n, 0, ex->m->cfg.n_layers, cancelled, arg);
+	if (ret)
+		return ret;
+	llm_yield();
+	logits(ex, n);
+	commit_items(ex, n);
+	return 0;
 }
 
 int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
-		     bool logits, bool (*cancelled)(void *arg), void *arg)
+		     bool want_logits, bool (*cancelled)(void *arg), void *arg)
+{
+	struct llm_exec *ex = c->ex;
+	u32 t;
+
+	if (!n || n > ex->n_batch)
+		return -EINVAL;
+	for (t = 0; t < n; t++) {
+		ex->item[t].c = c;
+		ex->item[t].token = tokens[t];
+		ex->item[t].logits = want_logits && t == n - 1;
+	}
+	return run_step(ex, n, cancelled, arg);
+}
+
+int llm_exec_step(struct llm_exec *ex, struct llm_ctx *const *cs,
+		  const u32 *tokens, u32 n)
 {
 	u32 t;
-	int ret;
 
-	if (c->n_past >= c->n_ctx)
-		return -ENOSPC;
-	if (!n || n > c->ex->n_batch)
+	if (!n || n > ex->n_batch)
 		return -EINVAL;
-	if (n > c->n_ctx - c->n_past)
-		return -ENOSPC;
-	llm_exec_embed(c, tokens, n);
-	ret = llm_exec_layers(c, n, 0, c->m->cfg.n_layers, cancelled, arg);
-	if (ret)
-		return ret;
-	if (logits) {
-		llm_yield();
-		llm_exec_logits(c, n - 1);
+	for (t = 0; t < n; t++) {
+		ex->item[t].c = cs[t];
+		ex->item[t].token = tokens[t];
+		ex->item[t].logits = true;
 	}
-	for (t = 0; t < n; t++)
-		c->tokens[c->n_past + t] = tokens[t];
-	c->n_past += n;
-	return 0;
+	return run_step(ex, n, NULL, NULL);
+}
+
+int llm_exec_prepare(struct llm_ctx *c, const u32 *tokens, u32 n)
+{
+	struct llm_exec *ex = c->ex;
+	int ret;
+	u32 t;
+
+	if (!n || n > ex->n_batch)
+		return -EINVAL;
+	for (t = 0; t < n; t++) {
+		ex->item[t].c = c;
+		ex->item[t].token = tokens[t];
+		ex->item[t].logits = false;
+	}
+	ret = check_items(ex, n);
+	if (!ret)
+		embed(ex, n);
+	return ret;
+}
+
+int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
+		    bool (*cancelled)(void *arg), void *arg)
+{
+	if (last > c->m->cfg.n_layers || first > last)
+		return -EINVAL;
+	return layers(c->ex, n, first, last, cancelled, arg);
+}
+
+void llm_exec_finish(struct llm_ctx *c, u32 n, bool want_logits)
+{
+	c->ex->item[n - 1].logits = want_logits;
+	logits(c->ex, n);
+	commit_items(c->ex, n);
 }

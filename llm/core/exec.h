@@ -27,14 +27,25 @@ int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
 		     bool logits, bool (*cancelled)(void *arg), void *arg);
 
 /*
- * The same in pieces, for a layer range [first, last) on the hidden
- * states in c->ex->x (a node of the ring runs only its layers).  The
- * positions are c->n_past..c->n_past + n - 1; none of these moves n_past.
+ * Decode across conversations: one token for each of @n contexts (at most
+ * ex->n_batch; the same context may appear more than once, its tokens in
+ * order), all through one pass over the weights, each context's logits
+ * into its c->logits.  Every context gets bitwise what it gets alone.
+ * 0, or -EINVAL / -ENOSPC (nothing changed).
  */
-void llm_exec_embed(struct llm_ctx *c, const u32 *tokens, u32 n);
+int llm_exec_step(struct llm_exec *ex, struct llm_ctx *const *cs,
+		  const u32 *tokens, u32 n);
+
+/*
+ * The same as llm_exec_forward() in pieces, for a layer range [first,
+ * last) (a node of the ring runs only its layers): prepare checks the
+ * tokens and embeds them into c->ex->x; layers runs a range on the hidden
+ * states there; finish computes the last token's logits if wanted and
+ * moves the context on by @n.
+ */
+int llm_exec_prepare(struct llm_ctx *c, const u32 *tokens, u32 n);
 int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
 		    bool (*cancelled)(void *arg), void *arg);
-/* Logits of batch row @row (usually n - 1) into c->logits. */
-void llm_exec_logits(struct llm_ctx *c, u32 row);
+void llm_exec_finish(struct llm_ctx *c, u32 n, bool want_logits);
 
 #endif /* LLM_EXEC_H */

@@ -92,7 +92,18 @@ struct llm_prob {
  * of up to @n_batch tokens (exec.c).  Nothing in it outlives a step, so a
  * conversation can run on any executor, one step at a time.
  */
+struct llm_ctx;
+
+/* One token of a step: whose, at which position, logits or not. */
+struct llm_item {
+	struct llm_ctx *c;
+	u32 token;
+	u32 pos;
+	bool logits;
+};
+
 struct llm_exec {
+	const struct llm_model *m;
 	u32 n_batch;		/* tokens one step may carry */
 	u32 n_workers;		/* threads one step may use */
 	u32 n_ctx;		/* longest context it serves (attention) */
@@ -107,7 +118,13 @@ struct llm_exec {
 	void *xq_ff;		/* n_batch rows of n_ff activations, Q8_0 */
 	float *att;		/* n_workers * (n_ctx + 2) scores and sums */
 	float *rope_cs;		/* n_batch * n_rot: cos, sin per position */
+	float *k, *v;		/* n_batch * kv_dim: this step's K and V */
+	float *logits;		/* LLM_EXEC_LOGITS * n_vocab */
+	struct llm_item *item;	/* n_batch: the step's tokens */
 };
+
+/* Rows of logits one pass of the classifier computes. */
+#define LLM_EXEC_LOGITS		8
 
 /*
  * One conversation: its KV cache, its tokens and what the sampler needs.

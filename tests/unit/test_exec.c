@@ -186,6 +186,107 @@ static void thread_count_does_not_matter(void)
 	}
 }
 
+#define N_SESS	4
+#define N_STEPS	10
+
+static u32 greedy(const struct llm_ctx *c)
+{
+	u32 best = 0, j;
+
+	for (j = 1; j < c->m->cfg.n_vocab; j++)
+		if (c->logits[j] > c->logits[best])
+			best = j;
+	return best;
+}
+
+/*
+ * Decode across sessions: four conversations with different prompts
+ * decode together, one llm_exec_step() per token for all of them (and
+ * once with one of them twice in a step), and each gets bitwise the
+ * logits it gets decoding alone.
+ */
+static void sessions_batched_equal_alone(void)
+{
+	struct llm_runtime rt;
+	struct llm_ctx *solo, *multi, *cs[N_SESS + 1];
+	struct llm_ctx full;
+	struct llm_exec shared;
+	struct llm_arena arena;
+	u32 nv, i, s, toks[N_SESS + 1], prompt[20];
+	size_t bytes;
+	char err[256];
+	float *want;
+	void *mem;
+
+	CHECK_EQ(llm_runtime_open(&rt, check_model(models[2]), 64, 64, false,
+				  err, sizeof(err)), 0);
+	nv = rt.model.cfg.n_vocab;
+	bytes = 2 * N_SESS * llm_ctx_bytes(&rt.model, 64, 64) +
+		llm_exec_bytes(&rt.model, N_SESS + 1, 1, 64);
+	mem = malloc(bytes);
+	solo = calloc(2 * N_SESS, sizeof(*solo));
+	want = calloc((size_t)N_SESS * (N_STEPS + 1) * nv, sizeof(float));
+	CHECK(mem && solo && want);
+	multi = solo + N_SESS;
+	llm_arena_init(&arena, mem, bytes);
+	CHECK_EQ(llm_exec_init(&shared, &rt.model, N_SESS + 1, 1, 64, &arena),
+		 0);
+	for (i = 0; i < 2 * N_SESS; i++) {
+		CHECK_EQ(llm_ctx_init(&solo[i], &rt.model, 64, 64, &arena), 0);
+		/* prompts of different lengths and tokens */
+		for (s = 0; s < 5 + 3 * (i % N_SESS); s++)
+			prompt[s] = token_at(&rt.model, s * (1 + i % N_SESS));
+		CHECK_EQ(llm_exec_forward(&solo[i], prompt, s, true, NULL,
+					  NULL), 0);
+	}
+	/* alone */
+	for (i = 0; i < N_SESS; i++)
+		for (s = 0; s <= N_STEPS; s++) {
+			memcpy(want + ((size_t)i * (N_STEPS + 1) + s) * nv,
+			       solo[i].logits, nv * sizeof(float));
+			CHECK_EQ(llm_decode(&solo[i], greedy(&solo[i]), true,
+					    NULL, NULL), 0);
+		}
+	/* together */
+	for (s = 0; s <= N_STEPS; s++) {
+		for (i = 0; i < N_SESS; i++) {
+			CHECK(!memcmp(multi[i].logits,
+				      want + ((size_t)i * (N_STEPS + 1) + s) *
+				      nv, nv * sizeof(float)));
+			cs[i] = &multi[i];
+			toks[i] = greedy(&multi[i]);
+		}
+		CHECK_EQ(llm_exec_step(&shared, cs, toks, N_SESS), 0);
+	}
+	for (i = 0; i < N_SESS; i++)
+		CHECK_EQ(multi[i].n_past, solo[i].n_past);
+	/* a context twice in one step: its tokens in order */
+	cs[0] = &multi[1];
+	toks[0] = greedy(&multi[1]);
+	cs[1] = &multi[0];
+	toks[1] = greedy(&multi[0]);
+	cs[2] = &multi[1];
+	toks[2] = 7;
+	CHECK_EQ(llm_decode(&solo[1], toks[0], false, NULL, NULL), 0);
+	CHECK_EQ(llm_decode(&solo[1], 7, true, NULL, NULL), 0);
+	CHECK_EQ(llm_exec_step(&shared, cs, toks, 3), 0);
+	CHECK(!memcmp(multi[1].logits, solo[1].logits, nv * sizeof(float)));
+	CHECK_EQ(multi[1].n_past, solo[1].n_past);
+	/* a step that does not fit is refused whole: nothing moves */
+	full = multi[2];
+	full.n_past = full.n_ctx - 1;
+	cs[0] = &multi[0];
+	cs[1] = &full;
+	cs[2] = &full;
+	CHECK_EQ(llm_exec_step(&shared, cs, toks, 3), -ENOSPC);
+	CHECK_EQ(multi[0].n_past, solo[0].n_past + 1);
+	CHECK_EQ(full.n_past, full.n_ctx - 1);
+	free(want);
+	free(solo);
+	free(mem);
+	llm_runtime_close(&rt);
+}
+
 /* Past the context, and batches over the executor's size, are refused. */
 static void limits(void)
 {
@@ -217,6 +318,8 @@ int main(void)
 		  section_size_does_not_matter);
 	check_run("thread_count_does_not_matter",
 		  thread_count_does_not_matter);
+	check_run("sessions_batched_equal_alone",
+		  sessions_batched_equal_alone);
 	check_run("limits", limits);
 	return check_done();
 }
