@@ -184,6 +184,32 @@ static void copy_image(u8 *dst, const u8 *src, u64 len)
 	}
 }
 
+/*
+ * The model's executor after the contexts: batches of the default size
+ * on every pool thread, shared by all sessions through the batcher.
+ */
+static int bind_executor(struct llm_kmodel *km, char *err, size_t errlen)
+{
+	const struct llm_model *m = &km->model;
+	u32 nb = LLM_BATCH_DEFAULT, i;
+	struct llm_feed *feeds;
+	int ret;
+
+	ret = llm_exec_init(&km->ex, m, nb, llm_pool_size(), km->n_ctx,
+			    &kms.arena);
+	feeds = llm_arena_alloc_array(&kms.arena, nb, sizeof(*feeds), 0);
+	if (ret || !feeds) {
+		snprintf(err, errlen, "the arena cannot hold the executor (%llu bytes, %zu free after the sessions); raise arena_mb",
+			 llm_exec_bytes(m, nb, llm_pool_size(), km->n_ctx),
+			 llm_arena_avail(&kms.arena, 0));
+		return ret ? ret : -ENOMEM;
+	}
+	llm_batcher_init(&km->batcher, &km->ex, feeds);
+	for (i = 0; i < llm_sessions_max; i++)
+		km->ctx[i].ex = &km->ex;
+	return 0;
+}
+
 /* Reserve every session slot's context after the model. */
 static int bind_contexts(struct llm_kmodel *km, char *err, size_t errlen)
 {
@@ -204,7 +230,7 @@ static int bind_contexts(struct llm_kmodel *km, char *err, size_t errlen)
 		}
 	}
 	km->n_ctx = n_ctx;
-	return 0;
+	return bind_executor(km, err, errlen);
 }
 
 static int build_locked(struct llm_kmodel *km, const void *image, u64 len,

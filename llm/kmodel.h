@@ -21,6 +21,7 @@
 #include <linux/wait.h>
 
 #include "core/model.h"
+#include "batcher.h"
 
 struct llm_kmodel {
 	struct kref ref;
@@ -28,6 +29,8 @@ struct llm_kmodel {
 	u64 image_len;
 	u32 n_ctx;			/* positions of each session's context */
 	struct llm_ctx *ctx;		/* one per session slot */
+	struct llm_exec ex;		/* runs every session's steps */
+	struct llm_batcher batcher;	/* ... several at once (batcher.c) */
 
 	spinlock_t lock;		/* dead and users */
 	bool dead;			/* unloading: no new uses */

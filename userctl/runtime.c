@@ -51,7 +51,7 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
 			 char *err, size_t errlen)
 {
-	u64 tables = TABLES_BYTES(len), need;
+	u64 tables = TABLES_BYTES(len), need, ex;
 	struct llm_model probe;
 	struct llm_arena tmp;
 	int ret;
@@ -70,8 +70,10 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 	if (!n_ctx)
 		n_ctx = min_t(u32, probe.cfg.n_ctx_train, 4096);
 	need = llm_ctx_bytes(&probe, n_ctx, max_prompt_bytes);
+	ex = llm_exec_bytes(&probe, LLM_BATCH_DEFAULT, llm_pool_size(), n_ctx);
 	free(rt->mem);
-	if (need == U64_MAX || need > (u64)1 << 40) {
+	if (need == U64_MAX || ex == U64_MAX ||
+	    check_add_overflow(need, ex, &need) || need > (u64)1 << 40) {
 		snprintf(err, errlen, "a context of %u positions is too large", n_ctx);
 		return -E2BIG;
 	}
@@ -87,10 +89,14 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 		goto fail;
 	ret = llm_ctx_init(&rt->ctx, &rt->model, n_ctx, max_prompt_bytes,
 			   &rt->arena);
+	if (!ret)
+		ret = llm_exec_init(&rt->ex, &rt->model, LLM_BATCH_DEFAULT,
+				    llm_pool_size(), n_ctx, &rt->arena);
 	if (ret) {
 		snprintf(err, errlen, "cannot make a %u-position context", n_ctx);
 		goto fail;
 	}
+	rt->ctx.ex = &rt->ex;
 	return 0;
 fail:
 	free(rt->mem);
@@ -176,12 +182,15 @@ int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
 	p->image = len;
 	p->model = arena.used;
 	p->session = llm_ctx_bytes(&m, p->n_ctx, max_prompt_bytes);
+	p->threads = llm_online_cpus();
+	p->exec = llm_exec_bytes(&m, LLM_BATCH_DEFAULT, p->threads, p->n_ctx);
 	free(mem);
 	p->margin = page * (LLM_ARENA_PLAN_TABLES +
 			    (u64)sessions * LLM_ARENA_PLAN_CTX_BUFFERS);
-	if (p->session == U64_MAX ||
+	if (p->session == U64_MAX || p->exec == U64_MAX ||
 	    check_mul_overflow(p->session, (u64)sessions, &ctxs) ||
 	    check_add_overflow(p->model, ctxs, &p->total) ||
+	    check_add_overflow(p->total, p->exec, &p->total) ||
 	    check_add_overflow(p->total, p->margin, &p->total) ||
 	    p->total > ((u64)U32_MAX << 20)) {
 		snprintf(err, errlen, "%u sessions of %u positions do not fit in any arena",

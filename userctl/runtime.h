@@ -17,6 +17,7 @@ struct llm_runtime {
 	struct llm_arena arena;
 	struct llm_model model;
 	struct llm_ctx ctx;
+	struct llm_exec ex;	/* ctx's executor: batches of the default size */
 };
 
 /*
@@ -52,7 +53,9 @@ void llm_runtime_close(struct llm_runtime *rt);
  * llm/loader.c lays it out: the GGUF image at the start (page aligned),
  * the tables llm_model_load() allocates after it, then @sessions contexts
  * of llm_ctx_bytes(model, n_ctx, max_prompt_bytes) bytes each, where n_ctx
- * is the model's training context capped at max_context.  The image and
+ * is the model's training context capped at max_context, then the model's
+ * executor (llm_exec_bytes() for the module's default thread count, this
+ * machine's online CPUs).  The image and
  * the tables are measured by binding the model in an arena of the same
  * layout; a margin of a page per table and per context buffer is added.
  */
@@ -68,8 +71,10 @@ struct llm_arena_plan {
 	u64 image;		/* the file */
 	u64 model;		/* arena bytes of the image and its tables */
 	u64 session;		/* arena bytes of one session's context */
+	u32 threads;		/* the module's default: online CPUs */
+	u64 exec;		/* the model's executor for that many threads */
 	u64 margin;
-	u64 total;		/* model + sessions * session + margin */
+	u64 total;		/* model + sessions * session + exec + margin */
 	u32 arena_mb;		/* total in MiB, rounded up: arena_mb= */
 };
 

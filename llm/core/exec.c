@@ -602,35 +602,31 @@ static int run_step(struct llm_exec *ex, u32 n, bool (*cancelled)(void *),
 	return 0;
 }
 
-int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
-		     bool want_logits, bool (*cancelled)(void *arg), void *arg)
+int llm_exec_run(struct llm_exec *ex, const struct llm_feed *f, u32 n_feeds,
+		 bool (*cancelled)(void *arg), void *arg)
 {
-	struct llm_exec *ex = c->ex;
-	u32 t;
+	u32 i, t, n = 0;
 
-	if (!n || n > ex->n_batch)
-		return -EINVAL;
-	for (t = 0; t < n; t++) {
-		ex->item[t].c = c;
-		ex->item[t].token = tokens[t];
-		ex->item[t].logits = want_logits && t == n - 1;
+	for (i = 0; i < n_feeds; i++) {
+		if (!f[i].n || f[i].n > ex->n_batch - n)
+			return -EINVAL;
+		for (t = 0; t < f[i].n; t++, n++) {
+			ex->item[n].c = f[i].c;
+			ex->item[n].token = f[i].tokens[t];
+			ex->item[n].logits = f[i].logits && t == f[i].n - 1;
+		}
 	}
 	return run_step(ex, n, cancelled, arg);
 }
 
-int llm_exec_step(struct llm_exec *ex, struct llm_ctx *const *cs,
-		  const u32 *tokens, u32 n)
+int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
+		     bool want_logits, bool (*cancelled)(void *arg), void *arg)
 {
-	u32 t;
+	struct llm_feed f = {
+		.c = c, .tokens = tokens, .n = n, .logits = want_logits,
+	};
 
-	if (!n || n > ex->n_batch)
-		return -EINVAL;
-	for (t = 0; t < n; t++) {
-		ex->item[t].c = cs[t];
-		ex->item[t].token = tokens[t];
-		ex->item[t].logits = true;
-	}
-	return run_step(ex, n, NULL, NULL);
+	return llm_exec_run(c->ex, &f, 1, cancelled, arg);
 }
 
 int llm_exec_prepare(struct llm_ctx *c, const u32 *tokens, u32 n)

@@ -26,15 +26,23 @@
 int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
 		     bool logits, bool (*cancelled)(void *arg), void *arg);
 
+/* Tokens of one conversation for a step. */
+struct llm_feed {
+	struct llm_ctx *c;
+	const u32 *tokens;
+	u32 n;
+	bool logits;		/* the last token's logits into c->logits */
+};
+
 /*
- * Decode across conversations: one token for each of @n contexts (at most
- * ex->n_batch; the same context may appear more than once, its tokens in
- * order), all through one pass over the weights, each context's logits
- * into its c->logits.  Every context gets bitwise what it gets alone.
- * 0, or -EINVAL / -ENOSPC (nothing changed).
+ * One step over the feeds of several conversations (at most ex->n_batch
+ * tokens in all; a context may appear more than once, its feeds in
+ * order), through one pass over the weights: continuous batching.  Each
+ * conversation gets bitwise what it gets alone.  Errors as
+ * llm_exec_forward(); on any, no context has moved.
  */
-int llm_exec_step(struct llm_exec *ex, struct llm_ctx *const *cs,
-		  const u32 *tokens, u32 n);
+int llm_exec_run(struct llm_exec *ex, const struct llm_feed *f, u32 n_feeds,
+		 bool (*cancelled)(void *arg), void *arg);
 
 /*
  * The same as llm_exec_forward() in pieces, for a layer range [first,

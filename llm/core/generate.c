@@ -11,6 +11,15 @@ int llm_decode(struct llm_ctx *c, u32 token, bool logits,
 	return llm_exec_forward(c, &token, 1, logits, cancelled, arg);
 }
 
+/* One forward step of @r's tokens, wherever its owner runs steps. */
+static int feed(struct llm_ctx *c, struct llm_request *r, const u32 *tokens,
+		u32 n, bool logits)
+{
+	if (r->forward)
+		return r->forward(r->arg, c, tokens, n, logits);
+	return llm_exec_forward(c, tokens, n, logits, r->cancelled, r->arg);
+}
+
 /*
  * The check for stop strings.  Text reaches on_text() only once it cannot
  * be part of a stop string any more; the stop string itself is never shown.
@@ -188,9 +197,7 @@ static int prefill_step(struct llm_gen *g)
 	u32 n = min(g->prefill_left, c->ex->n_batch);
 
 	if (n) {
-		if (llm_exec_forward(c, c->tokens + c->n_past, n,
-				     n == g->prefill_left, r->cancelled,
-				     r->arg)) {
+		if (feed(c, r, c->tokens + c->n_past, n, n == g->prefill_left)) {
 			llm_gen_end(g, interrupted(r));
 			return 1;
 		}
@@ -244,7 +251,7 @@ static int decode_step(struct llm_gen *g)
 		llm_gen_end(g, LLM_STOP_CONTEXT);
 		return 1;
 	}
-	ret = llm_decode(c, tok, true, r->cancelled, r->arg);
+	ret = feed(c, r, &tok, 1, true);
 	if (ret) {
 		llm_gen_end(g, ret == -EINTR ? interrupted(r) :
 			    LLM_STOP_CONTEXT);

@@ -39,6 +39,13 @@ struct llm_request {
 	void (*on_token)(void *arg, u32 token);
 	/* Polled between pieces of work (optional). */
 	bool (*cancelled)(void *arg);
+	/*
+	 * Runs each forward step (optional; default: llm_exec_forward() on
+	 * the context's executor).  The kernel hands steps to its batcher,
+	 * which runs several sessions' steps as one.
+	 */
+	int (*forward)(void *arg, struct llm_ctx *c, const u32 *tokens,
+		       u32 n, bool logits);
 	void *arg;
 	/* out */
 	u32 n_prompt;		/* tokens the prompt became */

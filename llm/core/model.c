@@ -817,28 +817,15 @@ static bool ctx_sizes(const struct llm_model *m, u32 n_ctx,
 	return true;
 }
 
-/*
- * Until executors are shared between sessions, each context brings its
- * own, for a batch of LLM_BATCH_DEFAULT tokens on every pool thread.
- */
-static u32 ctx_batch(u32 n_ctx)
-{
-	return min_t(u32, LLM_BATCH_DEFAULT, n_ctx);
-}
-
 u64 llm_ctx_bytes(const struct llm_model *m, u32 n_ctx, u32 max_prompt_bytes)
 {
 	struct ctx_layout l;
-	u64 sum, ex;
+	u64 sum;
 
 	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
 		return U64_MAX;
-	ex = llm_exec_bytes(m, ctx_batch(n_ctx), llm_pool_size(), n_ctx);
-	if (ex == U64_MAX)
-		return U64_MAX;
 	sum = l.f_logits + l.probs + l.tokens + l.piece + l.scratch;
 	if (check_add_overflow(sum, 2 * l.kv, &sum) ||
-	    check_add_overflow(sum, ex, &sum) ||
 	    check_add_overflow(sum, (u64)8 * LLM_ARENA_ALIGN, &sum))
 		return U64_MAX;
 	return sum;
@@ -866,14 +853,11 @@ int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
 	c->tok_scratch = llm_arena_alloc(arena, l.scratch, 0);
 	c->tok_scratch_bytes = l.scratch;
 	if (!c->logits || !c->k_cache || !c->v_cache || !c->probs ||
-	    !c->tokens || !c->piece || !c->tok_scratch ||
-	    llm_exec_init(&c->own_ex, m, ctx_batch(n_ctx), llm_pool_size(),
-			  n_ctx, arena)) {
+	    !c->tokens || !c->piece || !c->tok_scratch) {
 		llm_arena_rewind(arena, mark);
 		memset(c, 0, sizeof(*c));
 		return -ENOMEM;
 	}
-	c->ex = &c->own_ex;
 	llm_ctx_reset(c);
 	return 0;
 }

@@ -128,7 +128,9 @@ struct llm_exec {
 
 /*
  * One conversation: its KV cache, its tokens and what the sampler needs.
- * @ex is the executor its steps run on.
+ * @ex is the executor llm_exec_forward() runs its steps on; the owner
+ * sets it (userctl/runtime.c: its own; the kernel: the model's, through
+ * llm/batcher.c).
  */
 struct llm_ctx {
 	const struct llm_model *m;
@@ -145,7 +147,6 @@ struct llm_ctx {
 	void *tok_scratch;	/* tokenizer work area */
 	u64 tok_scratch_bytes;
 	u32 max_prompt_bytes;	/* longest prompt the scratch serves */
-	struct llm_exec own_ex;	/* the executor llm_ctx_init() made */
 };
 
 /* Tokens one forward step carries by default (prefill batch). */

@@ -135,6 +135,8 @@ void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
 		      void *arg);
 /* Threads a call may use, the caller included (1: no pool). */
 u32 llm_pool_size(void);
+/* CPUs online now (the default pool size). */
+u32 llm_online_cpus(void);
 
 #ifndef __KERNEL__
 /* Userspace: start @threads - 1 helper threads (0: one per online CPU). */

@@ -4,6 +4,7 @@
  */
 #include <asm/fpu/api.h>
 #include <asm/cpufeature.h>
+#include <linux/cpumask.h>
 
 #include "platform.h"
 
@@ -39,4 +40,9 @@ void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
 		fn(arg, i, 0);
 		cond_resched();
 	}
+}
+
+u32 llm_online_cpus(void)
+{
+	return num_online_cpus();
 }

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "platform.h"
 
@@ -96,4 +97,11 @@ void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
 
 	for (i = 0; i < n_tasks; i++)
 		fn(arg, i, 0);
+}
+
+u32 llm_online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (u32)n : 1;
 }

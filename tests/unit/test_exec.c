@@ -189,6 +189,22 @@ static void thread_count_does_not_matter(void)
 #define N_SESS	4
 #define N_STEPS	10
 
+/* llm_exec_run() with one token for each of @n contexts. */
+static int step(struct llm_exec *ex, struct llm_ctx **cs, const u32 *toks,
+		u32 n)
+{
+	struct llm_feed f[N_SESS + 1];
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		f[i].c = cs[i];
+		f[i].tokens = &toks[i];
+		f[i].n = 1;
+		f[i].logits = true;
+	}
+	return llm_exec_run(ex, f, n, NULL, NULL);
+}
+
 static u32 greedy(const struct llm_ctx *c)
 {
 	u32 best = 0, j;
@@ -201,7 +217,7 @@ static u32 greedy(const struct llm_ctx *c)
 
 /*
  * Decode across sessions: four conversations with different prompts
- * decode together, one llm_exec_step() per token for all of them (and
+ * decode together, one llm_exec_run() per token for all of them (and
  * once with one of them twice in a step), and each gets bitwise the
  * logits it gets decoding alone.
  */
@@ -210,7 +226,7 @@ static void sessions_batched_equal_alone(void)
 	struct llm_runtime rt;
 	struct llm_ctx *solo, *multi, *cs[N_SESS + 1];
 	struct llm_ctx full;
-	struct llm_exec shared;
+	struct llm_exec shared, alone;
 	struct llm_arena arena;
 	u32 nv, i, s, toks[N_SESS + 1], prompt[20];
 	size_t bytes;
@@ -222,7 +238,8 @@ static void sessions_batched_equal_alone(void)
 				  err, sizeof(err)), 0);
 	nv = rt.model.cfg.n_vocab;
 	bytes = 2 * N_SESS * llm_ctx_bytes(&rt.model, 64, 64) +
-		llm_exec_bytes(&rt.model, N_SESS + 1, 1, 64);
+		llm_exec_bytes(&rt.model, N_SESS + 1, 1, 64) +
+		llm_exec_bytes(&rt.model, 32, 1, 64);
 	mem = malloc(bytes);
 	solo = calloc(2 * N_SESS, sizeof(*solo));
 	want = calloc((size_t)N_SESS * (N_STEPS + 1) * nv, sizeof(float));
@@ -231,8 +248,10 @@ static void sessions_batched_equal_alone(void)
 	llm_arena_init(&arena, mem, bytes);
 	CHECK_EQ(llm_exec_init(&shared, &rt.model, N_SESS + 1, 1, 64, &arena),
 		 0);
+	CHECK_EQ(llm_exec_init(&alone, &rt.model, 32, 1, 64, &arena), 0);
 	for (i = 0; i < 2 * N_SESS; i++) {
 		CHECK_EQ(llm_ctx_init(&solo[i], &rt.model, 64, 64, &arena), 0);
+		solo[i].ex = &alone;
 		/* prompts of different lengths and tokens */
 		for (s = 0; s < 5 + 3 * (i % N_SESS); s++)
 			prompt[s] = token_at(&rt.model, s * (1 + i % N_SESS));
@@ -256,7 +275,7 @@ static void sessions_batched_equal_alone(void)
 			cs[i] = &multi[i];
 			toks[i] = greedy(&multi[i]);
 		}
-		CHECK_EQ(llm_exec_step(&shared, cs, toks, N_SESS), 0);
+		CHECK_EQ(step(&shared, cs, toks, N_SESS), 0);
 	}
 	for (i = 0; i < N_SESS; i++)
 		CHECK_EQ(multi[i].n_past, solo[i].n_past);
@@ -269,7 +288,7 @@ static void sessions_batched_equal_alone(void)
 	toks[2] = 7;
 	CHECK_EQ(llm_decode(&solo[1], toks[0], false, NULL, NULL), 0);
 	CHECK_EQ(llm_decode(&solo[1], 7, true, NULL, NULL), 0);
-	CHECK_EQ(llm_exec_step(&shared, cs, toks, 3), 0);
+	CHECK_EQ(step(&shared, cs, toks, 3), 0);
 	CHECK(!memcmp(multi[1].logits, solo[1].logits, nv * sizeof(float)));
 	CHECK_EQ(multi[1].n_past, solo[1].n_past);
 	/* a step that does not fit is refused whole: nothing moves */
@@ -278,7 +297,7 @@ static void sessions_batched_equal_alone(void)
 	cs[0] = &multi[0];
 	cs[1] = &full;
 	cs[2] = &full;
-	CHECK_EQ(llm_exec_step(&shared, cs, toks, 3), -ENOSPC);
+	CHECK_EQ(step(&shared, cs, toks, 3), -ENOSPC);
 	CHECK_EQ(multi[0].n_past, solo[0].n_past + 1);
 	CHECK_EQ(full.n_past, full.n_ctx - 1);
 	free(want);
