@@ -19,6 +19,7 @@
 #include <linux/sched.h>
 
 #include "batcher.h"
+#include "core/kv.h"
 
 struct llm_bentry {
 	struct list_head node;
@@ -96,8 +97,14 @@ int llm_batcher_forward(struct llm_batcher *b, struct llm_ctx *c,
 		.arg = arg,
 	};
 
+	int ret;
+
 	if (!n || n > b->ex->n_batch)
 		return -EINVAL;
+	/* KV room first, so one session out of pages fails alone */
+	ret = llm_kv_reserve(c, c->n_past + n);
+	if (ret)
+		return ret;
 	spin_lock(&b->lock);
 	list_add_tail(&e.node, &b->queue);
 	while (!e.done) {

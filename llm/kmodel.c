@@ -185,13 +185,14 @@ static void copy_image(u8 *dst, const u8 *src, u64 len)
 }
 
 /*
- * The model's executor after the contexts: batches of the default size
- * on every pool thread, shared by all sessions through the batcher.
+ * The model's executor after the contexts (batches of the default size on
+ * every pool thread, shared by all sessions through the batcher), then the
+ * KV pool the sessions take pages from.
  */
 static int bind_executor(struct llm_kmodel *km, char *err, size_t errlen)
 {
 	const struct llm_model *m = &km->model;
-	u32 nb = LLM_BATCH_DEFAULT, i;
+	u32 nb = LLM_BATCH_DEFAULT, i, kv;
 	struct llm_feed *feeds;
 	int ret;
 
@@ -205,9 +206,30 @@ static int bind_executor(struct llm_kmodel *km, char *err, size_t errlen)
 		return ret ? ret : -ENOMEM;
 	}
 	llm_batcher_init(&km->batcher, &km->ex, feeds);
-	for (i = 0; i < llm_sessions_max; i++)
+
+	kv = READ_ONCE(llm_kv_positions);
+	if (!kv)
+		kv = min_t(u64, (u64)llm_sessions_max * km->n_ctx, U32_MAX);
+	ret = llm_kv_init(&km->kv, m, kv, &kms.arena);
+	if (ret) {
+		snprintf(err, errlen, "the arena cannot hold a KV cache of %u positions (%llu bytes, %zu free after the sessions); raise arena_mb or lower kv_positions",
+			 kv, llm_kv_bytes(m, kv),
+			 llm_arena_avail(&kms.arena, 0));
+		return ret;
+	}
+	for (i = 0; i < llm_sessions_max; i++) {
 		km->ctx[i].ex = &km->ex;
+		km->ctx[i].kv = &km->kv;
+	}
 	return 0;
+}
+
+void llm_kmodel_release_ctx(struct llm_kmodel *km, unsigned int slot)
+{
+	if (!km || !llm_kmodel_use(km))
+		return;		/* a dying model's pool goes with its arena */
+	llm_ctx_reset(&km->ctx[slot]);
+	llm_kmodel_unuse(km);
 }
 
 /* Reserve every session slot's context after the model. */
@@ -287,10 +309,11 @@ int llm_kmodel_install(const void *image, u64 len, char *err, size_t errlen)
 		llm_arena_rewind(&kms.arena, kms.mark_empty);
 	publish_arena_locked();
 	if (!ret)
-		pr_info("model '%s' loaded: %u layers, %u embd, %u vocab, %llu params, %llu bytes; %u sessions x %u positions; arena %llu of %zu bytes used\n",
+		pr_info("model '%s' loaded: %u layers, %u embd, %u vocab, %llu params, %llu bytes; %u sessions x %u positions, KV cache %u positions; arena %llu of %zu bytes used\n",
 			km->model.name, km->model.cfg.n_layers, km->model.cfg.n_embd,
 			km->model.cfg.n_vocab, km->model.n_params, len,
-			llm_sessions_max, km->n_ctx, READ_ONCE(kms.used),
+			llm_sessions_max, km->n_ctx,
+			km->kv.n_pages * LLM_KV_PAGE, READ_ONCE(kms.used),
 			kms.arena.size);
 
 	spin_lock(&kms.lock);

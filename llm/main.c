@@ -104,6 +104,10 @@ unsigned int llm_max_context = 1024;
 module_param_cb(max_context, &llm_positive_ops, &llm_max_context, 0644);
 MODULE_PARM_DESC(max_context, "Context positions per session, capped by the model's; applies at the next model load (default 1024)");
 
+unsigned int llm_kv_positions;
+module_param_cb(kv_positions, &llm_any_ops, &llm_kv_positions, 0644);
+MODULE_PARM_DESC(kv_positions, "Positions of the KV cache the sessions share, taken as contexts grow; applies at the next model load (default 0: sessions x max_context, so every session can fill its context)");
+
 unsigned int llm_max_wall_ms = 600000;
 module_param_cb(max_wall_ms, &llm_any_ops, &llm_max_wall_ms, 0644);
 MODULE_PARM_DESC(max_wall_ms, "Wall time one request may take from its first step, ms (default 600000; 0: no limit)");

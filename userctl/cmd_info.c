@@ -111,6 +111,7 @@ static int info_file(const char *path, u32 sessions, u32 max_context,
 	print_mib("arena_model", p.model);
 	print_mib("arena_session", p.session);
 	print_mib("arena_executor", p.exec);
+	print_mib("arena_kv", p.kv);
 	print_mib("arena_margin", p.margin);
 	print_mib("arena_needed", p.total);
 	printf("%-18s %u\n", "arena_mb", p.arena_mb);

@@ -51,7 +51,7 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
 			 char *err, size_t errlen)
 {
-	u64 tables = TABLES_BYTES(len), need, ex;
+	u64 tables = TABLES_BYTES(len), need, ex, kv;
 	struct llm_model probe;
 	struct llm_arena tmp;
 	int ret;
@@ -71,9 +71,11 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 		n_ctx = min_t(u32, probe.cfg.n_ctx_train, 4096);
 	need = llm_ctx_bytes(&probe, n_ctx, max_prompt_bytes);
 	ex = llm_exec_bytes(&probe, LLM_BATCH_DEFAULT, llm_pool_size(), n_ctx);
+	kv = llm_kv_bytes(&probe, n_ctx);
 	free(rt->mem);
-	if (need == U64_MAX || ex == U64_MAX ||
-	    check_add_overflow(need, ex, &need) || need > (u64)1 << 40) {
+	if (need == U64_MAX || ex == U64_MAX || kv == U64_MAX ||
+	    check_add_overflow(need, ex, &need) ||
+	    check_add_overflow(need, kv, &need) || need > (u64)1 << 40) {
 		snprintf(err, errlen, "a context of %u positions is too large", n_ctx);
 		return -E2BIG;
 	}
@@ -92,11 +94,14 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 	if (!ret)
 		ret = llm_exec_init(&rt->ex, &rt->model, LLM_BATCH_DEFAULT,
 				    llm_pool_size(), n_ctx, &rt->arena);
+	if (!ret)
+		ret = llm_kv_init(&rt->kv, &rt->model, n_ctx, &rt->arena);
 	if (ret) {
 		snprintf(err, errlen, "cannot make a %u-position context", n_ctx);
 		goto fail;
 	}
 	rt->ctx.ex = &rt->ex;
+	rt->ctx.kv = &rt->kv;
 	return 0;
 fail:
 	free(rt->mem);
@@ -184,13 +189,16 @@ int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
 	p->session = llm_ctx_bytes(&m, p->n_ctx, max_prompt_bytes);
 	p->threads = llm_online_cpus();
 	p->exec = llm_exec_bytes(&m, LLM_BATCH_DEFAULT, p->threads, p->n_ctx);
+	p->kv_positions = (u32)min_t(u64, (u64)sessions * p->n_ctx, U32_MAX);
+	p->kv = llm_kv_bytes(&m, p->kv_positions);
 	free(mem);
 	p->margin = page * (LLM_ARENA_PLAN_TABLES +
 			    (u64)sessions * LLM_ARENA_PLAN_CTX_BUFFERS);
-	if (p->session == U64_MAX || p->exec == U64_MAX ||
+	if (p->session == U64_MAX || p->exec == U64_MAX || p->kv == U64_MAX ||
 	    check_mul_overflow(p->session, (u64)sessions, &ctxs) ||
 	    check_add_overflow(p->model, ctxs, &p->total) ||
 	    check_add_overflow(p->total, p->exec, &p->total) ||
+	    check_add_overflow(p->total, p->kv, &p->total) ||
 	    check_add_overflow(p->total, p->margin, &p->total) ||
 	    p->total > ((u64)U32_MAX << 20)) {
 		snprintf(err, errlen, "%u sessions of %u positions do not fit in any arena",

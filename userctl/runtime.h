@@ -9,6 +9,8 @@
 
 #include "../llm/core/model.h"
 #include "../llm/core/generate.h"
+#include "../llm/core/exec.h"
+#include "../llm/core/kv.h"
 
 struct llm_runtime {
 	void *image;
@@ -18,6 +20,7 @@ struct llm_runtime {
 	struct llm_model model;
 	struct llm_ctx ctx;
 	struct llm_exec ex;	/* ctx's executor: batches of the default size */
+	struct llm_kv kv;	/* ctx's KV pages: its whole context */
 };
 
 /*
@@ -55,7 +58,8 @@ void llm_runtime_close(struct llm_runtime *rt);
  * of llm_ctx_bytes(model, n_ctx, max_prompt_bytes) bytes each, where n_ctx
  * is the model's training context capped at max_context, then the model's
  * executor (llm_exec_bytes() for the module's default thread count, this
- * machine's online CPUs).  The image and
+ * machine's online CPUs), then the KV pool (llm_kv_bytes() for sessions *
+ * n_ctx positions, the module's default kv_positions).  The image and
  * the tables are measured by binding the model in an arena of the same
  * layout; a margin of a page per table and per context buffer is added.
  */
@@ -73,8 +77,10 @@ struct llm_arena_plan {
 	u64 session;		/* arena bytes of one session's context */
 	u32 threads;		/* the module's default: online CPUs */
 	u64 exec;		/* the model's executor for that many threads */
+	u32 kv_positions;	/* KV pool: sessions * n_ctx */
+	u64 kv;			/* its bytes */
 	u64 margin;
-	u64 total;		/* model + sessions * session + exec + margin */
+	u64 total;		/* model + sessions * session + exec + kv + margin */
 	u32 arena_mb;		/* total in MiB, rounded up: arena_mb= */
 };
 

@@ -21,6 +21,7 @@
  * section per token.
  */
 #include "exec.h"
+#include "kv.h"
 #include "../../quant/quant.h"
 
 /*
@@ -301,6 +302,14 @@ static void run_job(struct mm_job *j, u32 n_tok, u32 workers)
 
 /* ---- attention ---- */
 
+/* End of the range of at most @step positions from @p within its page. */
+static u32 chunk_end(u32 p, u32 step)
+{
+	u32 page_end = (p / LLM_KV_PAGE + 1) * LLM_KV_PAGE;
+
+	return min(p + step, page_end);
+}
+
 struct attn_job {
 	struct llm_exec *ex;
 	u32 layer, heads_per_task, n_groups;
@@ -318,37 +327,35 @@ static void attn_task(void *arg, u32 task, u32 worker)
 	u32 h1 = min(h0 + j->heads_per_task, cfg->n_heads);
 	const struct llm_item *it = &ex->item[t];
 	const struct llm_ctx *c = it->c;
-	u32 n_pos = it->pos + 1, step, h, p;
-	u64 loff = (u64)j->layer * c->n_ctx * cfg->kv_dim;
+	u32 n_pos = it->pos + 1, step, h, p, e;
 	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
 	float *st = att + ex->n_ctx;
 	struct budget b = { .cap = ex->task_macs };
 
-	/* positions per section: a score or a value row is hd madds */
-	step = max_t(u64, 1, b.cap / hd);
+	/* positions per section (a score or a value row is hd madds) */
+	step = clamp_t(u64, b.cap / hd, 1, LLM_KV_PAGE);
 	for (h = h0; h < h1; h++) {
 		const float *q = ex->q + (u64)t * cfg->n_embd + h * hd;
 		float *out = ex->xb + (u64)t * cfg->n_embd + h * hd;
-		u64 kvo = loff + (h / group) * hd;
+		u32 kvo = (h / group) * hd;
 
-		for (p = 0; p < n_pos; p += step) {
-			u32 e = min(p + step, n_pos);
-
+		/* ranges never cross a page: rows are contiguous in one */
+		for (p = 0; p < n_pos; p = e) {
+			e = min(chunk_end(p, step), n_pos);
 			spend(&b, (u64)(e - p) * hd);
-			llm_fwd_attn_scores(m, q, c->k_cache + kvo, att, st,
-					    p, e);
+			llm_fwd_attn_scores(m, q, llm_kv_k(c, j->layer, p) + kvo,
+					    att, st, p, e);
 		}
-		for (p = 0; p < n_pos; p += step) {
-			u32 e = min(p + step, n_pos);
-
+		for (p = 0; p < n_pos; p = e) {
+			e = min_t(u64, p + b.cap / 8 + 1, n_pos);
 			spend(&b, (u64)(e - p) * 8);
 			llm_fwd_attn_exp(att, st, p, e);
 		}
-		for (p = 0; p < n_pos; p += step) {
-			u32 e = min(p + step, n_pos);
-
+		for (p = 0; p < n_pos; p = e) {
+			e = min(chunk_end(p, step), n_pos);
 			spend(&b, (u64)(e - p) * hd);
-			llm_fwd_attn_values(m, att, st, c->v_cache + kvo,
+			llm_fwd_attn_values(m, att, st,
+					    llm_kv_v(c, j->layer, p) + kvo,
 					    out, p, e);
 		}
 	}
@@ -414,15 +421,15 @@ static void rope_and_store(struct llm_exec *ex, u32 l, u32 n)
 	for (t = 0; t < n; t++) {
 		const struct llm_item *it = &ex->item[t];
 		const float *cs = ex->rope_cs + (u64)t * cfg->n_rot;
-		u64 at = ((u64)l * it->c->n_ctx + it->pos) * cfg->kv_dim;
 		float *k = ex->k + (u64)t * cfg->kv_dim;
 
 		llm_fpu_begin();
 		llm_fwd_rope(m, ex->q + (u64)t * cfg->n_embd, cfg->n_heads, cs);
 		llm_fwd_rope(m, k, cfg->n_kv_heads, cs);
 		llm_fpu_end();
-		memcpy(it->c->k_cache + at, k, kvb);
-		memcpy(it->c->v_cache + at, ex->v + (u64)t * cfg->kv_dim, kvb);
+		memcpy(llm_kv_k(it->c, l, it->pos), k, kvb);
+		memcpy(llm_kv_v(it->c, l, it->pos), ex->v + (u64)t * cfg->kv_dim,
+		       kvb);
 	}
 }
 
@@ -570,6 +577,10 @@ static int check_items(struct llm_exec *ex, u32 n)
 			return -ENOSPC;
 		it->pos = pos;
 	}
+	/* room in the KV pool for every position (pages stay mapped) */
+	for (t = 0; t < n; t++)
+		if (llm_kv_reserve(ex->item[t].c, ex->item[t].pos + 1))
+			return -ENOSPC;
 	return 0;
 }
 

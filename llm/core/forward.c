@@ -132,7 +132,7 @@ void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
 	float scale = 1.0f / llm_sqrtf((float)hd);
 
 	for (t = p0; t < p1; t++) {
-		const float *kt = k + (u64)t * cfg->kv_dim;
+		const float *kt = k + (u64)(t - p0) * cfg->kv_dim;
 		float score = 0.0f;
 
 		for (i = 0; i < hd; i++)
@@ -166,7 +166,7 @@ void llm_fwd_attn_values(const struct llm_model *m, const float *att,
 	if (!p0)
 		memset(out, 0, hd * sizeof(*out));
 	for (t = p0; t < p1; t++) {
-		const float *vt = v + (u64)t * cfg->kv_dim;
+		const float *vt = v + (u64)(t - p0) * cfg->kv_dim;
 		float a = att[t] / sum;
 
 		for (i = 0; i < hd; i++)

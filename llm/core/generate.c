@@ -197,8 +197,13 @@ static int prefill_step(struct llm_gen *g)
 	u32 n = min(g->prefill_left, c->ex->n_batch);
 
 	if (n) {
-		if (feed(c, r, c->tokens + c->n_past, n, n == g->prefill_left)) {
-			llm_gen_end(g, interrupted(r));
+		int ret = feed(c, r, c->tokens + c->n_past, n,
+			       n == g->prefill_left);
+
+		if (ret) {
+			/* -ENOSPC: the KV pool is out of pages */
+			llm_gen_end(g, ret == -ENOSPC ? LLM_STOP_CONTEXT :
+				    interrupted(r));
 			return 1;
 		}
 		g->prefill_left -= n;

@@ -11,6 +11,7 @@
  * check_tensors()), never ignored.
  */
 #include "model.h"
+#include "kv.h"
 #include "../../quant/quant.h"
 
 #define LLM_ROPE_BASE_DEFAULT	0x461c4000u	/* 10000.0f */
@@ -796,20 +797,15 @@ fail:
 
 /* Arena layout of one context: every buffer 64-byte aligned. */
 struct ctx_layout {
-	u64 f_logits, kv, probs, tokens, piece, scratch;
+	u64 f_logits, pages, probs, tokens, piece, scratch;
 };
 
 static bool ctx_sizes(const struct llm_model *m, u32 n_ctx,
 		      u32 max_prompt_bytes, struct ctx_layout *l)
 {
 	const struct llm_config *c = &m->cfg;
-	u64 kv;
-
 	l->f_logits = (u64)c->n_vocab * 4;
-	if (check_mul_overflow((u64)c->n_layers * n_ctx, (u64)c->kv_dim * 4,
-			       &kv))
-		return false;
-	l->kv = kv;
+	l->pages = ((u64)n_ctx + LLM_KV_PAGE - 1) / LLM_KV_PAGE * 4;
 	l->probs = (u64)c->n_vocab * sizeof(struct llm_prob);
 	l->tokens = (u64)n_ctx * 4;
 	l->piece = (u64)m->vocab.max_len + 8;
@@ -824,9 +820,8 @@ u64 llm_ctx_bytes(const struct llm_model *m, u32 n_ctx, u32 max_prompt_bytes)
 
 	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
 		return U64_MAX;
-	sum = l.f_logits + l.probs + l.tokens + l.piece + l.scratch;
-	if (check_add_overflow(sum, 2 * l.kv, &sum) ||
-	    check_add_overflow(sum, (u64)8 * LLM_ARENA_ALIGN, &sum))
+	sum = l.f_logits + l.pages + l.probs + l.tokens + l.piece + l.scratch;
+	if (check_add_overflow(sum, (u64)8 * LLM_ARENA_ALIGN, &sum))
 		return U64_MAX;
 	return sum;
 }
@@ -838,21 +833,19 @@ int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
 	struct ctx_layout l;
 
 	memset(c, 0, sizeof(*c));
-	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l) ||
-	    l.kv > SIZE_MAX)
+	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
 		return -EINVAL;
 	c->m = m;
 	c->n_ctx = n_ctx;
 	c->max_prompt_bytes = max_prompt_bytes;
 	c->logits = llm_arena_alloc(arena, l.f_logits, 0);
-	c->k_cache = llm_arena_alloc(arena, l.kv, 0);
-	c->v_cache = llm_arena_alloc(arena, l.kv, 0);
+	c->pages = llm_arena_alloc(arena, l.pages, 0);
 	c->probs = llm_arena_alloc(arena, l.probs, 0);
 	c->tokens = llm_arena_alloc(arena, l.tokens, 0);
 	c->piece = llm_arena_alloc(arena, l.piece, 0);
 	c->tok_scratch = llm_arena_alloc(arena, l.scratch, 0);
 	c->tok_scratch_bytes = l.scratch;
-	if (!c->logits || !c->k_cache || !c->v_cache || !c->probs ||
+	if (!c->logits || !c->pages || !c->probs ||
 	    !c->tokens || !c->piece || !c->tok_scratch) {
 		llm_arena_rewind(arena, mark);
 		memset(c, 0, sizeof(*c));
@@ -864,6 +857,7 @@ int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
 
 void llm_ctx_reset(struct llm_ctx *c)
 {
+	llm_kv_release(c);
 	c->n_past = 0;
 	c->pending = LLM_TOKEN_NONE;
 }

@@ -93,6 +93,7 @@ struct llm_prob {
  * conversation can run on any executor, one step at a time.
  */
 struct llm_ctx;
+struct llm_kv;
 
 /* One token of a step: whose, at which position, logits or not. */
 struct llm_item {
@@ -127,10 +128,10 @@ struct llm_exec {
 #define LLM_EXEC_LOGITS		8
 
 /*
- * One conversation: its KV cache, its tokens and what the sampler needs.
- * @ex is the executor llm_exec_forward() runs its steps on; the owner
- * sets it (userctl/runtime.c: its own; the kernel: the model's, through
- * llm/batcher.c).
+ * One conversation: its KV pages, its tokens and what the sampler needs.
+ * The owner sets @ex, the executor llm_exec_forward() runs its steps on,
+ * and @kv, the pool of KV pages (userctl/runtime.c: its own; the kernel:
+ * the model's, shared by every session).
  */
 struct llm_ctx {
 	const struct llm_model *m;
@@ -138,8 +139,9 @@ struct llm_ctx {
 	u32 n_ctx;		/* positions this context holds */
 	u32 n_past;		/* positions whose K/V are cached */
 	float *logits;		/* n_vocab: of the last token fed */
-	float *k_cache;		/* n_layers * n_ctx * kv_dim */
-	float *v_cache;
+	struct llm_kv *kv;	/* the pool its K/V pages come from (kv.h) */
+	u32 *pages;		/* its pages, for positions 0, 16, 32, ... */
+	u32 n_pages;		/* pages mapped */
 	struct llm_prob *probs;	/* n_vocab, sampler scratch */
 	u32 *tokens;		/* n_ctx: the tokens in context */
 	u32 pending;		/* sampled and shown, not yet in the cache */
@@ -195,10 +197,11 @@ void llm_fwd_quantize(const struct llm_model *m, const float *x, void *xq,
 void llm_fwd_mm(const struct llm_model *m, u32 type,
 		const struct llm_mm *mm, u64 r0, u64 r1);
 /*
- * Attention of one query head over positions [p0, p1) of one layer's
- * cache, in three passes each of which may be split over positions:
- * scores (st[0] keeps the running maximum), exp and sum (st[1]), then the
- * weighted sum of values into @out (zeroed when p0 == 0).
+ * Attention of one query head over positions [p0, p1) of one layer, in
+ * three passes each of which may be split over positions: scores
+ * (st[0] keeps the running maximum), exp and sum (st[1]), then the
+ * weighted sum of values into @out (zeroed when p0 == 0).  @k and @v
+ * point at position p0's row of the head; rows are kv_dim apart.
  */
 void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
 			 const float *k, float *att, float *st, u32 p0,

@@ -25,6 +25,7 @@
 #include <linux/limits.h>
 #include <linux/timekeeping.h>
 #include <linux/random.h>
+#include <linux/spinlock.h>
 
 #define llm_err(fmt, ...)	pr_err_ratelimited(fmt, ##__VA_ARGS__)
 #define llm_warn(fmt, ...)	pr_warn_ratelimited(fmt, ##__VA_ARGS__)
@@ -51,6 +52,12 @@ static inline u64 llm_random_u64(void)
 {
 	return get_random_u64();
 }
+
+/* A short critical section (a few loads and stores, never a sleep). */
+typedef spinlock_t llm_spinlock_t;
+#define llm_spin_init(l)	spin_lock_init(l)
+#define llm_spin_lock(l)	spin_lock(l)
+#define llm_spin_unlock(l)	spin_unlock(l)
 
 #else /* userspace */
 
@@ -112,6 +119,27 @@ static inline void llm_yield(void) { }
 bool llm_cpu_has_avx2(void);
 u64 llm_now_ns(void);
 u64 llm_random_u64(void);
+
+typedef struct {
+	int held;
+} llm_spinlock_t;
+
+static inline void llm_spin_init(llm_spinlock_t *l)
+{
+	l->held = 0;
+}
+
+static inline void llm_spin_lock(llm_spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
+			;
+}
+
+static inline void llm_spin_unlock(llm_spinlock_t *l)
+{
+	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+}
 
 #endif /* __KERNEL__ */
 

@@ -19,6 +19,7 @@ static int kernel_layout(const void *img, u64 len, u64 bytes, u32 sessions,
 	struct llm_model m;
 	struct llm_ctx *ctx;
 	struct llm_exec ex;
+	struct llm_kv kv;
 	char err[256];
 	void *mem, *image;
 	u32 i, n_ctx;
@@ -47,6 +48,8 @@ static int kernel_layout(const void *img, u64 len, u64 bytes, u32 sessions,
 	if (!ret)
 		ret = llm_exec_init(&ex, &m, LLM_BATCH_DEFAULT,
 				    llm_online_cpus(), n_ctx, &arena);
+	if (!ret)
+		ret = llm_kv_init(&kv, &m, sessions * n_ctx, &arena);
 out:
 	free(ctx);
 	free(mem);
@@ -69,7 +72,7 @@ static void check_plan(const char *what, const void *img, u64 len,
 	CHECK_EQ(p.sessions, sessions);
 	CHECK(p.n_ctx <= max_context && p.n_ctx <= p.cfg.n_ctx_train);
 	CHECK_EQ(p.total, p.model + (u64)sessions * p.session + p.exec +
-		 p.margin);
+		 p.kv + p.margin);
 	CHECK((u64)p.arena_mb << 20 >= p.total);
 	CHECK((u64)p.arena_mb << 20 < p.total + (1 << 20));
 	if (kernel_layout(img, len, p.total, sessions, max_context,

@@ -95,21 +95,18 @@ static bool same(const struct run *a, const struct run *b)
 {
 	const struct llm_ctx *x = &a->rt.ctx, *y = &b->rt.ctx;
 	const struct llm_config *cfg = &a->rt.model.cfg;
-	u64 kv = (u64)cfg->n_layers * x->n_ctx * cfg->kv_dim;
-	u32 l;
+	size_t row = cfg->kv_dim * sizeof(float);
+	u32 l, p;
 
 	if (x->n_past != y->n_past ||
 	    memcmp(a->logits, b->logits, (size_t)(N_DECODE + 1) *
 		   cfg->n_vocab * sizeof(float)))
 		return false;
-	for (l = 0; l < cfg->n_layers; l++) {
-		u64 off = (u64)l * x->n_ctx * cfg->kv_dim;
-		size_t len = (size_t)x->n_past * cfg->kv_dim * sizeof(float);
-
-		if (off >= kv || memcmp(x->k_cache + off, y->k_cache + off, len) ||
-		    memcmp(x->v_cache + off, y->v_cache + off, len))
-			return false;
-	}
+	for (l = 0; l < cfg->n_layers; l++)
+		for (p = 0; p < x->n_past; p++)
+			if (memcmp(llm_kv_k(x, l, p), llm_kv_k(y, l, p), row) ||
+			    memcmp(llm_kv_v(x, l, p), llm_kv_v(y, l, p), row))
+				return false;
 	return true;
 }
 
@@ -227,6 +224,7 @@ static void sessions_batched_equal_alone(void)
 	struct llm_ctx *solo, *multi, *cs[N_SESS + 1];
 	struct llm_ctx full;
 	struct llm_exec shared, alone;
+	struct llm_kv kv;
 	struct llm_arena arena;
 	u32 nv, i, s, toks[N_SESS + 1], prompt[20];
 	size_t bytes;
@@ -239,7 +237,8 @@ static void sessions_batched_equal_alone(void)
 	nv = rt.model.cfg.n_vocab;
 	bytes = 2 * N_SESS * llm_ctx_bytes(&rt.model, 64, 64) +
 		llm_exec_bytes(&rt.model, N_SESS + 1, 1, 64) +
-		llm_exec_bytes(&rt.model, 32, 1, 64);
+		llm_exec_bytes(&rt.model, 32, 1, 64) +
+		llm_kv_bytes(&rt.model, 2 * N_SESS * 64);
 	mem = malloc(bytes);
 	solo = calloc(2 * N_SESS, sizeof(*solo));
 	want = calloc((size_t)N_SESS * (N_STEPS + 1) * nv, sizeof(float));
@@ -249,9 +248,11 @@ static void sessions_batched_equal_alone(void)
 	CHECK_EQ(llm_exec_init(&shared, &rt.model, N_SESS + 1, 1, 64, &arena),
 		 0);
 	CHECK_EQ(llm_exec_init(&alone, &rt.model, 32, 1, 64, &arena), 0);
+	CHECK_EQ(llm_kv_init(&kv, &rt.model, 2 * N_SESS * 64, &arena), 0);
 	for (i = 0; i < 2 * N_SESS; i++) {
 		CHECK_EQ(llm_ctx_init(&solo[i], &rt.model, 64, 64, &arena), 0);
 		solo[i].ex = &alone;
+		solo[i].kv = &kv;
 		/* prompts of different lengths and tokens */
 		for (s = 0; s < 5 + 3 * (i % N_SESS); s++)
 			prompt[s] = token_at(&rt.model, s * (1 + i % N_SESS));
@@ -306,6 +307,64 @@ static void sessions_batched_equal_alone(void)
 	llm_runtime_close(&rt);
 }
 
+/*
+ * The KV pool: contexts take pages as they grow; a context the pool has
+ * no page for is refused without moving, and pages come back on reset.
+ * Through generation, running out ends the request at its context.
+ */
+static void kv_pool(void)
+{
+	struct llm_runtime rt;
+	struct llm_ctx a, b;
+	struct llm_arena arena;
+	struct llm_request r;
+	struct llm_kv kv;
+	u32 toks[32], i;
+	size_t bytes;
+	char err[256];
+	void *mem;
+
+	CHECK_EQ(llm_runtime_open(&rt, check_model(models[0]), 64, 64, false,
+				  err, sizeof(err)), 0);
+	bytes = 2 * llm_ctx_bytes(&rt.model, 64, 64) +
+		llm_kv_bytes(&rt.model, 3 * LLM_KV_PAGE);
+	mem = malloc(bytes);
+	CHECK(mem);
+	llm_arena_init(&arena, mem, bytes);
+	CHECK_EQ(llm_kv_init(&kv, &rt.model, 3 * LLM_KV_PAGE, &arena), 0);
+	CHECK_EQ(llm_ctx_init(&a, &rt.model, 64, 64, &arena), 0);
+	CHECK_EQ(llm_ctx_init(&b, &rt.model, 64, 64, &arena), 0);
+	a.ex = b.ex = &rt.ex;
+	a.kv = b.kv = &kv;
+	for (i = 0; i < 32; i++)
+		toks[i] = token_at(&rt.model, i);
+	CHECK_EQ(llm_kv_free_positions(&kv), 48);
+	CHECK_EQ(llm_exec_forward(&a, toks, 32, true, NULL, NULL), 0);
+	CHECK_EQ(a.n_pages, 2);
+	CHECK_EQ(llm_kv_free_positions(&kv), 16);
+	CHECK_EQ(llm_exec_forward(&b, toks, 20, true, NULL, NULL), -ENOSPC);
+	CHECK_EQ(b.n_past, 0);
+	CHECK_EQ(llm_exec_forward(&b, toks, 16, true, NULL, NULL), 0);
+	CHECK_EQ(llm_kv_free_positions(&kv), 0);
+	llm_ctx_reset(&a);
+	CHECK_EQ(llm_kv_free_positions(&kv), 32);
+	CHECK_EQ(llm_exec_forward(&b, toks, 4, true, NULL, NULL), 0);
+	CHECK_EQ(b.n_past, 20);
+	/* generation that outgrows the pool stops at its context */
+	memset(&r, 0, sizeof(r));
+	r.prompt = "Once upon a time";
+	r.prompt_len = strlen(r.prompt);
+	r.max_tokens = 60;
+	r.max_prompt_tokens = 60;
+	r.seed = 1;
+	llm_ctx_reset(&b);
+	CHECK_EQ(llm_generate(&a, &r), 0);
+	CHECK_EQ(r.stop_reason, LLM_STOP_CONTEXT);
+	CHECK_EQ(a.n_past, 48);
+	free(mem);
+	llm_runtime_close(&rt);
+}
+
 /* Past the context, and batches over the executor's size, are refused. */
 static void limits(void)
 {
@@ -339,6 +398,7 @@ int main(void)
 		  thread_count_does_not_matter);
 	check_run("sessions_batched_equal_alone",
 		  sessions_batched_equal_alone);
+	check_run("kv_pool", kv_pool);
 	check_run("limits", limits);
 	return check_done();
 }
