@@ -24,7 +24,7 @@ struct llm_kv {
 	u32 *free;		/* stack of free page numbers */
 	u32 n_layers;
 	u32 kv_dim;
-	llm_spinlock_t lock;	/* n_free, free */
+	struct llm_spinlock lock;	/* n_free, free */
 };
 
 /* Arena bytes of a pool for @positions positions (U64_MAX: overflow). */

@@ -804,6 +804,7 @@ static bool ctx_sizes(const struct llm_model *m, u32 n_ctx,
 		      u32 max_prompt_bytes, struct ctx_layout *l)
 {
 	const struct llm_config *c = &m->cfg;
+
 	l->f_logits = (u64)c->n_vocab * 4;
 	l->pages = ((u64)n_ctx + LLM_KV_PAGE - 1) / LLM_KV_PAGE * 4;
 	l->probs = (u64)c->n_vocab * sizeof(struct llm_prob);

@@ -54,10 +54,24 @@ static inline u64 llm_random_u64(void)
 }
 
 /* A short critical section (a few loads and stores, never a sleep). */
-typedef spinlock_t llm_spinlock_t;
-#define llm_spin_init(l)	spin_lock_init(l)
-#define llm_spin_lock(l)	spin_lock(l)
-#define llm_spin_unlock(l)	spin_unlock(l)
+struct llm_spinlock {
+	spinlock_t lock;
+};
+
+static inline void llm_spin_init(struct llm_spinlock *l)
+{
+	spin_lock_init(&l->lock);
+}
+
+static inline void llm_spin_lock(struct llm_spinlock *l)
+{
+	spin_lock(&l->lock);
+}
+
+static inline void llm_spin_unlock(struct llm_spinlock *l)
+{
+	spin_unlock(&l->lock);
+}
 
 #else /* userspace */
 
@@ -120,23 +134,23 @@ bool llm_cpu_has_avx2(void);
 u64 llm_now_ns(void);
 u64 llm_random_u64(void);
 
-typedef struct {
+struct llm_spinlock {
 	int held;
-} llm_spinlock_t;
+};
 
-static inline void llm_spin_init(llm_spinlock_t *l)
+static inline void llm_spin_init(struct llm_spinlock *l)
 {
 	l->held = 0;
 }
 
-static inline void llm_spin_lock(llm_spinlock_t *l)
+static inline void llm_spin_lock(struct llm_spinlock *l)
 {
 	while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
 			;
 }
 
-static inline void llm_spin_unlock(llm_spinlock_t *l)
+static inline void llm_spin_unlock(struct llm_spinlock *l)
 {
 	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
 }
