@@ -62,7 +62,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 
 .PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
-	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
+	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus \
+	fpu-bound
 
 all: module user
 
@@ -140,6 +141,46 @@ $(BUILD)/tools/mkhostile: $(MKHOSTILE_SRCS:%.c=$(BUILD)/rel/%.o) \
 		$(BUILD)/libllm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+# fpu-bound: the longest FPU section, measured natively on a model with a
+# 128k vocabulary and a 4096-token context (bench/fpubound.c), against a
+# copy of the core built with LLM_FPU_TRACE (sections timed), no -pie so
+# that addr2line can name where the longest one began.
+FPUB_MODEL := $(BUILD)/fpubound/v128k-c4096
+FPUB_OBJS := $(CORE_SRCS:%.c=$(BUILD)/trace/%.o) \
+	$(BUILD)/trace/userctl/runtime.o
+
+$(BUILD)/trace/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -DLLM_FPU_TRACE -fno-pie -MMD -c $< -o $@
+
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/trace/quant/avx2.o: USER_CFLAGS += -mavx2 -mfma -mf16c
+endif
+
+$(BUILD)/fpubound/fpubound: bench/fpubound.c $(FPUB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -DLLM_FPU_TRACE -no-pie -fno-pie -o $@ $^ \
+		-lm -lpthread
+
+$(FPUB_MODEL)-f32.gguf: $(BUILD)/tools/mkmodel
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 512 --layers 4 --heads 8 --ffn 1536 \
+		--vocab 128000 --context 4096 --name v128k-c4096 $@
+
+$(FPUB_MODEL)-q4_0.gguf: $(FPUB_MODEL)-f32.gguf $(BUILD)/llmctl
+	$(BUILD)/llmctl quantize $< $@ q4_0 > /dev/null
+
+fpu-bound: $(BUILD)/fpubound/fpubound $(FPUB_MODEL)-f32.gguf \
+		$(FPUB_MODEL)-q4_0.gguf
+	@for m in $(FPUB_MODEL)-q4_0.gguf $(FPUB_MODEL)-f32.gguf; do \
+		for k in "" --ref; do \
+			out=$$($(BUILD)/fpubound/fpubound $$k $$m) || exit 1; \
+			echo "$$out"; \
+			at=$$(echo "$$out" | sed -n 's/.*opened at \(0x[0-9a-f]*\)/\1/p'); \
+			[ -n "$$at" ] && echo "  the longest began in: $$(addr2line -f -s -e $(BUILD)/fpubound/fpubound $$at | paste -sd' ')"; \
+		done; \
+	done
 
 # mkmodel writes synthetic llama models of any shape (tests/unit/synth_model.c):
 # see build/tools/mkmodel --help.

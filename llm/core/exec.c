@@ -30,6 +30,8 @@
  */
 #define LLM_TASK_MACS		(2u << 20)
 #define LLM_TASK_MACS_REF	(256u << 10)
+/* ... and reads at most this much of the weights (1 MiB: ~100 us). */
+#define LLM_TASK_BYTES		(1u << 20)
 /* Row ranges are multiples of this (SwiGLU quantizes whole Q8_0 blocks). */
 #define ROW_GRAIN		32u
 
@@ -189,7 +191,8 @@ static void plan_part(struct mm_job *j, struct mm_part *p, u32 n_tok,
 	u64 rows = p->w->rows, r, want;
 	u32 tok = n_tok;
 
-	r = cap / (per * tok);
+	r = min(cap / (per * tok),
+		LLM_TASK_BYTES / (p->w->row_bytes * (p->w2 ? 2 : 1)));
 	if (r < ROW_GRAIN) {
 		r = ROW_GRAIN;
 		tok = clamp_t(u64, cap / (per * ROW_GRAIN), 1, n_tok);
@@ -330,7 +333,9 @@ static void attn_task(void *arg, u32 task, u32 worker)
 	u32 n_pos = it->pos + 1, step, h, p, e;
 	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
 	float *st = att + ex->n_ctx;
-	struct budget b = { .cap = ex->task_macs };
+	/* attention's leaves are scalar code: the scalar kernels' budget */
+	struct budget b = { .cap = min_t(u64, ex->task_macs,
+					 LLM_TASK_MACS_REF) };
 
 	/* positions per section (a score or a value row is hd madds) */
 	step = clamp_t(u64, b.cap / hd, 1, LLM_KV_PAGE);
@@ -373,8 +378,9 @@ static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
 		longest = max(longest, ex->item[t].pos + 1);
 	/* size groups of heads by the longest context in the step */
 	cost = (u64)3 * longest * cfg->head_dim;
-	j.heads_per_task = clamp_t(u64, ex->task_macs / cost, 1,
-				   cfg->n_heads);
+	j.heads_per_task = clamp_t(u64, min_t(u64, ex->task_macs,
+					      LLM_TASK_MACS_REF) / cost,
+				   1, cfg->n_heads);
 	if (workers > 1 && n == 1)
 		j.heads_per_task = min(j.heads_per_task,
 				       (cfg->n_heads + workers - 1) / workers);

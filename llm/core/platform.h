@@ -126,8 +126,19 @@ extern int llm_log_quiet;
 #define llm_info(fmt, ...)	llm_log("", fmt, ##__VA_ARGS__)
 #define llm_snprintf		snprintf
 
+#ifdef LLM_FPU_TRACE
+/* bench/fpubound: time every FPU section (platform_user.c) */
+struct llm_fpu_trace {
+	u64 sections, total_ns, max_ns;
+	void *max_site;		/* return address of the longest's begin */
+};
+extern struct llm_fpu_trace llm_fpu_trace;
+void llm_fpu_begin(void);
+void llm_fpu_end(void);
+#else
 static inline void llm_fpu_begin(void) { }
 static inline void llm_fpu_end(void) { }
+#endif
 static inline void llm_yield(void) { }
 
 bool llm_cpu_has_avx2(void);

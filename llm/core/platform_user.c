@@ -105,3 +105,45 @@ u32 llm_online_cpus(void)
 
 	return n > 0 ? (u32)n : 1;
 }
+
+#ifdef LLM_FPU_TRACE
+/*
+ * Where the kernel would run kernel_fpu_begin()/end(), time the section:
+ * the longest one and who opened it, for bench/fpubound.c.
+ */
+struct llm_fpu_trace llm_fpu_trace;
+static __thread u64 fpu_t0;
+static __thread void *fpu_site;
+
+/*
+ * The thread's CPU time, not the wall clock: the kernel runs a section
+ * with preemption off, so time other tasks took from a userspace thread
+ * is not part of it.
+ */
+static u64 thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (u64)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
+}
+
+void llm_fpu_begin(void)
+{
+	fpu_site = __builtin_return_address(0);
+	fpu_t0 = thread_ns();
+}
+
+void llm_fpu_end(void)
+{
+	u64 d = thread_ns() - fpu_t0;
+
+	__atomic_add_fetch(&llm_fpu_trace.sections, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&llm_fpu_trace.total_ns, d, __ATOMIC_RELAXED);
+	if (d > __atomic_load_n(&llm_fpu_trace.max_ns, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&llm_fpu_trace.max_ns, d, __ATOMIC_RELAXED);
+		__atomic_store_n(&llm_fpu_trace.max_site, fpu_site,
+				 __ATOMIC_RELAXED);
+	}
+}
+#endif
