@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "llm/core/platform.h"
+#include "userctl/runtime.h"
 
 #define MAX_TASKS	1000
 #define MAX_WORKERS	64
@@ -293,6 +294,16 @@ static void init_exit_init(void)
 	free(s);
 }
 
+/* llmctl's default: one per core, so at least 1 and at most the CPUs. */
+static void default_threads_are_cores(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	u32 n = llm_runtime_default_threads();
+
+	CHECK(n >= 1);
+	CHECK(cpus < 1 || n <= (u32)cpus);
+}
+
 int main(void)
 {
 	llm_log_quiet = 1;
@@ -304,5 +315,6 @@ int main(void)
 	RUN(concurrent_callers);
 	RUN(nested_calls_run_alone);
 	RUN(init_exit_init);
+	RUN(default_threads_are_cores);
 	return check_done();
 }
