@@ -134,6 +134,19 @@ static inline void cpu_pause(void)
 #endif
 }
 
+/*
+ * Wake the sleepers of @cv.  Whoever counted itself as a sleeper and then
+ * found nothing to do holds pool.lock until it waits, so once we have
+ * had the lock it is waiting; waking after unlocking saves it a second
+ * wait, for the lock.
+ */
+static void wake(pthread_cond_t *cv)
+{
+	pthread_mutex_lock(&pool.lock);
+	pthread_mutex_unlock(&pool.lock);
+	pthread_cond_broadcast(cv);
+}
+
 static bool pool_job_ready(u32 last)
 {
 	u64 s = atomic_load(&pool.state);
@@ -157,11 +170,8 @@ static void pool_leave(void)
 {
 	u64 s = atomic_fetch_sub(&pool.state, 1);
 
-	if (STATE_HOLDERS(s) == 1 && atomic_load(&pool.owner_asleep)) {
-		pthread_mutex_lock(&pool.lock);
-		pthread_cond_signal(&pool.done_cv);
-		pthread_mutex_unlock(&pool.lock);
-	}
+	if (STATE_HOLDERS(s) == 1 && atomic_load(&pool.owner_asleep))
+		wake(&pool.done_cv);
 }
 
 static void pool_help(u32 *last)
@@ -276,11 +286,8 @@ void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
 	if (!gen)
 		gen = 1;
 	atomic_store(&pool.state, (u64)gen << 32 | 1);
-	if (atomic_load(&pool.sleepers)) {
-		pthread_mutex_lock(&pool.lock);
-		pthread_cond_broadcast(&pool.job_cv);
-		pthread_mutex_unlock(&pool.lock);
-	}
+	if (atomic_load(&pool.sleepers))
+		wake(&pool.job_cv);
 
 	while ((t = atomic_fetch_add(&pool.next, 1)) < n_tasks)
 		fn(arg, t, 0);
