@@ -9,9 +9,9 @@
  * queue_work() as much as a kthread) costs tens of microseconds on an idle
  * CPU, so helpers must still be running when the next call comes: after a
  * job they spin for a bounded LLM_POOL_SPIN_NS with preemption enabled,
- * calling cond_resched(), and only then sleep.  A workqueue cannot spin
- * like that without holding a shared worker that others queue behind, and
- * its concurrency management would count the spinner as busy.
+ * calling cond_resched(), and only then sleep.  A work item cannot spin
+ * like that without holding a worker of a pool other work items share
+ * (and, on a per-CPU workqueue, keeping them from starting on that CPU).
  *
  * Why unbound and not one kthread bound to each CPU.  Bound threads have
  * to be parked and unparked around CPU hotplug (smpboot threads), and the
