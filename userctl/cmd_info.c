@@ -24,8 +24,9 @@ void help_info(FILE *out)
 		"                   [--max-prompt-bytes N] [--arena-mb]\n"
 		"\n"
 		"Print what the llm module reports: its ABI version, the arena\n"
-		"(bytes reserved, in use, peak), session slots, the loaded model\n"
-		"and the limits in force.  Exit status 3 when the module is not\n"
+		"(bytes reserved, in use, peak), session slots, the threads that\n"
+		"compute a step (module parameter threads), the loaded model and\n"
+		"the limits in force.  Exit status 3 when the module is not\n"
 		"loaded.\n"
 		"\n"
 		"With -m, print what MODEL.gguf is and the arena the kernel needs\n"
@@ -73,6 +74,19 @@ static void print_types(u32 mask)
 		}
 	}
 	printf("\n");
+}
+
+/* The module's compute threads: a parameter, not in struct llm_info. */
+static void print_threads(void)
+{
+	FILE *f = fopen("/sys/module/llm/parameters/threads", "r");
+	unsigned int n;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%u", &n) == 1)
+		printf("%-18s %u\n", "threads", n);
+	fclose(f);
 }
 
 /* llmctl info -m FILE: the model and the arena it needs, offline. */
@@ -228,6 +242,7 @@ int cmd_info(int argc, char **argv)
 	print_mib("arena_peak", info.arena_peak);
 	printf("%-18s %u of %u\n", "sessions", info.sessions_active,
 	       info.sessions_max);
+	print_threads();
 	if (!(info.flags & LLM_INFO_MODEL_LOADED)) {
 		printf("%-18s none\n", "model");
 		return EXIT_OK;

@@ -2,6 +2,8 @@
 /*
  * Userspace runtime around the shared core.  See runtime.h.
  */
+#define _GNU_SOURCE		/* sched_getaffinity() */
+#include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,4 +209,59 @@ int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
 	}
 	p->arena_mb = (u32)((p->total + (1 << 20) - 1) >> 20);
 	return 0;
+}
+
+/* Mark in @set the CPUs of a list such as "0-3,8,10-11"; false if bad. */
+static bool parse_cpu_list(const char *s, cpu_set_t *set)
+{
+	unsigned long a, b;
+	char *end;
+
+	while (*s && *s != '\n') {
+		a = strtoul(s, &end, 10);
+		if (end == s)
+			return false;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (end == s || b < a)
+				return false;
+		}
+		for (; a <= b && a < CPU_SETSIZE; a++)
+			CPU_SET(a, set);
+		s = *end == ',' ? end + 1 : end;
+	}
+	return true;
+}
+
+u32 llm_runtime_default_threads(void)
+{
+	cpu_set_t mine, counted, siblings;
+	char path[96], line[1024];
+	u32 cores = 0;
+	FILE *f;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(mine), &mine))
+		return 1;
+	CPU_ZERO(&counted);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &mine) || CPU_ISSET(cpu, &counted))
+			continue;
+		cores++;
+		CPU_ZERO(&siblings);
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list",
+			 cpu);
+		f = fopen(path, "r");
+		if (!f || !fgets(line, sizeof(line), f) ||
+		    !parse_cpu_list(line, &siblings))
+			CPU_ZERO(&siblings);
+		if (f)
+			fclose(f);
+		CPU_SET(cpu, &siblings);
+		CPU_OR(&counted, &counted, &siblings);
+	}
+	return cores ? min_t(u32, cores, LLM_THREADS_MAX) : 1;
 }

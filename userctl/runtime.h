@@ -39,6 +39,13 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 void llm_runtime_close(struct llm_runtime *rt);
 
 /*
+ * Threads for llm_pool_init() when the user names none: one per physical
+ * core this process may run on (SMT siblings count once), as llama.cpp
+ * does; the CPUs it may run on when the topology cannot be read.
+ */
+u32 llm_runtime_default_threads(void);
+
+/*
  * The kernel module's defaults for what an arena holds (llm/main.c:
  * sessions, max_context, max_prompt_bytes).
  */

@@ -169,7 +169,7 @@ static inline void llm_spin_unlock(struct llm_spinlock *l)
 #endif /* __KERNEL__ */
 
 /*
- * Work split across a pool of threads (kernel: llm/core/platform_kernel.c,
+ * Work split across a pool of threads (kernel: kthreads in pool_kernel.c,
  * userspace: pthreads in platform_user.c).  llm_parallel_for() calls
  * fn(arg, task, worker) once for every task in [0, n_tasks), on at most
  * @max_workers threads counting the caller (0: the whole pool), and returns
@@ -180,8 +180,10 @@ static inline void llm_spin_unlock(struct llm_spinlock *l)
  * result must not depend on which thread runs it (split by output rows).
  * fn() runs with preemption on and brackets its own float work; the pool
  * gives the CPU away between tasks.  When the pool is busy with another
- * caller's work, the caller runs all of its tasks itself: nobody waits for
- * a pool.
+ * caller's work (or a task calls llm_parallel_for()), the caller runs all
+ * of its tasks itself: nobody waits for a pool.  What the tasks wrote is
+ * visible to the caller when the call returns.  Call it where sleeping is
+ * allowed, never between llm_fpu_begin() and llm_fpu_end().
  */
 typedef void (*llm_task_fn)(void *arg, u32 task, u32 worker);
 void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
@@ -191,11 +193,18 @@ u32 llm_pool_size(void);
 /* CPUs online now (the default pool size). */
 u32 llm_online_cpus(void);
 
-#ifndef __KERNEL__
-/* Userspace: start @threads - 1 helper threads (0: one per online CPU). */
+/*
+ * Start @threads - 1 helper threads (0: one per online CPU; in userspace,
+ * per CPU this process may run on), at most LLM_THREADS_MAX.  The kernel
+ * starts its pool at module load from the threads parameter; userspace
+ * programs call this themselves (without it every call runs on the
+ * caller; calling it again restarts the pool).  The size is fixed until
+ * llm_pool_exit(), which stops the helpers; neither may run while a
+ * llm_parallel_for() does.
+ */
+#define LLM_THREADS_MAX	1024
 int llm_pool_init(u32 threads);
 void llm_pool_exit(void);
-#endif
 
 #define LLM_ALIGN_UP(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define LLM_IS_POW2(x)		((x) != 0 && (((x) & ((x) - 1)) == 0))
