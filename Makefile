@@ -33,6 +33,7 @@ CORE_SRCS := \
 	llm/core/tokenizer.c \
 	llm/core/model.c \
 	llm/core/forward.c \
+	llm/core/sample.c \
 	llm/core/sampler.c \
 	llm/core/generate.c \
 	llm/core/platform_user.c \
