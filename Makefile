@@ -60,6 +60,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
 .PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
+	sampler-bench \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
 
@@ -115,6 +116,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 
 $(BUILD)/bench: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+# How long the sampler's FPU sections are on a 131072-token vocabulary
+# (bench/sampler.c; not part of make bench or make test).
+$(BUILD)/sampler-bench: bench/sampler.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+sampler-bench: $(BUILD)/sampler-bench
+	@$(BUILD)/sampler-bench
 
 BENCH_MODELS := $(MODELS)/stories260K.gguf $(MODELS)/stories260K-Q8_0.gguf \
 	$(MODELS)/stories260K-Q4_0.gguf
