@@ -72,6 +72,7 @@ setup:
 module:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make setup' (or set KDIR)"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@scripts/fpu-check.sh
 
 user: $(BUILD)/libllm.a $(BUILD)/llmctl $(BUILD)/llmctl.static
 
