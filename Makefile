@@ -59,7 +59,7 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
+.PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
 	sampler-bench \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
@@ -69,10 +69,15 @@ all: module user
 setup:
 	@scripts/setup.sh
 
-module:
+# make module also checks that no FPU object brackets or yields itself
+# (scripts/fpu-check.sh); what only needs llm.ko built depends on
+# module-build, so that the check's line comes once in make test.
+module: module-build
+	@scripts/fpu-check.sh
+
+module-build:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make setup' (or set KDIR)"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
-	@scripts/fpu-check.sh
 
 user: $(BUILD)/libllm.a $(BUILD)/llmctl $(BUILD)/llmctl.static
 
@@ -232,7 +237,7 @@ fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
 # and handed to the QEMU guest in /extra.
 # Always relinked: kbuild does not notice when llm.ko's symbol versions
 # (which hash the types behind them) change.
-samples: module
+samples: module-build
 	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/samples/llm_client clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/llm_client \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
@@ -240,7 +245,7 @@ samples: module
 	cp samples/llm_client/llm_client.ko $(BUILD)/qemu-extra/
 
 # Test modules that use llm.ko's exported API (qemu-tests/kmod/).
-test-kmods: module
+test-kmods: module-build
 	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
