@@ -35,6 +35,7 @@ CORE_SRCS := \
 	llm/core/exec.c \
 	llm/core/kv.c \
 	llm/core/forward.c \
+	llm/core/sample.c \
 	llm/core/sampler.c \
 	llm/core/generate.c \
 	llm/core/platform_user.c \
@@ -60,7 +61,8 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
+.PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
+	sampler-bench \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus \
 	fpu-bound
@@ -70,7 +72,13 @@ all: module user
 setup:
 	@scripts/setup.sh
 
-module:
+# make module also checks that no FPU object brackets or yields itself
+# (scripts/fpu-check.sh); what only needs llm.ko built depends on
+# module-build, so that the check's line comes once in make test.
+module: module-build
+	@scripts/fpu-check.sh
+
+module-build:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make setup' (or set KDIR)"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
@@ -117,6 +125,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 
 $(BUILD)/bench: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+# How long the sampler's FPU sections are on a 131072-token vocabulary
+# (bench/sampler.c; not part of make bench or make test).
+$(BUILD)/sampler-bench: bench/sampler.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+sampler-bench: $(BUILD)/sampler-bench
+	@$(BUILD)/sampler-bench
 
 BENCH_MODELS := $(MODELS)/stories260K.gguf $(MODELS)/stories260K-Q8_0.gguf \
 	$(MODELS)/stories260K-Q4_0.gguf
@@ -264,7 +280,7 @@ fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
 # and handed to the QEMU guest in /extra.
 # Always relinked: kbuild does not notice when llm.ko's symbol versions
 # (which hash the types behind them) change.
-samples: module
+samples: module-build
 	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/samples/llm_client clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/llm_client \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
@@ -272,7 +288,7 @@ samples: module
 	cp samples/llm_client/llm_client.ko $(BUILD)/qemu-extra/
 
 # Test modules that use llm.ko's exported API (qemu-tests/kmod/).
-test-kmods: module
+test-kmods: module-build
 	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules

@@ -229,9 +229,7 @@ static int decode_step(struct llm_gen *g)
 		llm_gen_end(g, LLM_STOP_MAX_TOKENS);
 		return 1;
 	}
-	llm_fpu_begin();
 	tok = llm_sample(c, &r->sampling, &g->rng);
-	llm_fpu_end();
 	/* a BOS mid-text starts a new document in the training data */
 	if (tok == v->eos || tok == v->bos) {
 		llm_gen_end(g, LLM_STOP_EOS);
