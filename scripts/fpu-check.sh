@@ -21,7 +21,7 @@ OBJDIR=${1:-$ROOT}
 # exemption that is no longer needed fails the check, so it goes away.
 EXEMPT=''
 
-FORBIDDEN='^(llm_fpu_begin|llm_fpu_end|llm_yield|kernel_fpu_begin.*|kernel_fpu_end|.*cond_resched.*)$'
+FORBIDDEN='^(llm_fpu_begin|llm_fpu_end|llm_yield|llm_parallel_for|kernel_fpu_begin.*|kernel_fpu_end|.*cond_resched.*)$'
 
 # "llm-fpu-y += a.o" always; "llm-fpu-$(CONFIG_X) += b.o" only when built.
 objs=$(sed -n 's/^llm-fpu-y[[:space:]]*+=[[:space:]]*//p' "$ROOT/Kbuild")

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Generation: prompt text in, tokens and text out through callbacks, on
- * one context.  Non-FPU: it brackets each piece of float work (one layer,
- * the classifier, the sampler) with llm_fpu_begin()/end(), gives the CPU
- * away between pieces, and asks @cancelled between them.
+ * one context.  Non-FPU, and it does no float work itself: the executor
+ * (exec.h) runs the forward steps and the sampler (sample.c) its passes,
+ * each in bounded FPU sections; @cancelled is asked between layers.
  *
  * A request is resumable: llm_gen_begin() tokenizes the prompt, then each
  * llm_gen_step() does one bounded piece (a batch of prompt tokens, or one
