@@ -37,6 +37,7 @@ CORE_SRCS := \
 	llm/core/generate.c \
 	llm/core/platform_user.c \
 	quant/types.c \
+	quant/repack.c \
 	quant/ref.c \
 	quant/avx2.c
 

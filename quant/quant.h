@@ -56,6 +56,38 @@ u32 llm_type_block_bytes(u32 type);
 int llm_type_row_bytes(u32 type, u64 n, u64 *bytes);
 
 /*
+ * Bytes one activation column of @cols elements takes for a matrix
+ * product with weights of @type (struct llm_mm, quant/kernels.h): the
+ * floats for F32 and F16, the act layout for Q8_0 and Q4_0; a multiple of
+ * 64, so that columns placed one after another stay cache-line aligned.
+ * 0 if @type is not a matrix type or @cols is not whole blocks of it.
+ */
+u64 llm_act_bytes(u32 type, u64 cols);
+
+/*
+ * How a weight matrix's rows lie in memory (struct llm_mm's layout).
+ * LLM_MM_ROWS: as in the file.  LLM_MM_X8 (Q8_0 and Q4_0 only): every
+ * whole group of LLM_MM_GROUP rows interleaved by llm_mm_repack(), the
+ * rows after the last whole group as in the file.
+ */
+enum llm_mm_layout {
+	LLM_MM_ROWS = 0,
+	LLM_MM_X8 = 1,
+};
+
+#define LLM_MM_GROUP 8
+
+/*
+ * Repack the whole groups of LLM_MM_GROUP rows of a Q8_0 or Q4_0 matrix of
+ * @rows by @cols, in place, from the file's layout to LLM_MM_X8 (see
+ * quant/repack.c), with @scratch of llm_mm_repack_scratch() bytes.  Only
+ * llm_dequantize_row_mm() and the tiles read the result.  -EINVAL for
+ * other types or rows not whole blocks.
+ */
+u64 llm_mm_repack_scratch(u32 type, u64 cols);
+int llm_mm_repack(u32 type, u8 *w, u64 rows, u64 cols, void *scratch);
+
+/*
  * The float kernels for this CPU (struct in quant/kernels.h).  @force_ref
  * selects the scalar reference.  Callable from non-FPU code.
  */
