@@ -8,6 +8,7 @@
 #   make demo       boot a VM, load a model, print what the kernel generates
 #   make demo-test  make demo with the default and a stories110M-sized model
 #   make bench      throughput figures
+#   make mmbench    the matrix kernels alone (MMBENCH_ARGS="-t q4_0 ...")
 #   make setup      install the Debian packages the project needs
 #   make debug-kernel, make debug-test
 #                   the QEMU suite on the debug kernels: KASAN and KCSAN
@@ -40,6 +41,7 @@ CORE_SRCS := \
 	llm/core/generate.c \
 	llm/core/platform_user.c \
 	quant/types.c \
+	quant/repack.c \
 	quant/ref.c \
 	quant/avx2.c
 
@@ -61,7 +63,7 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
+.PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench mmbench setup soak \
 	sampler-bench \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus \
@@ -133,6 +135,13 @@ $(BUILD)/sampler-bench: bench/sampler.c $(BUILD)/libllm.a
 
 sampler-bench: $(BUILD)/sampler-bench
 	@$(BUILD)/sampler-bench
+
+# The matrix kernels alone (bench/mmbench.c); not part of make test.
+$(BUILD)/mmbench: bench/mmbench.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+mmbench: $(BUILD)/mmbench
+	@$(BUILD)/mmbench $(MMBENCH_ARGS)
 
 BENCH_MODELS := $(MODELS)/stories260K.gguf $(MODELS)/stories260K-Q8_0.gguf \
 	$(MODELS)/stories260K-Q4_0.gguf

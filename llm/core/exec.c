@@ -46,10 +46,14 @@ static bool wants_q8(const struct llm_weight *w)
 	return w->type == LLM_T_Q8_0 || w->type == LLM_T_Q4_0;
 }
 
-/* Bytes of one row of @cols activations quantized to Q8_0. */
+/*
+ * Bytes of one column of @cols activations quantized for Q8_0 and Q4_0
+ * weights (the tiles' act layout, quant/kernels.h); 64 when @cols is not
+ * whole blocks, as in float-only models, which never quantize.
+ */
 static u64 q8_row_bytes(u64 cols)
 {
-	return cols / 32 * sizeof(struct llm_block_q8_0);
+	return llm_act_bytes(LLM_T_Q8_0, cols) ?: 64;
 }
 
 /* ---- executor memory ---- */
@@ -67,8 +71,8 @@ static bool exec_sizes(const struct llm_model *m, u32 n_batch, u32 n_workers,
 		return false;
 	l->f_embd = (u64)n_batch * c->n_embd * 4;
 	l->f_ff = (u64)n_batch * c->n_ff * 4;
-	l->q_embd = (u64)n_batch * (q8_row_bytes(c->n_embd) + 64);
-	l->q_ff = (u64)n_batch * (q8_row_bytes(c->n_ff) + 64);
+	l->q_embd = (u64)n_batch * q8_row_bytes(c->n_embd);
+	l->q_ff = (u64)n_batch * q8_row_bytes(c->n_ff);
 	l->att = (u64)n_workers * ((u64)n_ctx + 2) * 4;
 	l->rope = (u64)n_batch * c->n_rot * 4;
 	l->kv = (u64)n_batch * c->kv_dim * 4;
@@ -162,7 +166,7 @@ static void close_section(struct budget *b)
 enum post_op {
 	POST_NONE,
 	POST_ADD,	/* add the tile into the residual stream */
-	POST_SWIGLU,	/* y = silu(y) * y2, then quantize if wanted */
+	POST_SWIGLU,	/* y = silu(y) * y2 */
 };
 
 struct mm_part {
@@ -170,7 +174,6 @@ struct mm_part {
 	struct llm_mm mm, mm2;
 	u32 post;		/* enum post_op */
 	float *add_to;		/* POST_ADD: x, n_embd per token */
-	void *q_out;		/* POST_SWIGLU: Q8_0 rows, or NULL */
 	u64 rows_per_task;
 	u32 tok_per_task;
 	u32 n_rtasks, n_ttasks, first;
@@ -252,12 +255,9 @@ static void mm_task(void *arg, u32 task, u32 worker)
 		if (p->post == POST_ADD)
 			llm_fwd_add(p->add_to + t * p->mm.y_stride + r0,
 				    y + r0, r1 - r0);
-		if (p->post != POST_SWIGLU)
-			continue;
-		llm_fwd_swiglu(y, p->mm2.y + t * p->mm2.y_stride, r0, r1);
-		if (p->q_out)
-			llm_fwd_quantize(m, y, (u8 *)p->q_out +
-					 t * q8_row_bytes(p->w->rows), r0, r1);
+		if (p->post == POST_SWIGLU)
+			llm_fwd_swiglu(m, y, p->mm2.y + t * p->mm2.y_stride,
+				       r0, r1);
 	}
 	llm_fpu_end();
 }
@@ -267,8 +267,10 @@ static void set_x(struct llm_mm *mm, const struct llm_weight *w,
 		  const float *f, const void *q)
 {
 	mm->w = w->data;
+	mm->rows = w->rows;
 	mm->row_bytes = w->row_bytes;
 	mm->cols = w->cols;
+	mm->layout = w->layout;
 	if (wants_q8(w)) {
 		mm->x = q;
 		mm->x_stride = q8_row_bytes(w->cols);
@@ -405,13 +407,13 @@ static void norm_tokens(struct llm_exec *ex, u32 n,
 	for (t = 0; t < n; t++) {
 		llm_fpu_begin();
 		if (w)
-			llm_fwd_rmsnorm(ex->xb + (u64)t * d, ex->x + (u64)t * d,
+			llm_fwd_rmsnorm(m, ex->xb + (u64)t * d,
+					ex->x + (u64)t * d,
 					(const float *)w->data, d,
 					m->cfg.rms_eps_bits);
 		if (quantize)
 			llm_fwd_quantize(m, ex->xb + (u64)t * d,
-					 (u8 *)ex->xq + t * q8_row_bytes(d),
-					 0, d);
+					 (u8 *)ex->xq + t * q8_row_bytes(d), d);
 		llm_fpu_end();
 	}
 }
@@ -444,7 +446,7 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 	const struct llm_model *m = ex->m;
 	const struct llm_config *cfg = &m->cfg;
 	const struct llm_layer *L = &m->layers[l];
-	u32 d = cfg->n_embd;
+	u32 d = cfg->n_embd, t;
 	struct mm_job j = { .m = m, .cap = ex->task_macs };
 	struct mm_part *p;
 
@@ -475,8 +477,15 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 	p->mm2.y_stride = cfg->n_ff;
 	p->mm2.n_tok = n;
 	p->post = POST_SWIGLU;
-	p->q_out = wants_q8(&L->down) ? ex->xq_ff : NULL;
 	run_job(&j, n, workers);
+	if (wants_q8(&L->down))
+		for (t = 0; t < n; t++) {
+			llm_fpu_begin();
+			llm_fwd_quantize(m, ex->hb + (u64)t * cfg->n_ff,
+					 (u8 *)ex->xq_ff +
+					 t * q8_row_bytes(cfg->n_ff), cfg->n_ff);
+			llm_fpu_end();
+		}
 	j.n_parts = 0;
 	p = add_part(&j, &L->down, ex->hb, ex->xq_ff, ex->xb2, d, n);
 	p->post = POST_ADD;
@@ -536,14 +545,14 @@ static void logits(struct llm_exec *ex, u32 n)
 			if (!ex->item[t].logits)
 				continue;
 			llm_fpu_begin();
-			llm_fwd_rmsnorm(ex->xb + (u64)g * d,
+			llm_fwd_rmsnorm(m, ex->xb + (u64)g * d,
 					ex->x + (u64)t * d,
 					(const float *)m->output_norm.data, d,
 					m->cfg.rms_eps_bits);
 			if (q)
 				llm_fwd_quantize(m, ex->xb + (u64)g * d,
 						 (u8 *)ex->xq +
-						 g * q8_row_bytes(d), 0, d);
+						 g * q8_row_bytes(d), d);
 			llm_fpu_end();
 			rows[g++] = t;
 		}

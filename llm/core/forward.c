@@ -25,19 +25,10 @@ void llm_fwd_embed(const struct llm_model *m, u32 token, float *x)
 			       x, e->cols);
 }
 
-void llm_fwd_rmsnorm(float *out, const float *x, const float *w, u32 n,
-		     u32 eps_bits)
+void llm_fwd_rmsnorm(const struct llm_model *m, float *out, const float *x,
+		     const float *w, u32 n, u32 eps_bits)
 {
-	float ss = 0.0f;
-	u32 i;
-
-	for (i = 0; i < n; i++)
-		ss += x[i] * x[i];
-	ss /= n;
-	ss += llm_bits_to_float(eps_bits);
-	ss = 1.0f / llm_sqrtf(ss);
-	for (i = 0; i < n; i++)
-		out[i] = w[i] * (ss * x[i]);
+	m->kernels->rmsnorm(out, x, w, n, llm_bits_to_float(eps_bits));
 }
 
 void llm_model_init_rope(struct llm_model *m)
@@ -97,24 +88,16 @@ void llm_fwd_add(float *y, const float *d, u64 n)
 		y[i] += d[i];
 }
 
-void llm_fwd_swiglu(float *g, const float *u, u64 i0, u64 i1)
+void llm_fwd_swiglu(const struct llm_model *m, float *g, const float *u,
+		    u64 i0, u64 i1)
 {
-	u64 i;
-
-	for (i = i0; i < i1; i++) {
-		float v = g[i];
-
-		v *= 1.0f / (1.0f + llm_expf(-v));
-		g[i] = v * u[i];
-	}
+	m->kernels->silu_mul(g + i0, u + i0, i1 - i0);
 }
 
-void llm_fwd_quantize(const struct llm_model *m, const float *x, void *xq,
-		      u64 i0, u64 i1)
+void llm_fwd_quantize(const struct llm_model *m, const float *x, void *act,
+		      u64 n)
 {
-	struct llm_block_q8_0 *b = xq;
-
-	m->kernels->quantize_row_q8_0(x + i0, b + i0 / LLM_QK8_0, i1 - i0);
+	m->kernels->quantize_act(x, act, n);
 }
 
 void llm_fwd_mm(const struct llm_model *m, u32 type, const struct llm_mm *mm,

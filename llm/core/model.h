@@ -41,6 +41,7 @@ struct llm_config {
 /* A 2-D weight matrix: @rows rows of @cols elements, or a 1-D vector. */
 struct llm_weight {
 	u32 type;		/* enum llm_type */
+	u32 layout;		/* enum llm_mm_layout: as in the file, or repacked */
 	u64 rows;
 	u64 cols;
 	u64 row_bytes;
@@ -179,8 +180,8 @@ void llm_ctx_reset(struct llm_ctx *c);
  */
 void llm_fwd_embed(const struct llm_model *m, u32 token, float *x);
 /* out = RMSNorm(x) * w over @n; @eps_bits a float's bits */
-void llm_fwd_rmsnorm(float *out, const float *x, const float *w, u32 n,
-		     u32 eps_bits);
+void llm_fwd_rmsnorm(const struct llm_model *m, float *out, const float *x,
+		     const float *w, u32 n, u32 eps_bits);
 /* cos, sin of every rotated pair at @pos into @cs (n_rot floats) */
 void llm_fwd_rope_table(const struct llm_model *m, u32 pos, float *cs);
 /* rotate @n_heads heads of @v by the table @cs */
@@ -189,10 +190,11 @@ void llm_fwd_rope(const struct llm_model *m, float *v, u32 n_heads,
 /* y[i] += d[i] for i in [0, n) */
 void llm_fwd_add(float *y, const float *d, u64 n);
 /* g[i] = silu(g[i]) * u[i] for i in [i0, i1) */
-void llm_fwd_swiglu(float *g, const float *u, u64 i0, u64 i1);
-/* Q8_0 blocks of x[i0, i1) into the matching blocks of @xq */
-void llm_fwd_quantize(const struct llm_model *m, const float *x, void *xq,
-		      u64 i0, u64 i1);
+void llm_fwd_swiglu(const struct llm_model *m, float *g, const float *u,
+		    u64 i0, u64 i1);
+/* @n floats as one activation column for Q8_0/Q4_0 tiles (kernels.h) */
+void llm_fwd_quantize(const struct llm_model *m, const float *x, void *act,
+		      u64 n);
 /* one tile of y = W x: rows [r0, r1), the tokens @mm names */
 void llm_fwd_mm(const struct llm_model *m, u32 type,
 		const struct llm_mm *mm, u64 r0, u64 r1);
