@@ -279,6 +279,11 @@ static int build_locked(struct llm_kmodel *km, const void *image, u64 len,
 	km->image_len = len;
 	ret = llm_model_load(&km->model, dst, len, &kms.arena,
 			     READ_ONCE(llm_force_scalar), err, errlen);
+	/* the arena's copy is ours to lay out for the tiles */
+	if (!ret && llm_model_repack(&km->model, &kms.arena)) {
+		snprintf(err, errlen, "the arena has no room to repack the weights");
+		ret = -ENOMEM;
+	}
 	if (!ret)
 		ret = bind_contexts(km, err, errlen);
 	return ret;

@@ -49,9 +49,10 @@ static int read_file(const char *path, void **buf, u64 *len, char *err,
 	return 0;
 }
 
-int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
-			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
-			 char *err, size_t errlen)
+/* @repack: lay the weights out for the tiles, in @image (ours to change). */
+static int open_image(struct llm_runtime *rt, const void *image, u64 len,
+		      u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+		      bool repack, char *err, size_t errlen)
 {
 	u64 tables = TABLES_BYTES(len), need, ex, kv;
 	struct llm_model probe;
@@ -91,6 +92,11 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 			     err, errlen);
 	if (ret)
 		goto fail;
+	if (repack && llm_model_repack(&rt->model, &rt->arena)) {
+		snprintf(err, errlen, "out of memory to repack the weights");
+		ret = -ENOMEM;
+		goto fail;
+	}
 	ret = llm_ctx_init(&rt->ctx, &rt->model, n_ctx, max_prompt_bytes,
 			   &rt->arena);
 	if (!ret)
@@ -111,6 +117,14 @@ fail:
 	return ret;
 }
 
+int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
+			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+			 char *err, size_t errlen)
+{
+	return open_image(rt, image, len, n_ctx, max_prompt_bytes, force_ref,
+			  false, err, errlen);
+}
+
 int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
 		     u32 max_prompt_bytes, bool force_ref, char *err,
 		     size_t errlen)
@@ -122,8 +136,9 @@ int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
 	ret = read_file(path, &image, &len, err, errlen);
 	if (ret)
 		return ret;
-	ret = llm_runtime_open_mem(rt, image, len, n_ctx, max_prompt_bytes,
-				   force_ref, err, errlen);
+	/* our own copy of the file: repack it for the tiles */
+	ret = open_image(rt, image, len, n_ctx, max_prompt_bytes, force_ref,
+			 true, err, errlen);
 	if (ret) {
 		free(image);
 		return ret;

@@ -32,7 +32,10 @@ struct llm_runtime {
 int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
 		     u32 max_prompt_bytes, bool force_ref, char *err,
 		     size_t errlen);
-/* The same from an image already in memory (not copied, not freed). */
+/*
+ * The same from an image already in memory (not copied, not freed, not
+ * changed: llm_runtime_open() also repacks the weights of its own copy).
+ */
 int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
 			 char *err, size_t errlen);

@@ -795,6 +795,52 @@ fail:
 	return ret;
 }
 
+/* Repack one matrix for the tiles, once (a weight may be bound twice). */
+static int repack(struct llm_weight *w, void *scratch)
+{
+	int ret;
+
+	if ((w->type != LLM_T_Q8_0 && w->type != LLM_T_Q4_0) ||
+	    w->layout != LLM_MM_ROWS || w->rows < LLM_MM_GROUP)
+		return 0;
+	ret = llm_mm_repack(w->type, (u8 *)w->data, w->rows, w->cols, scratch);
+	if (!ret)
+		w->layout = LLM_MM_X8;
+	return ret;
+}
+
+int llm_model_repack(struct llm_model *m, struct llm_arena *arena)
+{
+	size_t mark = llm_arena_mark(arena);
+	u64 bytes = max(llm_mm_repack_scratch(LLM_T_Q8_0, m->max_row),
+			llm_mm_repack_scratch(LLM_T_Q4_0, m->max_row));
+	void *scratch;
+	u32 l;
+	int ret = 0;
+
+	/* the classifier's rows are as wide as a layer's input */
+	bytes = max(bytes, llm_mm_repack_scratch(LLM_T_Q8_0, m->cfg.n_embd));
+	scratch = llm_arena_alloc(arena, bytes, 0);
+	if (!scratch)
+		return -ENOMEM;
+	for (l = 0; l < m->cfg.n_layers && !ret; l++) {
+		struct llm_layer *L = &m->layers[l];
+		struct llm_weight *w[] = {
+			&L->wq, &L->wk, &L->wv, &L->wo, &L->gate, &L->up,
+			&L->down,
+		};
+		u32 i;
+
+		for (i = 0; i < ARRAY_SIZE(w) && !ret; i++)
+			ret = repack(w[i], scratch);
+	}
+	/* a tied classifier is also the embedding table, read by rows */
+	if (!ret && !m->tied_output)
+		ret = repack(&m->output, scratch);
+	llm_arena_rewind(arena, mark);
+	return ret;
+}
+
 /* Arena layout of one context: every buffer 64-byte aligned. */
 struct ctx_layout {
 	u64 f_logits, pages, probs, tokens, piece, scratch;

@@ -82,6 +82,15 @@ int llm_model_load(struct llm_model *m, const void *image, u64 len,
 		   struct llm_arena *arena, bool force_ref,
 		   char *err, size_t errlen);
 
+/*
+ * Lay the Q8_0 and Q4_0 matrices out for the matrix tiles (LLM_MM_X8,
+ * quant/quant.h), in place: the image must be writable, and is no longer
+ * the file's bytes after (only the tiles read these matrices).  Results
+ * are bitwise the same either way; the tiles read repacked rows faster.
+ * Scratch comes from @arena and is given back.  0 or -ENOMEM.
+ */
+int llm_model_repack(struct llm_model *m, struct llm_arena *arena);
+
 /* One sampling candidate (sampler scratch). */
 struct llm_prob {
 	u32 bits;		/* float probability or logit */
