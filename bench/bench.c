@@ -15,6 +15,10 @@
  *	each timed alone.  With --tsv one tab-separated line per model, for
  *	scripts (scripts/bench-llama.sh).
  *
+ *   bench --prompt TEXT [-n TOKENS] [-j THREADS] [--ref] [--tsv] MODEL...
+ *	One request from TEXT, as llmctl generate -m makes it, its speeds
+ *	with three decimals (scripts/bench-qemu.sh's userspace side).
+ *
  * -j THREADS calls llm_pool_init(THREADS) (0: one per CPU); the output
  * says how many threads the pool gave (llm_pool_size()).
  *
@@ -45,22 +49,23 @@ struct result {
 
 /* ---- the story mode (scalar vs SIMD) ---- */
 
-static int run(const char *path, bool ref, u32 tokens, struct result *res)
+static int run(const char *path, bool ref, u32 tokens, const char *text,
+	       struct result *res)
 {
 	struct llm_runtime rt;
 	struct llm_request r;
 	char err[256];
 	int ret;
 
-	ret = llm_runtime_open(&rt, path, 1024, sizeof(prompt_text), ref, err,
+	ret = llm_runtime_open(&rt, path, 1024, strlen(text) + 1, ref, err,
 			       sizeof(err));
 	if (ret) {
 		fprintf(stderr, "bench: %s: %s\n", path, err);
 		return ret;
 	}
 	memset(&r, 0, sizeof(r));
-	r.prompt = prompt_text;
-	r.prompt_len = strlen(prompt_text);
+	r.prompt = text;
+	r.prompt_len = strlen(text);
 	r.max_tokens = tokens;
 	r.max_prompt_tokens = 1000;
 	r.seed = 1;
@@ -105,8 +110,8 @@ static int story_mode(char **models, int n, u32 tokens)
 		long bytes = file_bytes(models[i]);
 		const char *name = base_name(models[i]);
 
-		if (run(models[i], true, tokens, &s) ||
-		    run(models[i], false, tokens, &f))
+		if (run(models[i], true, tokens, prompt_text, &s) ||
+		    run(models[i], false, tokens, prompt_text, &f))
 			return 1;
 		printf("%-28s %-7s %6.2fMB %12.1f %12.1f %9s\n", name,
 		       s.kernels, bytes / 1e6, s.prefill, s.decode, "1.00x");
@@ -119,6 +124,33 @@ static int story_mode(char **models, int n, u32 tokens)
 	printf("(a %zu-byte prompt, %u tokens generated, %u thread%s; one run each)\n",
 	       strlen(prompt_text), tokens, llm_pool_size(),
 	       llm_pool_size() == 1 ? "" : "s");
+	return 0;
+}
+
+/*
+ * One request per model from @text, as llmctl generate -m makes it (and
+ * with its figures: prefill is prompt tokens over the prompt's steps,
+ * decode generated tokens over the generation's steps), with three
+ * decimals where llmctl prints one: the userspace side of
+ * scripts/bench-qemu.sh, where a token takes seconds.
+ */
+static int text_mode(char **models, int n, bool ref, u32 tokens,
+		     const char *text, bool tsv)
+{
+	int i;
+
+	if (tsv)
+		printf("# model\tkernels\tthreads\tn_prompt\tn_gen\tprefill_tok_s\tdecode_tok_s\n");
+	for (i = 0; i < n; i++) {
+		struct result f;
+
+		if (run(models[i], ref, tokens, text, &f))
+			return 1;
+		printf(tsv ? "%s\t%s\t%u\t%u\t%u\t%.3f\t%.3f\n" :
+		       "%s: %s kernels, %u thread(s): prompt tokens %u, generated tokens %u, prefill %.3f tok/s, decode %.3f tok/s\n",
+		       base_name(models[i]), f.kernels, llm_pool_size(),
+		       f.n_prompt, f.n_gen, f.prefill, f.decode);
+	}
 	return 0;
 }
 
@@ -376,12 +408,15 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: bench [-j THREADS] [-n TOKENS] MODEL.gguf...\n"
 		"       bench -p PROMPT_TOKENS [-n TOKENS] [-j THREADS] [--ref] [--tsv] MODEL.gguf...\n"
+		"       bench --prompt TEXT [-n TOKENS] [-j THREADS] [--ref] [--tsv] MODEL.gguf...\n"
 		"\n"
 		"Without -p: each model with the scalar and the SIMD kernels, a\n"
 		"story prompt and TOKENS (256) generated.\n"
 		"With -p: as llama-bench -p P -n N: a P-token prompt's prefill\n"
 		"and N decode steps (default 128), each from an empty context,\n"
 		"with the SIMD kernels (--ref: the scalar ones); --tsv for scripts.\n"
+		"With --prompt: one request from TEXT, TOKENS (256) generated, as\n"
+		"llmctl generate -m makes it, its speeds with three decimals.\n"
 		"-j THREADS: llm_pool_init(THREADS), 0 for one per CPU (default 1).\n");
 }
 
@@ -404,6 +439,7 @@ int main(int argc, char **argv)
 {
 	u32 tokens = U32_MAX, n_prompt = 0, threads = 1;
 	bool llama = false, ref = false, tsv = false;
+	const char *text = NULL;
 	int i, ret;
 
 	llm_log_quiet = 1;
@@ -420,6 +456,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-j") && i + 1 < argc) {
 			if (parse_u32(a, argv[++i], &threads))
 				return 2;
+		} else if (!strcmp(a, "--prompt") && i + 1 < argc) {
+			text = argv[++i];
 		} else if (!strcmp(a, "--ref")) {
 			ref = true;
 		} else if (!strcmp(a, "--tsv")) {
@@ -432,7 +470,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (i >= argc || ((ref || tsv) && !llama)) {
+	if (i >= argc || ((ref || tsv) && !llama && !text) ||
+	    (llama && text)) {
 		usage(stderr);
 		return 2;
 	}
@@ -442,7 +481,10 @@ int main(int argc, char **argv)
 			ret);
 		return 1;
 	}
-	if (llama)
+	if (text)
+		ret = text_mode(argv + i, argc - i, ref,
+				tokens != U32_MAX ? tokens : 256, text, tsv);
+	else if (llama)
 		ret = llama_mode(argv + i, argc - i, ref, n_prompt,
 				 tokens != U32_MAX ? tokens : 128, tsv);
 	else
