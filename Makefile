@@ -137,7 +137,7 @@ BENCH_QEMU_SHAPES ?= stories260K $(BENCH_SHAPES)
 
 bench:
 	@scripts/setup.sh
-	@$(MAKE) --no-print-directory bench-run
+	@$(MAKE) -s --no-print-directory bench-run
 
 bench-run: $(BUILD)/bench $(BUILD)/bench.static $(BUILD)/membw \
 		$(BUILD)/tools/mkmodel module $(BUILD)/llmctl $(BUILD)/llmctl.static

@@ -23,11 +23,14 @@
 #   BENCH_BIG_TOKENS  decode tokens for shapes of over 2 GB of F32
 #                  weights, TinyLlama-1.1B (default 64), so the run stays
 #                  short
+#   BENCH_TIMEOUT  seconds one measurement (one engine, test and thread
+#                  count: a process of its own) may take (default 600);
+#                  its cell says "t/o" when it took longer
 #   BUILD          build directory (default build)
 # The table goes to standard output (and $BUILD/bench-llama/table.txt),
 # progress to standard error, each engine's output to
-# $BUILD/bench-llama/.  Exit status 1 when a measurement failed (its cells
-# say "fail"), 2 when it could not start.
+# $BUILD/bench-llama/.  Exit status 1 when a measurement failed or timed
+# out (its cell says "fail" or "t/o"), 2 when it could not start.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +42,7 @@ THREADS=${BENCH_THREADS:-1 2}
 PROMPT=${BENCH_PROMPT:-128}
 TOKENS=${BENCH_TOKENS:-128}
 BIG_TOKENS=${BENCH_BIG_TOKENS:-64}
+TIMEOUT=${BENCH_TIMEOUT:-600}
 BIG_BYTES=$((2 * 1000 * 1000 * 1000))
 D=$BUILD/bench-llama
 
@@ -51,7 +55,7 @@ note() {
 	echo "bench-llama: $*" >&2
 }
 
-for n in "$PROMPT" "$TOKENS" "$BIG_TOKENS" $THREADS; do
+for n in "$PROMPT" "$TOKENS" "$BIG_TOKENS" "$TIMEOUT" $THREADS; do
 	case $n in ''|*[!0-9]*) die "not a number: '$n'" ;; esac
 done
 for b in bench membw llmctl tools/mkmodel; do
@@ -73,9 +77,9 @@ for t in $THREADS; do
 	BW[$t]=$("$BUILD/membw" -j "$t" --tsv | cut -f2)
 done
 
-# Fields of llama-bench's CSV (quoted, comma-separated) by header name:
-# "THREADS pp|tg TOKENS TOK_PER_S" for each test row.
-llama_rows() {
+# The avg_ts field of llama-bench's CSV (quoted, comma-separated, the
+# first line naming the fields): the one test's tokens per second.
+llama_ts() {
 	awk '
 	function split_csv(line, f,    n, i, c, q, cur) {
 		n = 0; q = 0; cur = ""
@@ -95,67 +99,74 @@ llama_rows() {
 	}
 	{ sub(/\r$/, "") }
 	!hdr { n = split_csv($0, h); for (i = 1; i <= n; i++) col[h[i]] = i; hdr = 1; next }
-	{
-		split_csv($0, f)
-		if (f[col["n_prompt"]] > 0)
-			print f[col["n_threads"]], "pp", f[col["n_prompt"]], f[col["avg_ts"]]
-		else
-			print f[col["n_threads"]], "tg", f[col["n_gen"]], f[col["avg_ts"]]
-	}' "$1"
+	{ split_csv($0, f); print f[col["avg_ts"]]; exit }' "$1"
 }
 
-# shellcheck disable=SC2086 # a list
-tlist=$(printf '%s,' $THREADS)
-tlist=${tlist%,}
-failed=0
+# Why a measurement gave no figure: "t/o" when timeout(1) stopped it.
+why() {
+	if [ "$1" = 124 ] || [ "$1" = 137 ]; then echo t/o; else echo fail; fi
+}
+
+# One measurement: ENGINE (llm, llama) TEST (pp, tg) THREADS FILE TOKENS.
+# Prints "TOK_PER_S LLM_THREADS WEIGHT_BYTES" (the last two from llm only),
+# or "fail"/"t/o".  Each is a process of its own under timeout(1), so one
+# that hangs or crawls (a loaded machine) costs BENCH_TIMEOUT at most and
+# the others keep their figures.
+measure() {
+	local engine=$1 test=$2 t=$3 f=$4 n=$5 p=0 g=0 st=0 out
+
+	out=$D/$(basename "$f" .gguf)-$engine-$test-$t
+	case $test in pp) p=$PROMPT ;; tg) g=$n ;; esac
+	note "$(basename "$f" .gguf): $engine $test, $t thread(s)"
+	if [ "$engine" = llm ]; then
+		timeout -k 10 "$TIMEOUT" "$BUILD/bench" -p "$p" -n "$g" -j "$t" \
+			--tsv "$f" > "$out.tsv" 2> "$out.err" || st=$?
+		if [ $st = 0 ]; then
+			awk -F'\t' -v test="$test" '!/^#/ {
+				print (test == "pp" ? $8 : $9), $4, $7 }' "$out.tsv"
+			return
+		fi
+	else
+		timeout -k 10 "$TIMEOUT" scripts/fetch-llama.sh --run llama-bench \
+			-m "$f" -p "$p" -n "$g" -t "$t" -r 1 -o csv \
+			> "$out.csv" 2> "$out.err" || st=$?
+		if [ $st = 0 ] && [ -n "$(llama_ts "$out.csv")" ]; then
+			llama_ts "$out.csv"
+			return
+		fi
+	fi
+	grep -v 'failed to enumerate' "$out.err" | tail -3 >&2
+	why $st
+}
+
+export BUILD
 : > "$D/results.tsv"
 for shape in $SHAPES; do
 	# shellcheck disable=SC2086 # a list of types
-	files=$(BUILD=$BUILD scripts/bench-models.sh "$shape" $TYPES) ||
+	files=$(scripts/bench-models.sh "$shape" $TYPES) ||
 		die "cannot make the $shape models"
 	f32=$BUILD/bench-models/$shape-f32.gguf
 	n=$TOKENS
 	[ "$(stat -c %s "$f32")" -le $BIG_BYTES ] || n=$BIG_TOKENS
 	for f in $files; do
 		name=$(basename "$f" .gguf)
-		type=${name##*-}
-		# llm, one process per thread count
 		for t in $THREADS; do
-			note "$name: llm, $t thread(s)"
-			if "$BUILD/bench" -p "$PROMPT" -n "$n" -j "$t" --tsv "$f" \
-				> "$D/$name-llm-$t.tsv" 2> "$D/$name-llm-$t.err"; then
-				grep -v '^#' "$D/$name-llm-$t.tsv" |
-					awk -v t="$t" -F'\t' '{ print "llm", t, $4, $7, $8, $9, $6 }' \
-					> "$D/$name-llm-$t.row"
-			else
-				cat "$D/$name-llm-$t.err" >&2
-				failed=1
-				: > "$D/$name-llm-$t.row"
-			fi
-		done
-		# llama.cpp, every thread count in one process
-		note "$name: llama.cpp, threads $THREADS"
-		if BUILD=$BUILD scripts/fetch-llama.sh --run llama-bench -m "$f" \
-			-p "$PROMPT" -n "$n" -t "$tlist" -r 1 -o csv \
-			> "$D/$name-llama.csv" 2> "$D/$name-llama.err"; then
-			llama_rows "$D/$name-llama.csv" > "$D/$name-llama.rows"
-		else
-			grep -v 'failed to enumerate' "$D/$name-llama.err" | tail -5 >&2
-			failed=1
-			: > "$D/$name-llama.rows"
-		fi
-		for t in $THREADS; do
+			# the engines in turn, so both meet the same load
+			read -r lpp lt bytes < <(measure llm pp "$t" "$f" "$n")
+			cpp=$(measure llama pp "$t" "$f" "$n")
+			read -r ltg lt2 bytes2 < <(measure llm tg "$t" "$f" "$n")
+			ctg=$(measure llama tg "$t" "$f" "$n")
+			lt=${lt:-${lt2:--}}
+			bytes=${bytes:-${bytes2:-0}}
 			# shape type threads llm_threads bytes llm_pp llm_tg llama_pp llama_tg n
-			read -r _ _ lt bytes lpp ltg _ < "$D/$name-llm-$t.row" ||
-				{ lt=-; bytes=0; lpp=fail; ltg=fail; }
-			cpp=$(awk -v t="$t" '$1 == t && $2 == "pp" { print $4 }' "$D/$name-llama.rows")
-			ctg=$(awk -v t="$t" '$1 == t && $2 == "tg" { print $4 }' "$D/$name-llama.rows")
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$shape" "$type" \
-				"$t" "$lt" "$bytes" "$lpp" "$ltg" "${cpp:-fail}" \
-				"${ctg:-fail}" "$n" >> "$D/results.tsv"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$shape" \
+				"${name##*-}" "$t" "$lt" "$bytes" "$lpp" "$ltg" \
+				"$cpp" "$ctg" "$n" >> "$D/results.tsv"
 		done
 	done
 done
+failed=0
+! cut -f6-9 "$D/results.tsv" | grep -qE 'fail|t/o' || failed=1
 
 # ---- the table ----
 flags=" $(sed -n 's/^flags[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1) "
@@ -185,8 +196,9 @@ echo "  load average (1, 5, 15 min) at the start: $load0, at the end: $(cut -d' 
 echo "  ratio = llm / llama.cpp; bound = bandwidth / weight MB a decoded token reads"
 echo
 awk -F'\t' -v bw="$(for t in $THREADS; do printf '%s=%s ' "$t" "${BW[$t]}"; done)" '
-	function fmt(v) { return v == "fail" || v == "" ? "fail" : sprintf("%.1f", v) }
-	function ratio(a, b) { return (a == "fail" || b == "fail" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+	function num(v) { return v ~ /^[0-9]+(\.[0-9]*)?$/ }
+	function fmt(v) { return num(v) ? sprintf("%.1f", v) : v == "" ? "fail" : v }
+	function ratio(a, b) { return num(a) && num(b) && b > 0 ? sprintf("%.2f", a / b) : "-" }
 	BEGIN {
 		n = split(bw, kv, " ")
 		for (i = 1; i <= n; i++) { split(kv[i], p, "="); band[p[1]] = p[2] }
@@ -203,7 +215,7 @@ awk -F'\t' -v bw="$(for t in $THREADS; do printf '%s=%s ' "$t" "${BW[$t]}"; done
 			$1, $2, thr, fmt($6), fmt($8), ratio($6, $8),
 			fmt($7), fmt($9), ratio($7, $9), mb,
 			bound ? sprintf("%.1f", bound) : "-",
-			bound && $7 != "fail" ? sprintf("%.2f", $7 / bound) : "-"
+			bound && num($7) ? sprintf("%.2f", $7 / bound) : "-"
 	}
 	END {
 		if (fewer)
