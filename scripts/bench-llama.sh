@@ -197,7 +197,7 @@ echo "  ratio = llm / llama.cpp; bound = bandwidth / weight MB a decoded token r
 echo
 awk -F'\t' -v bw="$(for t in $THREADS; do printf '%s=%s ' "$t" "${BW[$t]}"; done)" '
 	function num(v) { return v ~ /^[0-9]+(\.[0-9]*)?$/ }
-	function fmt(v) { return num(v) ? sprintf("%.1f", v) : v == "" ? "fail" : v }
+	function fmt(v) { return num(v) ? sprintf(v < 10 ? "%.2f" : "%.1f", v) : v == "" ? "fail" : v }
 	function ratio(a, b) { return num(a) && num(b) && b > 0 ? sprintf("%.2f", a / b) : "-" }
 	BEGIN {
 		n = split(bw, kv, " ")
@@ -214,7 +214,7 @@ awk -F'\t' -v bw="$(for t in $THREADS; do printf '%s=%s ' "$t" "${BW[$t]}"; done
 		printf "%-15s %-5s %-4s | %9s %9s %6s | %9s %9s %6s | %8.1f %8s %6s\n",
 			$1, $2, thr, fmt($6), fmt($8), ratio($6, $8),
 			fmt($7), fmt($9), ratio($7, $9), mb,
-			bound ? sprintf("%.1f", bound) : "-",
+			bound ? sprintf(bound < 10 ? "%.2f" : "%.1f", bound) : "-",
 			bound && num($7) ? sprintf("%.2f", $7 / bound) : "-"
 	}
 	END {

@@ -212,6 +212,7 @@ done
 echo
 awk '
 	function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+	function f(v) { return sprintf(v < 10 ? "%9.2f" : "%9.1f", v) }
 	BEGIN {
 		printf "%-28s %-7s %6s %4s | %9s %9s %5s | %9s %9s %5s\n", "model",
 			"kernels", "prompt", "gen", "kern pp", "user pp", "k/u",
@@ -223,7 +224,8 @@ awk '
 	}
 	# n m kernels kp kg kpp ktg | up ug upp utg
 	{
-		printf "%-28s %-7s %6s %4s | %9.1f %9.1f %5s | %9.1f %9.1f %5s\n",
-			$2, $3, $4, $5, $6, $11, r($6, $11), $7, $12, r($7, $12)
+		printf "%-28s %-7s %6s %4s | %s %s %5s | %s %s %5s\n",
+			$2, $3, $4, $5, f($6), f($11), r($6, $11), f($7), f($12),
+			r($7, $12)
 	}' "$D/rows.txt" | tee "$D/table.txt"
 exit $failed
