@@ -23,6 +23,8 @@
 #   BENCH_BIG_TOKENS  decode tokens for shapes of over 2 GB of F32
 #                  weights, TinyLlama-1.1B (default 64), so the run stays
 #                  short
+#   BENCH_LLAMA_ARGS  more llama-bench options (e.g. "--poll 0": its
+#                  threads sleep rather than spin while they wait)
 #   BENCH_TIMEOUT  seconds one measurement (one engine, test and thread
 #                  count: a process of its own) may take (default 600);
 #                  its cell says "t/o" when it took longer
@@ -43,6 +45,7 @@ PROMPT=${BENCH_PROMPT:-128}
 TOKENS=${BENCH_TOKENS:-128}
 BIG_TOKENS=${BENCH_BIG_TOKENS:-64}
 TIMEOUT=${BENCH_TIMEOUT:-600}
+LLAMA_ARGS=${BENCH_LLAMA_ARGS:-}
 BIG_BYTES=$((2 * 1000 * 1000 * 1000))
 D=$BUILD/bench-llama
 
@@ -113,8 +116,9 @@ why() {
 # that hangs or crawls (a loaded machine) costs BENCH_TIMEOUT at most and
 # the others keep their figures.
 measure() {
-	local engine=$1 test=$2 t=$3 f=$4 n=$5 p=0 g=0 st=0 out
+	local engine=$1 test=$2 t=$3 f=$4 n=$5 p=0 g=0 st=0 out largs=()
 
+	read -r -a largs <<< "$LLAMA_ARGS"
 	out=$D/$(basename "$f" .gguf)-$engine-$test-$t
 	case $test in pp) p=$PROMPT ;; tg) g=$n ;; esac
 	note "$(basename "$f" .gguf): $engine $test, $t thread(s)"
@@ -128,7 +132,7 @@ measure() {
 		fi
 	else
 		timeout -k 10 "$TIMEOUT" scripts/fetch-llama.sh --run llama-bench \
-			-m "$f" -p "$p" -n "$g" -t "$t" -r 1 -o csv \
+			-m "$f" -p "$p" -n "$g" -t "$t" -r 1 -o csv ${largs[@]+"${largs[@]}"} \
 			> "$out.csv" 2> "$out.err" || st=$?
 		if [ $st = 0 ] && [ -n "$(llama_ts "$out.csv")" ]; then
 			llama_ts "$out.csv"
@@ -189,7 +193,7 @@ done
 {
 echo "llm vs llama.cpp in userspace on this machine: $cpu, $(nproc) CPUs"
 echo "  CPU flags:$simd"
-echo "  llama.cpp $llama_version (Debian unstable), CPU backend libggml-cpu-$variant.so"
+echo "  llama.cpp $llama_version (Debian unstable), CPU backend libggml-cpu-$variant.so${LLAMA_ARGS:+, llama-bench $LLAMA_ARGS}"
 echo "  pp: a $PROMPT-token prompt; tg: $TOKENS tokens decoded${big:+ ($BIG_TOKENS for $big, to keep make bench short)}; each from an empty context, one run"
 echo "  memory read bandwidth (build/membw): $bws"
 echo "  load average (1, 5, 15 min) at the start: $load0, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
