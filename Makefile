@@ -7,8 +7,9 @@
 #   make test       every test (unit, fuzz, QEMU); ends "N passed, N failed"
 #   make demo       boot a VM, load a model, print what the kernel generates
 #   make demo-test  make demo with the default and a stories110M-sized model
-#   make bench      throughput figures
+#   make bench      throughput: llm vs llama.cpp, kernel vs userspace
 #   make mmbench    the matrix kernels alone (MMBENCH_ARGS="-t q4_0 ...")
+#   make fpu-bound  the longest FPU section, measured natively
 #   make setup      install the Debian packages the project needs
 #   make debug-kernel, make debug-test
 #                   the QEMU suite on the debug kernels: KASAN and KCSAN
@@ -63,7 +64,7 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench mmbench setup soak \
+.PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench bench-run mmbench setup soak \
 	sampler-bench \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus \
@@ -143,14 +144,40 @@ $(BUILD)/mmbench: bench/mmbench.c $(BUILD)/libllm.a
 mmbench: $(BUILD)/mmbench
 	@$(BUILD)/mmbench $(MMBENCH_ARGS)
 
-BENCH_MODELS := $(MODELS)/stories260K.gguf $(MODELS)/stories260K-Q8_0.gguf \
-	$(MODELS)/stories260K-Q4_0.gguf
+# for the QEMU guests (scripts/bench-qemu.sh), which have no C library
+$(BUILD)/bench.static: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -static -o $@ $^ -lm -lpthread
 
-bench: $(BUILD)/bench module $(BUILD)/llmctl.static
-	@echo "== userspace, this machine (make bench): one run each"
-	@$(BUILD)/bench $(BENCH_MODELS)
-	@echo "== kernel vs userspace in one QEMU guest"
-	@BUILD=$(BUILD) scripts/bench-qemu.sh
+$(BUILD)/membw: bench/membw.c
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lpthread
+
+# make bench: two tables (docs/benchmarks.md).  First llm against
+# llama.cpp (Debian's, fetched by scripts/fetch-llama.sh) in userspace on
+# synthetic models of real shapes, per type and thread count, with the
+# decode speed the memory bandwidth allows (scripts/bench-llama.sh); then
+# the kernel against userspace in a QEMU guest per shape
+# (scripts/bench-qemu.sh).  Subsets: make bench BENCH_SHAPES="stories15M"
+# BENCH_TYPES="q4_0 q8_0" BENCH_THREADS="1 2".  scripts/setup.sh first,
+# then a make of its own, so KDIR is what setup installed.
+BENCH_SHAPES ?= stories15M stories110M TinyLlama-1.1B
+BENCH_TYPES ?= f32 q8_0 q4_0
+BENCH_THREADS ?= 1 2
+BENCH_QEMU_SHAPES ?= stories260K $(BENCH_SHAPES)
+
+bench:
+	@scripts/setup.sh
+	@$(MAKE) -s --no-print-directory bench-run
+
+bench-run: $(BUILD)/bench $(BUILD)/bench.static $(BUILD)/membw \
+		$(BUILD)/tools/mkmodel module $(BUILD)/llmctl $(BUILD)/llmctl.static
+	@echo "== llm vs llama.cpp, userspace on this machine"
+	@BUILD=$(BUILD) BENCH_SHAPES="$(BENCH_SHAPES)" \
+		BENCH_TYPES="$(BENCH_TYPES)" BENCH_THREADS="$(BENCH_THREADS)" \
+		scripts/bench-llama.sh
+	@echo
+	@echo "== kernel vs userspace in one QEMU guest per model"
+	@BUILD=$(BUILD) BENCH_QEMU_SHAPES="$(BENCH_QEMU_SHAPES)" \
+		BENCH_TYPES="$(BENCH_TYPES)" scripts/bench-qemu.sh
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
@@ -362,6 +389,9 @@ clean:
 	rm -rf $(BUILD)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
-# (not those of the tree copies scripts/kernel-test.sh makes in build/)
+# (not those of the tree copies scripts/kernel-test.sh makes in build/,
+# nor what the unpacked packages and the benchmarks' models hold)
 -include $(shell find $(BUILD) \( -path $(BUILD)/debug -o \
-	-path $(BUILD)/kernels \) -prune -o -name '*.d' -print 2>/dev/null)
+	-path $(BUILD)/kernels -o -path $(BUILD)/llama.cpp -o \
+	-path $(BUILD)/bench-models \) -prune -o -name '*.d' -type f -print \
+	2>/dev/null)
