@@ -403,12 +403,120 @@ static int llama_mode(char **models, int n, bool ref, u32 n_prompt,
 	return ret;
 }
 
+/*
+ * Continuous batching: @n conversations on one model decode together, one
+ * llm_exec_run() per step carrying a token of each, as the kernel's
+ * batcher runs them; tokens/s summed over the conversations.  Each starts
+ * from a different 8-token prompt and decodes @steps greedy tokens.
+ */
+static double sessions_rate(struct llm_runtime *rt, u32 n, u32 steps)
+{
+	/* whole KV pages per conversation */
+	u32 n_ctx = LLM_ALIGN_UP(8 + steps + 1, LLM_KV_PAGE), i, s, t;
+	struct llm_feed *f = calloc(n, sizeof(*f));
+	struct llm_ctx *c = calloc(n, sizeof(*c));
+	u32 *tok = calloc(n, sizeof(*tok));
+	const struct llm_model *m = &rt->model;
+	struct llm_arena arena;
+	struct llm_exec ex;
+	struct llm_kv kv;
+	double rate = -1;
+	size_t bytes;
+	void *mem;
+	u64 t0;
+
+	bytes = n * llm_ctx_bytes(m, n_ctx, 64) +
+		llm_exec_bytes(m, max_t(u32, n, 8), llm_pool_size(), n_ctx) +
+		llm_kv_bytes(m, n * n_ctx);
+	mem = malloc(bytes);
+	if (!f || !c || !tok || !mem)
+		goto out;
+	llm_arena_init(&arena, mem, bytes);
+	if (llm_exec_init(&ex, m, max_t(u32, n, 8), llm_pool_size(), n_ctx,
+			  &arena) || llm_kv_init(&kv, m, n * n_ctx, &arena))
+		goto out;
+	for (i = 0; i < n; i++) {
+		u32 prompt[8];
+
+		if (llm_ctx_init(&c[i], m, n_ctx, 64, &arena))
+			goto out;
+		c[i].ex = &ex;
+		c[i].kv = &kv;
+		prompt[0] = m->vocab.bos;
+		for (t = 1; t < 8; t++)
+			prompt[t] = 300 + (i * 131 + t * 17) % (m->cfg.n_vocab - 300);
+		if (llm_exec_forward(&c[i], prompt, 8, true, NULL, NULL))
+			goto out;
+	}
+	t0 = llm_now_ns();
+	for (s = 0; s < steps; s++) {
+		for (i = 0; i < n; i++) {
+			u32 best = 0, j;
+
+			for (j = 1; j < m->cfg.n_vocab; j++)
+				if (c[i].logits[j] > c[i].logits[best])
+					best = j;
+			tok[i] = best;
+			f[i] = (struct llm_feed){ .c = &c[i], .tokens = &tok[i],
+						  .n = 1, .logits = true };
+		}
+		if (llm_exec_run(&ex, f, n, NULL, NULL))
+			goto out;
+	}
+	rate = (double)n * steps / ((llm_now_ns() - t0) / 1e9);
+out:
+	free(mem);
+	free(tok);
+	free(c);
+	free(f);
+	return rate;
+}
+
+static int sessions_mode(char **models, int n, u32 max_sessions, u32 steps)
+{
+	int i;
+
+	printf("%-28s %8s %14s %10s\n", "model", "sessions",
+	       "decode tok/s", "vs one");
+	for (i = 0; i < n; i++) {
+		struct llm_runtime rt;
+		double one = 0;
+		char err[256];
+		u32 k;
+
+		if (llm_runtime_open(&rt, models[i], 64, 64, false, err,
+				     sizeof(err))) {
+			fprintf(stderr, "bench: %s: %s\n", models[i], err);
+			return 1;
+		}
+		for (k = 1; k <= max_sessions; k *= 2) {
+			double r = sessions_rate(&rt, k, steps);
+
+			if (r < 0) {
+				fprintf(stderr, "bench: %s: %u sessions failed\n",
+					models[i], k);
+				llm_runtime_close(&rt);
+				return 1;
+			}
+			if (k == 1)
+				one = r;
+			printf("%-28s %8u %14.1f %9.2fx\n", base_name(models[i]),
+			       k, r, r / one);
+		}
+		llm_runtime_close(&rt);
+	}
+	printf("(continuous batching: each step one token of every session, %u steps, %u thread(s))\n",
+	       steps, llm_pool_size());
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bench [-j THREADS] [-n TOKENS] MODEL.gguf...\n"
 		"       bench -p PROMPT_TOKENS [-n TOKENS] [-j THREADS] [--ref] [--tsv] MODEL.gguf...\n"
 		"       bench --prompt TEXT [-n TOKENS] [-j THREADS] [--ref] [--tsv] MODEL.gguf...\n"
+		"       bench -s SESSIONS [-n TOKENS] [-j THREADS] MODEL.gguf...\n"
 		"\n"
 		"Without -p: each model with the scalar and the SIMD kernels, a\n"
 		"story prompt and TOKENS (256) generated.\n"
@@ -417,6 +525,9 @@ static void usage(FILE *out)
 		"with the SIMD kernels (--ref: the scalar ones); --tsv for scripts.\n"
 		"With --prompt: one request from TEXT, TOKENS (256) generated, as\n"
 		"llmctl generate -m makes it, its speeds with three decimals.\n"
+		"With -s: 1, 2, 4 ... SESSIONS conversations decoding TOKENS (64)\n"
+		"each, together, one token of each per step (continuous batching),\n"
+		"their summed tokens/s and its ratio to one conversation's.\n"
 		"-j THREADS: llm_pool_init(THREADS), 0 for one per CPU (default 1).\n");
 }
 
@@ -437,7 +548,7 @@ static int parse_u32(const char *opt, const char *s, u32 *out)
 
 int main(int argc, char **argv)
 {
-	u32 tokens = U32_MAX, n_prompt = 0, threads = 1;
+	u32 tokens = U32_MAX, n_prompt = 0, threads = 1, sessions = 0;
 	bool llama = false, ref = false, tsv = false;
 	const char *text = NULL;
 	int i, ret;
@@ -455,6 +566,9 @@ int main(int argc, char **argv)
 			llama = true;
 		} else if (!strcmp(a, "-j") && i + 1 < argc) {
 			if (parse_u32(a, argv[++i], &threads))
+				return 2;
+		} else if (!strcmp(a, "-s") && i + 1 < argc) {
+			if (parse_u32(a, argv[++i], &sessions) || !sessions)
 				return 2;
 		} else if (!strcmp(a, "--prompt") && i + 1 < argc) {
 			text = argv[++i];
@@ -481,7 +595,10 @@ int main(int argc, char **argv)
 			ret);
 		return 1;
 	}
-	if (text)
+	if (sessions)
+		ret = sessions_mode(argv + i, argc - i, sessions,
+				    tokens != U32_MAX ? tokens : 64);
+	else if (text)
 		ret = text_mode(argv + i, argc - i, ref,
 				tokens != U32_MAX ? tokens : 256, text, tsv);
 	else if (llama)
