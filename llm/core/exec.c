@@ -353,9 +353,10 @@ static void attn_task(void *arg, u32 task, u32 worker)
 			llm_fwd_attn_scores(m, q, llm_kv_k(c, j->layer, p) + kvo,
 					    att, st, p, e);
 		}
+		/* an exp costs some 64 multiply-adds (fmath.h, in double) */
 		for (p = 0; p < n_pos; p = e) {
-			e = min_t(u64, p + b.cap / 8 + 1, n_pos);
-			spend(&b, (u64)(e - p) * 8);
+			e = min_t(u64, p + b.cap / 64 + 1, n_pos);
+			spend(&b, (u64)(e - p) * 64);
 			llm_fwd_attn_exp(att, st, p, e);
 		}
 		for (p = 0; p < n_pos; p = e) {
@@ -379,7 +380,7 @@ static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
 	for (t = 0; t < n; t++)
 		longest = max(longest, ex->item[t].pos + 1);
 	/* size groups of heads by the longest context in the step */
-	cost = (u64)3 * longest * cfg->head_dim;
+	cost = (u64)longest * (2 * cfg->head_dim + 64);
 	j.heads_per_task = clamp_t(u64, min_t(u64, ex->task_macs,
 					      LLM_TASK_MACS_REF) / cost,
 				   1, cfg->n_heads);
