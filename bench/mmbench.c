@@ -11,9 +11,10 @@
  *
  * for the old way (one vec_dot per row and column, as llm/core/forward.c
  * did) and the tiles of quant/kernels.h, with rows as in the file and, for
- * Q8_0 and Q4_0, repacked (X8).
+ * Q8_0 and Q4_0, repacked (X8); then ("ew", and not with -s) the
+ * element-wise kernels, scalar against SIMD, in ns per element.
  *
- *   mmbench [-t f32,f16,q8_0,q4_0] [-s SHAPE-SUBSTRING] [-n TOKENS]
+ *   mmbench [-t f32,f16,q8_0,q4_0,ew] [-s SHAPE-SUBSTRING] [-n TOKENS]
  *           [-c CHUNK-ROWS] [-m MIN-SECONDS] [-r ROUNDS] [--hot] [--ref]
  *
  * --hot: one copy of the weights, so that small ones stay in the caches
@@ -269,6 +270,93 @@ static double time_run(const struct mat *m, const struct acts *a,
 	return t / n;
 }
 
+/* ---- element-wise kernels: ns per element, the scalar set and this one */
+
+enum ew { EW_RMSNORM, EW_SILU, EW_SOFTMAX, EW_EXP, EW_N };
+
+static const char *const ew_name[EW_N] = {
+	"rmsnorm", "silu_mul", "max+exp_sum+div", "exp",
+};
+
+static void ew_run(const struct llm_kernels *kk, enum ew e, float *x,
+		   float *y, const float *w, u32 n)
+{
+	float m, s;
+
+	switch (e) {
+	case EW_RMSNORM:
+		kk->rmsnorm(y, x, w, n, 1e-5f);
+		break;
+	case EW_SILU:
+		memcpy(y, x, n * sizeof(float));
+		kk->silu_mul(y, w, n);
+		break;
+	case EW_SOFTMAX:
+		memcpy(y, x, n * sizeof(float));
+		m = kk->vmax(y, n);
+		s = kk->exp_sum(y, n, m);
+		kk->vdiv(y, n, s);
+		break;
+	default:
+		kk->vexp(y, x, n);
+		break;
+	}
+}
+
+static double ew_time(const struct llm_kernels *kk, enum ew e, float *x,
+		      float *y, const float *w, u32 n)
+{
+	double best = 1e30;
+	int round;
+
+	for (round = 0; round < rounds; round++) {
+		double t0 = now(), t;
+		u64 reps = 0;
+
+		do {
+			int i;
+
+			/* the thread's CPU clock is a system call */
+			for (i = 0; i < 64; i++)
+				ew_run(kk, e, x, y, w, n);
+			reps += 64;
+			t = now() - t0;
+		} while (t < min_secs / 4);
+		if (t / reps < best)
+			best = t / reps;
+	}
+	return best * 1e9 / n;
+}
+
+static void elementwise(void)
+{
+	static const u32 lens[] = { 768, 5632 };
+	const struct llm_kernels *ref = llm_kernels_pick(true);
+	size_t li;
+	int e;
+
+	printf("\n%-16s %6s | ns/element: %-7s %-7s\n", "element-wise", "n",
+	       ref->name, k->name);
+	for (li = 0; li < ARRAY_SIZE(lens); li++) {
+		u32 n = lens[li], i;
+		float *x = xalloc(n * sizeof(float));
+		float *y = xalloc(n * sizeof(float));
+		float *w = xalloc(n * sizeof(float));
+
+		for (i = 0; i < n; i++) {
+			x[i] = rndf() * 8;
+			w[i] = rndf();
+		}
+		for (e = 0; e < EW_N; e++)
+			printf("%-16s %6u |             %-7.2f %-7.2f\n",
+			       ew_name[e], n, ew_time(ref, e, x, y, w, n),
+			       ew_time(k, e, x, y, w, n));
+		free(x);
+		free(y);
+		free(w);
+	}
+}
+
 static bool want(const char *list, const char *name)
 {
 	const char *p;
@@ -321,7 +409,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--ref"))
 			ref = true;
 		else {
-			fprintf(stderr, "usage: mmbench [-t f32,f16,q8_0,q4_0] [-s SHAPE] [-n TOKENS] [-c CHUNK] [-m SECONDS] [-r ROUNDS] [--hot] [--ref]\n");
+			fprintf(stderr, "usage: mmbench [-t f32,f16,q8_0,q4_0,ew] [-s SHAPE] [-n TOKENS] [-c CHUNK] [-m SECONDS] [-r ROUNDS] [--hot] [--ref]\n");
 			return 2;
 		}
 	}
@@ -378,5 +466,7 @@ int main(int argc, char **argv)
 			mat_free(&m);
 		}
 	}
+	if (want(tlist, "ew") && !slist)
+		elementwise();
 	return 0;
 }

@@ -616,11 +616,97 @@ static __always_inline void q_tile(const struct llm_mm *mm,
 			    w->lo, w->hi);
 }
 
+/*
+ * One block of a row as in the file against a column, as 8 int32 lanes
+ * whose sum is the block's exact integer dot, less 8 * sum(x) for Q4_0
+ * (whose nibbles stay unsigned, as in q4_block()).
+ */
+static __always_inline __m256i row_block(const u8 *blk, const s8 *x, bool q4)
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i xv = _mm256_loadu_si256((const __m256i *)x), w;
+
+	if (q4) {
+		__m128i q = _mm_loadu_si128((const __m128i *)(blk + 2));
+
+		w = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q),
+				     _mm256_set1_epi8(0x0f));
+		return _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones);
+	}
+	w = _mm256_loadu_si256((const __m256i *)(blk + 2));
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w),
+						      _mm256_sign_epi8(xv, w)),
+				 ones);
+}
+
+/*
+ * Row @r as in the file against column @t: the one stream the hardware
+ * prefetcher follows best (two rows at once, 2 KB apart, stream at a
+ * third of the rate here).  Blocks go four at a time: their 8-lane sums
+ * are folded into one exact int32 each by hadd, scaled as the reference
+ * scales them, and added to the row's sum one by one, in order: the
+ * canonical order, as in q_tile().
+ */
+static __always_inline void q_row_gemv(const struct llm_mm *mm, u64 r, u32 t,
+				       bool q4)
+{
+	u32 bbytes = q4 ? sizeof(struct llm_block_q4_0) :
+			  sizeof(struct llm_block_q8_0);
+	u64 b, nb = mm->cols / LLM_QK8_0;
+	const u8 *a = (const u8 *)mm->x + t * mm->x_stride;
+	const u8 *row = mm->w + r * mm->row_bytes;
+	const s8 *xq = (const s8 *)a;
+	const float *xd = llm_act_d(a, nb);
+	const s32 *xs = llm_act_sum(a, nb);
+	float acc = 0.0f;
+	int j;
+
+	for (b = 0; b < nb; b += 4, row += 4 * bbytes) {
+		u32 n = min_t(u64, nb - b, 4);
+		__m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(n),
+					    _mm_setr_epi32(0, 1, 2, 3));
+		__m256i i[4];
+		u16 d[4];
+		__m128i s;
+		__m128 p;
+		float pv[4];
+
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++) {
+			i[j] = _mm256_setzero_si256();
+			d[j] = 0;
+			if (j < n) {
+				i[j] = row_block(row + j * bbytes,
+						 xq + (b + j) * LLM_QK8_0, q4);
+				d[j] = *(const u16 *)(row + j * bbytes);
+			}
+		}
+		i[0] = _mm256_hadd_epi32(_mm256_hadd_epi32(i[0], i[1]),
+					 _mm256_hadd_epi32(i[2], i[3]));
+		s = _mm_add_epi32(_mm256_castsi256_si128(i[0]),
+				  _mm256_extracti128_si256(i[0], 1));
+		if (q4)
+			s = _mm_sub_epi32(s, _mm_slli_epi32(_mm_maskload_epi32(
+				(const int *)xs + b, m), 3));
+		p = _mm_cvtph_ps(_mm_setr_epi16(d[0], d[1], d[2], d[3],
+						0, 0, 0, 0));
+		p = _mm_mul_ps(_mm_cvtepi32_ps(s),
+			       _mm_mul_ps(p, _mm_maskload_ps(xd + b, m)));
+		_mm_storeu_ps(pv, p);
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++)
+			if (j < n)
+				acc += pv[j];
+	}
+	mm->y[t * mm->y_stride + r] = acc;
+}
+
 /* Every column against one group of 8 rows, MM_TOK columns at a time. */
 static __always_inline void q_rows(const struct llm_mm *mm,
 				   const struct mm_rows *w, bool q4, bool x8)
 {
 	u32 t = 0;
+	u64 r;
 
 	for (; t + MM_TOK <= mm->n_tok; t += MM_TOK)
 		q_tile(mm, w, t, MM_TOK, q4, x8);
@@ -632,7 +718,12 @@ static __always_inline void q_rows(const struct llm_mm *mm,
 		q_tile(mm, w, t, 2, q4, x8);
 		break;
 	case 1:
-		q_tile(mm, w, t, 1, q4, x8);
+		if (x8) {
+			q_tile(mm, w, t, 1, q4, x8);
+			break;
+		}
+		for (r = w->r; r < w->r + w->hi; r++)
+			q_row_gemv(mm, r, t, q4);
 		break;
 	}
 }
