@@ -335,9 +335,13 @@ static void attn_task(void *arg, u32 task, u32 worker)
 	u32 n_pos = it->pos + 1, step, h, p, e;
 	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
 	float *st = att + ex->n_ctx;
-	/* attention's leaves are scalar code: the scalar kernels' budget */
+	/*
+	 * attention's leaves are scalar code, its stores and divisions
+	 * slower than a dot product's madds: a quarter of the scalar
+	 * kernels' budget (measured: 256 Ki took up to 1.7 ms)
+	 */
 	struct budget b = { .cap = min_t(u64, ex->task_macs,
-					 LLM_TASK_MACS_REF) };
+					 LLM_TASK_MACS_REF / 4) };
 
 	/* positions per section (a score or a value row is hd madds) */
 	step = clamp_t(u64, b.cap / hd, 1, LLM_KV_PAGE);
@@ -382,7 +386,7 @@ static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
 	/* size groups of heads by the longest context in the step */
 	cost = (u64)longest * (2 * cfg->head_dim + 64);
 	j.heads_per_task = clamp_t(u64, min_t(u64, ex->task_macs,
-					      LLM_TASK_MACS_REF) / cost,
+					      LLM_TASK_MACS_REF / 4) / cost,
 				   1, cfg->n_heads);
 	if (workers > 1 && n == 1)
 		j.heads_per_task = min(j.heads_per_task,
