@@ -11,9 +11,12 @@
  *
  *   fpubound [-p PROMPT_TOKENS] [-n TOKENS] [--ref] MODEL.gguf
  *
- * Prints the number of sections, their mean, the longest and the return
- * address of the llm_fpu_begin() call that opened it (make fpu-bound
- * turns it into a function name with addr2line).
+ * Prints the number of sections, their mean, how many took over 250 us
+ * and over 1 ms, the longest and the return address of the
+ * llm_fpu_begin() call that opened it (make fpu-bound turns it into a
+ * function name with addr2line).  Times are the thread's CPU time, which
+ * on a virtual machine also counts time the host stole: a lone outlier on
+ * a loaded host is that, not work.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,11 +95,13 @@ int main(int argc, char **argv)
 	       rt.model.cfg.n_embd, llm_kernels_name(rt.model.kernels), n_prompt,
 	       r.n_gen,
 	       (llm_now_ns() - t0) / 1e9);
-	printf("fpu sections %llu, mean %.1f us, longest %.1f us, opened at %p\n",
+	printf("fpu sections %llu, mean %.1f us, over 250 us %llu, over 1 ms %llu, longest %.1f us, opened at %p\n",
 	       (unsigned long long)llm_fpu_trace.sections,
 	       llm_fpu_trace.sections ? llm_fpu_trace.total_ns / 1e3 /
-	       llm_fpu_trace.sections : 0.0, llm_fpu_trace.max_ns / 1e3,
-	       llm_fpu_trace.max_site);
+	       llm_fpu_trace.sections : 0.0,
+	       (unsigned long long)llm_fpu_trace.over_250us,
+	       (unsigned long long)llm_fpu_trace.over_1ms,
+	       llm_fpu_trace.max_ns / 1e3, llm_fpu_trace.max_site);
 	free(toks);
 	llm_runtime_close(&rt);
 	return 0;

@@ -130,6 +130,7 @@ extern int llm_log_quiet;
 /* bench/fpubound: time every FPU section (platform_user.c) */
 struct llm_fpu_trace {
 	u64 sections, total_ns, max_ns;
+	u64 over_250us, over_1ms;	/* sections longer than that */
 	void *max_site;		/* return address of the longest's begin */
 };
 extern struct llm_fpu_trace llm_fpu_trace;

@@ -401,6 +401,12 @@ void llm_fpu_end(void)
 
 	__atomic_add_fetch(&llm_fpu_trace.sections, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&llm_fpu_trace.total_ns, d, __ATOMIC_RELAXED);
+	if (d > 250000)
+		__atomic_add_fetch(&llm_fpu_trace.over_250us, 1,
+				   __ATOMIC_RELAXED);
+	if (d > 1000000)
+		__atomic_add_fetch(&llm_fpu_trace.over_1ms, 1,
+				   __ATOMIC_RELAXED);
 	if (d > __atomic_load_n(&llm_fpu_trace.max_ns, __ATOMIC_RELAXED)) {
 		__atomic_store_n(&llm_fpu_trace.max_ns, d, __ATOMIC_RELAXED);
 		__atomic_store_n(&llm_fpu_trace.max_site, fpu_site,
