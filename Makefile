@@ -7,7 +7,9 @@
 #   make test       every test (unit, fuzz, QEMU); ends "N passed, N failed"
 #   make demo       boot a VM, load a model, print what the kernel generates
 #   make demo-test  make demo with the default and a stories110M-sized model
-#   make bench      throughput figures
+#   make bench      throughput: llm vs llama.cpp, kernel vs userspace
+#   make mmbench    the matrix kernels alone (MMBENCH_ARGS="-t q4_0 ...")
+#   make fpu-bound  the longest FPU section, measured natively
 #   make setup      install the Debian packages the project needs
 #   make debug-kernel, make debug-test
 #                   the QEMU suite on the debug kernels: KASAN and KCSAN
@@ -32,11 +34,15 @@ CORE_SRCS := \
 	llm/core/gguf.c \
 	llm/core/tokenizer.c \
 	llm/core/model.c \
+	llm/core/exec.c \
+	llm/core/kv.c \
 	llm/core/forward.c \
+	llm/core/sample.c \
 	llm/core/sampler.c \
 	llm/core/generate.c \
 	llm/core/platform_user.c \
 	quant/types.c \
+	quant/repack.c \
 	quant/ref.c \
 	quant/avx2.c
 
@@ -58,16 +64,24 @@ endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/unit/test_*.c))
 
-.PHONY: all module user tools samples qemu-extra test unit-test qemu-test demo bench setup soak \
+.PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench bench-run mmbench setup soak \
+	sampler-bench \
 	debug-kernel debug-test other-kernel-test test-kmods demo-test \
-	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus
+	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus \
+	fpu-bound
 
 all: module user
 
 setup:
 	@scripts/setup.sh
 
-module:
+# make module also checks that no FPU object brackets or yields itself
+# (scripts/fpu-check.sh); what only needs llm.ko built depends on
+# module-build, so that the check's line comes once in make test.
+module: module-build
+	@scripts/fpu-check.sh
+
+module-build:
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make setup' (or set KDIR)"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
@@ -115,14 +129,55 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 $(BUILD)/bench: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
 
-BENCH_MODELS := $(MODELS)/stories260K.gguf $(MODELS)/stories260K-Q8_0.gguf \
-	$(MODELS)/stories260K-Q4_0.gguf
+# How long the sampler's FPU sections are on a 131072-token vocabulary
+# (bench/sampler.c; not part of make bench or make test).
+$(BUILD)/sampler-bench: bench/sampler.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
 
-bench: $(BUILD)/bench module $(BUILD)/llmctl.static
-	@echo "== userspace, this machine (make bench): one run each"
-	@$(BUILD)/bench $(BENCH_MODELS)
-	@echo "== kernel vs userspace in one QEMU guest"
-	@BUILD=$(BUILD) scripts/bench-qemu.sh
+sampler-bench: $(BUILD)/sampler-bench
+	@$(BUILD)/sampler-bench
+
+# The matrix kernels alone (bench/mmbench.c); not part of make test.
+$(BUILD)/mmbench: bench/mmbench.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+mmbench: $(BUILD)/mmbench
+	@$(BUILD)/mmbench $(MMBENCH_ARGS)
+
+# for the QEMU guests (scripts/bench-qemu.sh), which have no C library
+$(BUILD)/bench.static: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -static -o $@ $^ -lm -lpthread
+
+$(BUILD)/membw: bench/membw.c
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lpthread
+
+# make bench: two tables (docs/benchmarks.md).  First llm against
+# llama.cpp (Debian's, fetched by scripts/fetch-llama.sh) in userspace on
+# synthetic models of real shapes, per type and thread count, with the
+# decode speed the memory bandwidth allows (scripts/bench-llama.sh); then
+# the kernel against userspace in a QEMU guest per shape
+# (scripts/bench-qemu.sh).  Subsets: make bench BENCH_SHAPES="stories15M"
+# BENCH_TYPES="q4_0 q8_0" BENCH_THREADS="1 2".  scripts/setup.sh first,
+# then a make of its own, so KDIR is what setup installed.
+BENCH_SHAPES ?= stories15M stories110M TinyLlama-1.1B
+BENCH_TYPES ?= f32 q8_0 q4_0
+BENCH_THREADS ?= 1 2
+BENCH_QEMU_SHAPES ?= stories260K $(BENCH_SHAPES)
+
+bench:
+	@scripts/setup.sh
+	@$(MAKE) -s --no-print-directory bench-run
+
+bench-run: $(BUILD)/bench $(BUILD)/bench.static $(BUILD)/membw \
+		$(BUILD)/tools/mkmodel module $(BUILD)/llmctl $(BUILD)/llmctl.static
+	@echo "== llm vs llama.cpp, userspace on this machine"
+	@BUILD=$(BUILD) BENCH_SHAPES="$(BENCH_SHAPES)" \
+		BENCH_TYPES="$(BENCH_TYPES)" BENCH_THREADS="$(BENCH_THREADS)" \
+		scripts/bench-llama.sh
+	@echo
+	@echo "== kernel vs userspace in one QEMU guest per model"
+	@BUILD=$(BUILD) BENCH_QEMU_SHAPES="$(BENCH_QEMU_SHAPES)" \
+		BENCH_TYPES="$(BENCH_TYPES)" scripts/bench-qemu.sh
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
@@ -138,6 +193,46 @@ $(BUILD)/tools/mkhostile: $(MKHOSTILE_SRCS:%.c=$(BUILD)/rel/%.o) \
 		$(BUILD)/libllm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+# fpu-bound: the longest FPU section, measured natively on a model with a
+# 128k vocabulary and a 4096-token context (bench/fpubound.c), against a
+# copy of the core built with LLM_FPU_TRACE (sections timed), no -pie so
+# that addr2line can name where the longest one began.
+FPUB_MODEL := $(BUILD)/fpubound/v128k-c4096
+FPUB_OBJS := $(CORE_SRCS:%.c=$(BUILD)/trace/%.o) \
+	$(BUILD)/trace/userctl/runtime.o
+
+$(BUILD)/trace/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -DLLM_FPU_TRACE -fno-pie -MMD -c $< -o $@
+
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/trace/quant/avx2.o: USER_CFLAGS += -mavx2 -mfma -mf16c
+endif
+
+$(BUILD)/fpubound/fpubound: bench/fpubound.c $(FPUB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -DLLM_FPU_TRACE -no-pie -fno-pie -o $@ $^ \
+		-lm -lpthread
+
+$(FPUB_MODEL)-f32.gguf: $(BUILD)/tools/mkmodel
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 512 --layers 4 --heads 8 --ffn 1536 \
+		--vocab 128000 --context 4096 --name v128k-c4096 $@
+
+$(FPUB_MODEL)-q4_0.gguf: $(FPUB_MODEL)-f32.gguf $(BUILD)/llmctl
+	$(BUILD)/llmctl quantize $< $@ q4_0 > /dev/null
+
+fpu-bound: $(BUILD)/fpubound/fpubound $(FPUB_MODEL)-f32.gguf \
+		$(FPUB_MODEL)-q4_0.gguf
+	@for m in $(FPUB_MODEL)-q4_0.gguf $(FPUB_MODEL)-f32.gguf; do \
+		for k in "" --ref; do \
+			out=$$($(BUILD)/fpubound/fpubound $$k $$m) || exit 1; \
+			echo "$$out"; \
+			at=$$(echo "$$out" | sed -n 's/.*opened at \(0x[0-9a-f]*\)/\1/p'); \
+			[ -n "$$at" ] && echo "  the longest began in: $$(addr2line -f -s -e $(BUILD)/fpubound/fpubound $$at | paste -sd' ')"; \
+		done; \
+	done
 
 # mkmodel writes synthetic llama models of any shape (tests/unit/synth_model.c):
 # see build/tools/mkmodel --help.
@@ -221,7 +316,7 @@ fuzz-gguf: $(BUILD)/fuzz/fuzz_gguf $(BUILD)/tools/mkhostile
 # and handed to the QEMU guest in /extra.
 # Always relinked: kbuild does not notice when llm.ko's symbol versions
 # (which hash the types behind them) change.
-samples: module
+samples: module-build
 	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/samples/llm_client clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/llm_client \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
@@ -229,7 +324,7 @@ samples: module
 	cp samples/llm_client/llm_client.ko $(BUILD)/qemu-extra/
 
 # Test modules that use llm.ko's exported API (qemu-tests/kmod/).
-test-kmods: module
+test-kmods: module-build
 	$(MAKE) -s -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/qemu-tests/kmod \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
@@ -294,6 +389,9 @@ clean:
 	rm -rf $(BUILD)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
-# (not those of the tree copies scripts/kernel-test.sh makes in build/)
+# (not those of the tree copies scripts/kernel-test.sh makes in build/,
+# nor what the unpacked packages and the benchmarks' models hold)
 -include $(shell find $(BUILD) \( -path $(BUILD)/debug -o \
-	-path $(BUILD)/kernels \) -prune -o -name '*.d' -print 2>/dev/null)
+	-path $(BUILD)/kernels -o -path $(BUILD)/llama.cpp -o \
+	-path $(BUILD)/bench-models \) -prune -o -name '*.d' -type f -print \
+	2>/dev/null)

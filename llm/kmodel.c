@@ -184,6 +184,54 @@ static void copy_image(u8 *dst, const u8 *src, u64 len)
 	}
 }
 
+/*
+ * The model's executor after the contexts (batches of the default size on
+ * every pool thread, shared by all sessions through the batcher), then the
+ * KV pool the sessions take pages from.
+ */
+static int bind_executor(struct llm_kmodel *km, char *err, size_t errlen)
+{
+	const struct llm_model *m = &km->model;
+	u32 nb = LLM_BATCH_DEFAULT, i, kv;
+	struct llm_feed *feeds;
+	int ret;
+
+	ret = llm_exec_init(&km->ex, m, nb, llm_pool_size(), km->n_ctx,
+			    &kms.arena);
+	feeds = llm_arena_alloc_array(&kms.arena, nb, sizeof(*feeds), 0);
+	if (ret || !feeds) {
+		snprintf(err, errlen, "the arena cannot hold the executor (%llu bytes, %zu free after the sessions); raise arena_mb",
+			 llm_exec_bytes(m, nb, llm_pool_size(), km->n_ctx),
+			 llm_arena_avail(&kms.arena, 0));
+		return ret ? ret : -ENOMEM;
+	}
+	llm_batcher_init(&km->batcher, &km->ex, feeds);
+
+	kv = READ_ONCE(llm_kv_positions);
+	if (!kv)
+		kv = min_t(u64, (u64)llm_sessions_max * km->n_ctx, U32_MAX);
+	ret = llm_kv_init(&km->kv, m, kv, &kms.arena);
+	if (ret) {
+		snprintf(err, errlen, "the arena cannot hold a KV cache of %u positions (%llu bytes, %zu free after the sessions); raise arena_mb or lower kv_positions",
+			 kv, llm_kv_bytes(m, kv),
+			 llm_arena_avail(&kms.arena, 0));
+		return ret;
+	}
+	for (i = 0; i < llm_sessions_max; i++) {
+		km->ctx[i].ex = &km->ex;
+		km->ctx[i].kv = &km->kv;
+	}
+	return 0;
+}
+
+void llm_kmodel_release_ctx(struct llm_kmodel *km, unsigned int slot)
+{
+	if (!km || !llm_kmodel_use(km))
+		return;		/* a dying model's pool goes with its arena */
+	llm_ctx_reset(&km->ctx[slot]);
+	llm_kmodel_unuse(km);
+}
+
 /* Reserve every session slot's context after the model. */
 static int bind_contexts(struct llm_kmodel *km, char *err, size_t errlen)
 {
@@ -204,7 +252,7 @@ static int bind_contexts(struct llm_kmodel *km, char *err, size_t errlen)
 		}
 	}
 	km->n_ctx = n_ctx;
-	return 0;
+	return bind_executor(km, err, errlen);
 }
 
 static int build_locked(struct llm_kmodel *km, const void *image, u64 len,
@@ -231,6 +279,11 @@ static int build_locked(struct llm_kmodel *km, const void *image, u64 len,
 	km->image_len = len;
 	ret = llm_model_load(&km->model, dst, len, &kms.arena,
 			     READ_ONCE(llm_force_scalar), err, errlen);
+	/* the arena's copy is ours to lay out for the tiles */
+	if (!ret && llm_model_repack(&km->model, &kms.arena)) {
+		snprintf(err, errlen, "the arena has no room to repack the weights");
+		ret = -ENOMEM;
+	}
 	if (!ret)
 		ret = bind_contexts(km, err, errlen);
 	return ret;
@@ -261,10 +314,11 @@ int llm_kmodel_install(const void *image, u64 len, char *err, size_t errlen)
 		llm_arena_rewind(&kms.arena, kms.mark_empty);
 	publish_arena_locked();
 	if (!ret)
-		pr_info("model '%s' loaded: %u layers, %u embd, %u vocab, %llu params, %llu bytes; %u sessions x %u positions; arena %llu of %zu bytes used\n",
+		pr_info("model '%s' loaded: %u layers, %u embd, %u vocab, %llu params, %llu bytes; %u sessions x %u positions, KV cache %u positions; arena %llu of %zu bytes used\n",
 			km->model.name, km->model.cfg.n_layers, km->model.cfg.n_embd,
 			km->model.cfg.n_vocab, km->model.n_params, len,
-			llm_sessions_max, km->n_ctx, READ_ONCE(kms.used),
+			llm_sessions_max, km->n_ctx,
+			km->kv.n_pages * LLM_KV_PAGE, READ_ONCE(kms.used),
 			kms.arena.size);
 
 	spin_lock(&kms.lock);

@@ -21,6 +21,8 @@
 #include <linux/wait.h>
 
 #include "core/model.h"
+#include "core/kv.h"
+#include "batcher.h"
 
 struct llm_kmodel {
 	struct kref ref;
@@ -28,6 +30,9 @@ struct llm_kmodel {
 	u64 image_len;
 	u32 n_ctx;			/* positions of each session's context */
 	struct llm_ctx *ctx;		/* one per session slot */
+	struct llm_exec ex;		/* runs every session's steps */
+	struct llm_kv kv;		/* the sessions' KV pages */
+	struct llm_batcher batcher;	/* ... several at once (batcher.c) */
 
 	spinlock_t lock;		/* dead and users */
 	bool dead;			/* unloading: no new uses */
@@ -44,6 +49,9 @@ void llm_kmodel_exit(void);
  */
 struct llm_kmodel *llm_kmodel_get(int *err);
 void llm_kmodel_put(struct llm_kmodel *km);
+
+/* Give a closed session slot's KV pages back to @km's pool. */
+void llm_kmodel_release_ctx(struct llm_kmodel *km, unsigned int slot);
 
 /* Begin/end a bounded use of @km's memory; false once it is dying. */
 bool llm_kmodel_use(struct llm_kmodel *km);

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module init and exit: check the parameters, reserve the arena and the
- * sessions' I/O buffers, start the workqueue, publish sysfs and /dev/llm,
- * and load the model named by model= if any.  Each step undoes the ones
- * before it on failure; exit mirrors init.
+ * Module init and exit: check the parameters, start the compute threads,
+ * reserve the arena and the sessions' I/O buffers, start the workqueue,
+ * publish sysfs and /dev/llm, and load the model named by model= if any.
+ * Each step undoes the ones before it on failure; exit mirrors init.
  */
+#include <linux/cpumask.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/vmalloc.h>
 #include <linux/mm.h>
 
 #include "params.h"
+#include "core/platform.h"
 #include "kmodel.h"
 #include "session.h"
 #include "request.h"
@@ -104,6 +106,10 @@ unsigned int llm_max_context = 1024;
 module_param_cb(max_context, &llm_positive_ops, &llm_max_context, 0644);
 MODULE_PARM_DESC(max_context, "Context positions per session, capped by the model's; applies at the next model load (default 1024)");
 
+unsigned int llm_kv_positions;
+module_param_cb(kv_positions, &llm_any_ops, &llm_kv_positions, 0644);
+MODULE_PARM_DESC(kv_positions, "Positions of the KV cache the sessions share, taken as contexts grow; applies at the next model load (default 0: sessions x max_context, so every session can fill its context)");
+
 unsigned int llm_max_wall_ms = 600000;
 module_param_cb(max_wall_ms, &llm_any_ops, &llm_max_wall_ms, 0644);
 MODULE_PARM_DESC(max_wall_ms, "Wall time one request may take from its first step, ms (default 600000; 0: no limit)");
@@ -111,6 +117,10 @@ MODULE_PARM_DESC(max_wall_ms, "Wall time one request may take from its first ste
 bool llm_force_scalar;
 module_param_named(force_scalar, llm_force_scalar, bool, 0644);
 MODULE_PARM_DESC(force_scalar, "Use the scalar reference kernels, not SIMD; applies at the next model load (default N)");
+
+unsigned int llm_threads;
+module_param_named(threads, llm_threads, uint, 0444);
+MODULE_PARM_DESC(threads, "Threads that compute one step, the caller included (default 0: one per online CPU at load; 1..1024; fixed at load)");
 
 static int check_module_params(void)
 {
@@ -156,6 +166,15 @@ static int check_module_params(void)
 		       llm_queue_ttl_s);
 		return -EINVAL;
 	}
+	if (llm_threads > LLM_THREADS_MAX) {
+		pr_err("threads=%u is out of range: it must be 1..%u, or 0 for one per online CPU\n",
+		       llm_threads, LLM_THREADS_MAX);
+		return -EINVAL;
+	}
+	/* what /sys/module/llm/parameters/threads shows */
+	if (!llm_threads)
+		llm_threads = min_t(unsigned int, num_online_cpus(),
+				    LLM_THREADS_MAX);
 	return 0;
 }
 
@@ -166,9 +185,15 @@ static int __init llm_init(void)
 	ret = check_module_params();
 	if (ret)
 		return ret;
+	ret = llm_pool_init(llm_threads);
+	if (ret) {
+		pr_err("cannot start %u threads (error %d)\n", llm_threads,
+		       ret);
+		return ret;
+	}
 	ret = llm_kmodel_init();
 	if (ret)
-		return ret;
+		goto err_pool;
 	ret = llm_sessions_init();
 	if (ret)
 		goto err_kmodel;
@@ -201,6 +226,8 @@ err_sessions:
 	llm_sessions_exit();
 err_kmodel:
 	llm_kmodel_exit();
+err_pool:
+	llm_pool_exit();
 	return ret;
 }
 
@@ -216,6 +243,7 @@ static void __exit llm_exit(void)
 	llm_oneshot_exit();
 	llm_sessions_exit();
 	llm_kmodel_exit();
+	llm_pool_exit();
 	pr_info("unloaded\n");
 }
 

@@ -105,6 +105,18 @@ static void on_token(void *arg, u32 tok)
 		llm_ring_out_token(s, tok);
 }
 
+static bool cancelled(void *arg);
+
+/* Steps go through the model's batcher, alone or with other sessions'. */
+static int forward(void *arg, struct llm_ctx *c, const u32 *tokens, u32 n,
+		   bool logits)
+{
+	struct llm_session *s = arg;
+
+	return llm_batcher_forward(&s->km->batcher, c, tokens, n, logits,
+				   cancelled, s);
+}
+
 static bool cancelled(void *arg)
 {
 	struct llm_session *s = arg;
@@ -216,6 +228,7 @@ static void fill_request(struct llm_session *s, u32 prompt_len)
 	r->on_text = on_text;
 	r->on_token = on_token;
 	r->cancelled = cancelled;
+	r->forward = forward;
 	r->arg = s;
 }
 

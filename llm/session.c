@@ -198,6 +198,7 @@ void llm_session_destroy(struct llm_session *s)
 	mutex_lock(&s->step_lock);
 	llm_req_abandon(s);
 	mutex_unlock(&s->step_lock);
+	llm_kmodel_release_ctx(s->km, s->slot);
 	llm_ring_free(s);
 	llm_oneshot_unreserve(s);
 	llm_kmodel_put(s->km);

@@ -105,6 +105,11 @@ LLM_SHOW_MODEL(model_vocab, "%u", km->model.cfg.n_vocab, 0);
 LLM_SHOW_MODEL(model_context_train, "%u", km->model.cfg.n_ctx_train, 0);
 LLM_SHOW_MODEL(model_context, "%u", km->n_ctx, 0);
 LLM_SHOW_MODEL(model_kernels, "%s", llm_kernels_name(km->model.kernels), "");
+LLM_SHOW_MODEL(model_kv_positions, "%u", km->kv.n_pages * LLM_KV_PAGE, 0);
+LLM_SHOW_MODEL(model_kv_free, "%u", llm_kv_free_positions(&km->kv), 0);
+LLM_SHOW_MODEL(model_steps, "%llu", READ_ONCE(km->batcher.steps), 0ULL);
+LLM_SHOW_MODEL(model_steps_batched, "%llu", READ_ONCE(km->batcher.batched),
+	       0ULL);
 LLM_SHOW_U64(load_bytes_done, load_progress(false));
 LLM_SHOW_U64(load_bytes_total, load_progress(true));
 LLM_SHOW_U64(requests_total, COUNTER(requests));
@@ -162,6 +167,10 @@ static struct attribute *llm_attrs[] = {
 	&model_context_attr.attr,
 	&model_types_attr.attr,
 	&model_kernels_attr.attr,
+	&model_kv_positions_attr.attr,
+	&model_kv_free_attr.attr,
+	&model_steps_attr.attr,
+	&model_steps_batched_attr.attr,
 	&load_bytes_done_attr.attr,
 	&load_bytes_total_attr.attr,
 	&requests_total_attr.attr,

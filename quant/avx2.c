@@ -3,9 +3,36 @@
  * AVX2 + FMA + F16C kernels.  An FPU object built with -mavx2 -mfma -mf16c;
  * llm_kernels_pick() hands it out only when llm_cpu_has_avx2() says so.
  *
- * The Q8_0 quantizer gives the same bytes as the reference.  The dot
- * products keep the integer part exact but sum in a different order than
- * the reference, so they agree with it to rounding, not to the bit.
+ * The Q8_0 quantizer and quantize_act give the same bytes as the
+ * reference.  The row dot products (vec_dot_*) keep the integer part exact
+ * but sum in another order than the reference, so they agree with it to
+ * rounding, not to the bit.
+ *
+ * The matrix tiles compute every element y[t][r] = dot(row r, column t)
+ * by one fixed sequence of float operations, the same in every tile shape
+ * (any r0, r1, n_tok, position of t in the batch, edge tiles included) and
+ * in both layouts, so that results never depend on how the work was split
+ * or batched.  The canonical order:
+ *
+ *   Q8_0, Q4_0: for each block b in order, the exact integer sum
+ *     isum_b = sum over the block of w * x (Q4_0: (nibble - 8) * x), then
+ *	 acc = acc + (float)isum_b * (d_w[b] * d_x[b])
+ *     with acc starting at +0.0f, d_w the weight scale widened from fp16
+ *     and d_x the act column's scale; y = acc.  That is the reference's
+ *     order (llm_vec_dot_q*_ref, ggml's scalar dot), so these tiles give
+ *     the reference's bits.  Each lane of a vector is one row.
+ *   F32, F16: two 8-lane accumulators c0, c1, starting at +0.0f; for
+ *     i = 0, 16, 32, ... while i + 16 <= cols:
+ *	 c0 = fma(w[i..i+8), x[i..i+8), c0), then
+ *	 c1 = fma(w[i+8..i+16), x[i+8..i+16), c1);
+ *     then, if 8 or more elements remain, c0 takes the next 8 the same way;
+ *     then the last cols % 8 elements, padded with zeros to 8, go to c1;
+ *     y = hsum_ps(c0 + c1): lanes 0..3 plus lanes 4..7, then lanes 0, 1
+ *     plus lanes 2, 3, then lane 0 plus lane 1.  (F16 weights are widened
+ *     exactly first.)
+ *
+ * The element-wise kernels are described by struct llm_kernels: each is
+ * deterministic; the ones marked splittable work lane by lane.
  */
 #include "kernels.h"
 
@@ -34,6 +61,13 @@ static inline float hsum_ps(__m256 v)
 static inline float h2f(u16 h)
 {
 	return _cvtsh_ss(h);
+}
+
+static inline u32 f32_bits(float f)
+{
+	union { float f; u32 u; } v = { .f = f };
+
+	return v.u;
 }
 
 /*
@@ -199,14 +233,15 @@ static inline __m256 round_away(__m256 v)
 }
 
 /*
- * Same arithmetic as llm_quantize_row_q8_0_ref: the scale is computed in
- * scalar, x * id is one IEEE multiply per lane either way, the rounding is
- * roundf()'s and the clamp is the reference's (it only acts when a tiny
- * block gives a subnormal scale).  A block holding inf or NaN, or whose
- * scale has no finite inverse, goes to the reference, which defines what
- * those give.
+ * One block with the arithmetic of llm_quantize_row_q8_0_ref: the scale is
+ * computed in scalar, x * id is one IEEE multiply per lane either way, the
+ * rounding is roundf()'s and the clamp is the reference's (it only acts
+ * when a tiny block gives a subnormal scale).  The quants go to *q in
+ * element order, the fp16 scale to *d.  A block holding inf or NaN, or
+ * whose scale has no finite inverse, is left to the reference, which
+ * defines what those give: false, and nothing written.
  */
-static void quantize_row_q8_0(const float *x, struct llm_block_q8_0 *y, u64 n)
+static inline bool quantize_block_q8(const float *x, __m256i *q, u16 *d)
 {
 	const __m256 signbit = _mm256_set1_ps(-0.0f);
 	const __m256 fmax = _mm256_set1_ps(0x1.fffffep127f);
@@ -214,63 +249,920 @@ static void quantize_row_q8_0(const float *x, struct llm_block_q8_0 *y, u64 n)
 	const __m256 qmax = _mm256_set1_ps(127.0f);
 	/* packs interleave 128-bit lanes; this puts the dwords back */
 	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+	__m256 v[4], m, bad, vid;
+	__m256i qi[4], p;
+	__m128 m4;
+	float amax, dv, id;
+	int j;
+
+	for (j = 0; j < 4; j++)
+		v[j] = _mm256_loadu_ps(x + 8 * j);
+	m = _mm256_andnot_ps(signbit, v[0]);
+	bad = _mm256_cmp_ps(m, fmax, _CMP_NLE_UQ);
+	for (j = 1; j < 4; j++) {
+		__m256 a = _mm256_andnot_ps(signbit, v[j]);
+
+		bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, fmax, _CMP_NLE_UQ));
+		m = _mm256_max_ps(m, a);
+	}
+	m4 = _mm_max_ps(_mm256_castps256_ps128(m),
+			_mm256_extractf128_ps(m, 1));
+	m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+	m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+	amax = _mm_cvtss_f32(m4);
+
+	dv = amax / 127.0f;
+	id = dv != 0.0f ? 1.0f / dv : 0.0f;
+	if (_mm256_movemask_ps(bad) || !(id <= 0x1.fffffep127f))
+		return false;
+	*d = llm_fp32_bits_to_fp16(f32_bits(dv));
+
+	vid = _mm256_set1_ps(id);
+	for (j = 0; j < 4; j++) {
+		__m256 r = round_away(_mm256_mul_ps(v[j], vid));
+
+		r = _mm256_min_ps(_mm256_max_ps(r, qmin), qmax);
+		qi[j] = _mm256_cvtps_epi32(r);
+	}
+	p = _mm256_packs_epi16(_mm256_packs_epi32(qi[0], qi[1]),
+			       _mm256_packs_epi32(qi[2], qi[3]));
+	*q = _mm256_permutevar8x32_epi32(p, order);
+	return true;
+}
+
+static void quantize_row_q8_0(const float *x, struct llm_block_q8_0 *y, u64 n)
+{
 	u64 i, nb = n / LLM_QK8_0;
 
 	for (i = 0; i < nb; i++, x += LLM_QK8_0) {
-		__m256 v[4], m, bad, vid;
-		__m256i q[4], p;
-		__m128 m4;
-		float amax, d, id;
-		u32 dbits;
+		__m256i q;
+
+		if (quantize_block_q8(x, &q, &y[i].d))
+			_mm256_storeu_si256((__m256i *)y[i].qs, q);
+		else
+			llm_quantize_row_q8_0_ref(x, &y[i], LLM_QK8_0);
+	}
+}
+
+/* ---- activations for the quantized tiles --------------------------------- */
+
+/* Sum of 32 signed bytes. */
+static inline s32 sum_i8(__m256i q)
+{
+	__m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1),
+							   q),
+				      _mm256_set1_epi16(1));
+	__m128i h = _mm_add_epi32(_mm256_castsi256_si128(s),
+				  _mm256_extracti128_si256(s, 1));
+
+	h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+	h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+	return _mm_cvtsi128_si32(h);
+}
+
+static void quantize_act(const float *x, void *act, u64 n)
+{
+	u64 i, nb = n / LLM_QK8_0;
+	float *d = (float *)llm_act_d(act, nb);
+	s32 *sum = (s32 *)llm_act_sum(act, nb);
+	s8 *q = act;
+
+	for (i = 0; i < nb; i++, x += LLM_QK8_0) {
+		struct llm_block_q8_0 blk;
+		__m256i v;
+
+		if (!quantize_block_q8(x, &v, &blk.d)) {
+			llm_quantize_row_q8_0_ref(x, &blk, LLM_QK8_0);
+			v = _mm256_loadu_si256((const __m256i *)blk.qs);
+		}
+		_mm256_storeu_si256((__m256i *)(q + i * LLM_QK8_0), v);
+		d[i] = h2f(blk.d);
+		sum[i] = sum_i8(v);
+	}
+}
+
+/* ---- quantized tiles ---------------------------------------------------- */
+
+/*
+ * The quantized tiles work on groups of 8 rows with one row per 32-bit
+ * lane: a block of the 8 rows is seen as chunks of 32 bytes, chunk c
+ * holding quant bytes 4c..4c+3 of rows 0..7 in turn (the X8 layout keeps
+ * them so in memory; rows as in the file are put so by a transpose in
+ * registers).  A column's 4 quants that meet a chunk are broadcast to the
+ * 8 lanes, so one maddubs works on 8 rows at once, and a block of 8 rows
+ * ends as 8 exact int32 sums, one per lane, which are scaled and summed in
+ * float in the reference's order (see the top of this file).
+ */
+#define MM_TOK 4		/* columns one pass over the weights serves */
+
+/* The columns of a tile, from block @b on: column t is @xs bytes on. */
+struct mm_cols {
+	const s8 *q;		/* block b's quants */
+	const u8 *d;		/* block b's scale (a float) */
+	const u8 *sum;		/* block b's sum (an s32) */
+	u64 xs;
+};
+
+static inline __m256i bcast32(const void *p)
+{
+	return _mm256_broadcastd_epi32(_mm_loadu_si32(p));
+}
+
+/* Rows as in the file: the 8 rows' scales of block @b (@bbytes each). */
+static inline __m256 rows_scales(const u8 *const row[8], u64 b, u32 bbytes)
+{
+	u64 o = b * bbytes;
+
+	return _mm256_cvtph_ps(_mm_setr_epi16(*(const u16 *)(row[0] + o),
+					      *(const u16 *)(row[1] + o),
+					      *(const u16 *)(row[2] + o),
+					      *(const u16 *)(row[3] + o),
+					      *(const u16 *)(row[4] + o),
+					      *(const u16 *)(row[5] + o),
+					      *(const u16 *)(row[6] + o),
+					      *(const u16 *)(row[7] + o)));
+}
+
+static inline __m256i load_2x128(const u8 *lo, const u8 *hi)
+{
+	return _mm256_inserti128_si256(
+		_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)lo)),
+		_mm_loadu_si128((const __m128i *)hi), 1);
+}
+
+/*
+ * 16 bytes at offset @off of each of the 8 rows, as 4 chunks: v[k] holds
+ * dwords 0..3 of rows k and k + 4, c[j] gets dword j of rows 0..7.
+ */
+static inline void rows_chunks(const u8 *const row[8], u64 off, __m256i c[4])
+{
+	__m256i v0 = load_2x128(row[0] + off, row[4] + off);
+	__m256i v1 = load_2x128(row[1] + off, row[5] + off);
+	__m256i v2 = load_2x128(row[2] + off, row[6] + off);
+	__m256i v3 = load_2x128(row[3] + off, row[7] + off);
+	__m256i t0 = _mm256_unpacklo_epi32(v0, v1);
+	__m256i t1 = _mm256_unpackhi_epi32(v0, v1);
+	__m256i t2 = _mm256_unpacklo_epi32(v2, v3);
+	__m256i t3 = _mm256_unpackhi_epi32(v2, v3);
+
+	c[0] = _mm256_unpacklo_epi64(t0, t2);
+	c[1] = _mm256_unpackhi_epi64(t0, t2);
+	c[2] = _mm256_unpacklo_epi64(t1, t3);
+	c[3] = _mm256_unpackhi_epi64(t1, t3);
+}
+
+/*
+ * Block @b of 8 rows: @q4 ? 4 : 8 chunks into c[] (Q4_0: chunk j holds
+ * bytes 4j..4j+3 of each row, whose low nibbles are elements 4j.. and high
+ * nibbles elements 16 + 4j..; Q8_0: elements 4j..4j+3), 8 scales into *dw.
+ * In the X8 layout a group's block is its 8 scales then its chunks.
+ */
+static __always_inline void q_load(const u8 *const row[8], const u8 *grp,
+				   u64 b, __m256i c[8], __m256 *dw, bool q4,
+				   bool x8)
+{
+	u32 qbytes = q4 ? LLM_QK4_0 / 2 : LLM_QK8_0, bbytes = 2 + qbytes;
+	int j;
+
+	if (x8) {
+		const u8 *p = grp + b * 8 * bbytes;
+
+		*dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+#pragma GCC unroll 8
+		for (j = 0; j < qbytes / 4; j++)
+			c[j] = _mm256_loadu_si256((const __m256i *)
+						  (p + 16 + 32 * j));
+		return;
+	}
+	rows_chunks(row, b * bbytes + 2, c);
+	if (!q4)
+		rows_chunks(row, b * bbytes + 2 + 16, c + 4);
+	*dw = rows_scales(row, b, bbytes);
+}
+
+/*
+ * acc += (float)isum * (dw * d), lane by lane: the reference's
+ * sum += (float)sumi * (h2f(x.d) * h2f(y.d)), for 8 rows at once.
+ */
+static __always_inline __m256 q_accum(__m256 acc, __m256i isum, __m256 dw,
+				      const u8 *d)
+{
+	__m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss((const float *)d));
+
+	return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), sc));
+}
+
+/*
+ * One block of 8 Q4_0 rows against T columns.  The nibbles stay unsigned:
+ * maddubs(u, x) with u in 0..15 and x in [-127, 127] cannot saturate, an
+ * int16 lane gathers 16 products (at most 30480 in magnitude), and
+ * 8 * sum(x) taken off the int32 sum gives the exact sum of (u - 8) * x.
+ */
+static __always_inline void q4_block(const __m256i c[8], __m256 dw,
+				     const struct mm_cols *x, __m256 *acc,
+				     int T)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+	__m256i lo[4], hi[4];
+	int j, t;
+
+#pragma GCC unroll 8
+	for (j = 0; j < 4; j++) {
+		lo[j] = _mm256_and_si256(c[j], m4);
+		hi[j] = _mm256_and_si256(_mm256_srli_epi16(c[j], 4), m4);
+	}
+#pragma GCC unroll 8
+	for (t = 0; t < T; t++) {
+		const s8 *q = x->q + t * x->xs;
+		__m256i i16, i32, s8x;
+
+		i16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo[0], bcast32(q)),
+				       _mm256_maddubs_epi16(hi[0],
+							    bcast32(q + 16)));
+#pragma GCC unroll 8
+		for (j = 1; j < 4; j++) {
+			i16 = _mm256_add_epi16(i16, _mm256_maddubs_epi16(
+				lo[j], bcast32(q + 4 * j)));
+			i16 = _mm256_add_epi16(i16, _mm256_maddubs_epi16(
+				hi[j], bcast32(q + 16 + 4 * j)));
+		}
+		i32 = _mm256_madd_epi16(i16, _mm256_set1_epi16(1));
+		s8x = _mm256_slli_epi32(bcast32(x->sum + t * x->xs), 3);
+		acc[t] = q_accum(acc[t], _mm256_sub_epi32(i32, s8x), dw,
+				 x->d + t * x->xs);
+	}
+}
+
+/*
+ * One block of 8 Q8_0 rows against T columns: maddubs(|w|, sign(x, w)),
+ * where |w| <= 128 and |x| <= 127 keep each int16 pair from saturating.
+ */
+static __always_inline void q8_block(const __m256i c[8], __m256 dw,
+				     const struct mm_cols *x, __m256 *acc,
+				     int T)
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i a[8];
+	int j, t;
+
+#pragma GCC unroll 8
+	for (j = 0; j < 8; j++)
+		a[j] = _mm256_sign_epi8(c[j], c[j]);
+#pragma GCC unroll 8
+	for (t = 0; t < T; t++) {
+		const s8 *q = x->q + t * x->xs;
+		__m256i i32 = _mm256_setzero_si256();
+
+#pragma GCC unroll 8
+		for (j = 0; j < 8; j++) {
+			__m256i p = _mm256_maddubs_epi16(
+				a[j], _mm256_sign_epi8(bcast32(q + 4 * j), c[j]));
+
+			p = _mm256_madd_epi16(p, ones);
+			i32 = j ? _mm256_add_epi32(i32, p) : p;
+		}
+		acc[t] = q_accum(acc[t], i32, dw, x->d + t * x->xs);
+	}
+}
+
+/* Where a tile's 8 rows come from: @row[] as in the file, or group @grp. */
+struct mm_rows {
+	const u8 *row[8];
+	const u8 *grp;
+	u64 r;			/* row of lane 0 */
+	u32 lo, hi;		/* lanes to store */
+};
+
+/* Lanes [lo, hi) of @v to y[lo..hi). */
+static inline void store_lanes(float *y, __m256 v, u32 lo, u32 hi)
+{
+	const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	__m256i m;
+
+	if (lo == 0 && hi == 8) {
+		_mm256_storeu_ps(y, v);
+		return;
+	}
+	m = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), idx),
+				_mm256_cmpgt_epi32(_mm256_set1_epi32(hi), idx));
+	_mm256_maskstore_ps(y, m, v);
+}
+
+/*
+ * The group of 8 rows after @w's, to prefetch while @w's runs, when rows
+ * lie as in the file: the hardware prefetcher follows 8 streams over
+ * short rows badly.  Not when 8 rows take more than MM_PF_BYTES (it does
+ * better then, and they would come too early), not past the matrix, not
+ * on a later pass over the same rows (@t0 > 0).  An X8 group is one
+ * stream: it needs none.
+ */
+#define MM_PF_BYTES (32u << 10)
+
+static inline const u8 *next_group(const struct llm_mm *mm, u64 r, u32 t0)
+{
+	if (t0 || r + 16 > mm->rows || 8 * mm->row_bytes > MM_PF_BYTES)
+		return NULL;
+	return mm->w + (r + 8) * mm->row_bytes;
+}
+
+/* Prefetch the cache lines of [p, p + n) (n a few lines). */
+static inline void prefetch_lines(const u8 *p, u32 n)
+{
+	u32 o;
+
+	for (o = 0; o < n; o += 64)
+		_mm_prefetch((const char *)p + o, _MM_HINT_T0);
+}
+
+static __always_inline void q_tile(const struct llm_mm *mm,
+				   const struct mm_rows *w, u32 t0, int T,
+				   bool q4, bool x8)
+{
+	u64 b, nb = mm->cols / LLM_QK8_0;
+	u32 bbytes = q4 ? sizeof(struct llm_block_q4_0) :
+			  sizeof(struct llm_block_q8_0);
+	const u8 *pf = x8 ? NULL : next_group(mm, w->r, t0);
+	const u8 *a = (const u8 *)mm->x + t0 * mm->x_stride;
+	struct mm_cols x = {
+		.q = (const s8 *)a,
+		.d = (const u8 *)llm_act_d(a, nb),
+		.sum = (const u8 *)llm_act_sum(a, nb),
+		.xs = mm->x_stride,
+	};
+	__m256 acc[MM_TOK];
+	int t;
+
+#pragma GCC unroll 8
+	for (t = 0; t < T; t++)
+		acc[t] = _mm256_setzero_ps();
+	for (b = 0; b < nb; b++) {
+		__m256i c[8];
+		__m256 dw;
+
+		if (pf)
+			prefetch_lines(pf + b * 8 * bbytes, 8 * bbytes);
+		q_load(w->row, w->grp, b, c, &dw, q4, x8);
+		if (q4)
+			q4_block(c, dw, &x, acc, T);
+		else
+			q8_block(c, dw, &x, acc, T);
+		x.q += LLM_QK8_0;
+		x.d += sizeof(float);
+		x.sum += sizeof(s32);
+	}
+#pragma GCC unroll 8
+	for (t = 0; t < T; t++)
+		store_lanes(mm->y + (t0 + t) * mm->y_stride + w->r, acc[t],
+			    w->lo, w->hi);
+}
+
+/*
+ * One block of a row as in the file against a column, as 8 int32 lanes
+ * whose sum is the block's exact integer dot, less 8 * sum(x) for Q4_0
+ * (whose nibbles stay unsigned, as in q4_block()).
+ */
+static __always_inline __m256i row_block(const u8 *blk, const s8 *x, bool q4)
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i xv = _mm256_loadu_si256((const __m256i *)x), w;
+
+	if (q4) {
+		__m128i q = _mm_loadu_si128((const __m128i *)(blk + 2));
+
+		w = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q),
+				     _mm256_set1_epi8(0x0f));
+		return _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones);
+	}
+	w = _mm256_loadu_si256((const __m256i *)(blk + 2));
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w),
+						      _mm256_sign_epi8(xv, w)),
+				 ones);
+}
+
+/*
+ * Row @r as in the file against column @t: the one stream the hardware
+ * prefetcher follows best (two rows at once, 2 KB apart, stream at a
+ * third of the rate here).  Blocks go four at a time: their 8-lane sums
+ * are folded into one exact int32 each by hadd, scaled as the reference
+ * scales them, and added to the row's sum one by one, in order: the
+ * canonical order, as in q_tile().
+ */
+static __always_inline void q_row_gemv(const struct llm_mm *mm, u64 r, u32 t,
+				       bool q4)
+{
+	u32 bbytes = q4 ? sizeof(struct llm_block_q4_0) :
+			  sizeof(struct llm_block_q8_0);
+	u64 b, nb = mm->cols / LLM_QK8_0;
+	const u8 *a = (const u8 *)mm->x + t * mm->x_stride;
+	const u8 *row = mm->w + r * mm->row_bytes;
+	const s8 *xq = (const s8 *)a;
+	const float *xd = llm_act_d(a, nb);
+	const s32 *xs = llm_act_sum(a, nb);
+	float acc = 0.0f;
+	int j;
+
+	for (b = 0; b < nb; b += 4, row += 4 * bbytes) {
+		u32 n = min_t(u64, nb - b, 4);
+		__m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(n),
+					    _mm_setr_epi32(0, 1, 2, 3));
+		__m256i i[4];
+		u16 d[4];
+		__m128i s;
+		__m128 p;
+		float pv[4];
+
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++) {
+			i[j] = _mm256_setzero_si256();
+			d[j] = 0;
+			if (j < n) {
+				i[j] = row_block(row + j * bbytes,
+						 xq + (b + j) * LLM_QK8_0, q4);
+				d[j] = *(const u16 *)(row + j * bbytes);
+			}
+		}
+		i[0] = _mm256_hadd_epi32(_mm256_hadd_epi32(i[0], i[1]),
+					 _mm256_hadd_epi32(i[2], i[3]));
+		s = _mm_add_epi32(_mm256_castsi256_si128(i[0]),
+				  _mm256_extracti128_si256(i[0], 1));
+		if (q4)
+			s = _mm_sub_epi32(s, _mm_slli_epi32(_mm_maskload_epi32(
+				(const int *)xs + b, m), 3));
+		p = _mm_cvtph_ps(_mm_setr_epi16(d[0], d[1], d[2], d[3],
+						0, 0, 0, 0));
+		p = _mm_mul_ps(_mm_cvtepi32_ps(s),
+			       _mm_mul_ps(p, _mm_maskload_ps(xd + b, m)));
+		_mm_storeu_ps(pv, p);
+#pragma GCC unroll 4
+		for (j = 0; j < 4; j++)
+			if (j < n)
+				acc += pv[j];
+	}
+	mm->y[t * mm->y_stride + r] = acc;
+}
+
+/* Every column against one group of 8 rows, MM_TOK columns at a time. */
+static __always_inline void q_rows(const struct llm_mm *mm,
+				   const struct mm_rows *w, bool q4, bool x8)
+{
+	u32 t = 0;
+	u64 r;
+
+	for (; t + MM_TOK <= mm->n_tok; t += MM_TOK)
+		q_tile(mm, w, t, MM_TOK, q4, x8);
+	switch (mm->n_tok - t) {
+	case 3:
+		q_tile(mm, w, t, 3, q4, x8);
+		break;
+	case 2:
+		q_tile(mm, w, t, 2, q4, x8);
+		break;
+	case 1:
+		if (x8) {
+			q_tile(mm, w, t, 1, q4, x8);
+			break;
+		}
+		for (r = w->r; r < w->r + w->hi; r++)
+			q_row_gemv(mm, r, t, q4);
+		break;
+	}
+}
+
+/*
+ * Rows [r0, r1) in groups of 8.  In the X8 layout a group is one of the
+ * matrix's groups, computed whole, of which the lanes in [r0, r1) are
+ * stored; rows past the last whole group lie as in the file.  Rows as in
+ * the file are grouped from r0, and a last group of fewer than 8 repeats
+ * its last row in the lanes it does not store.
+ */
+static __always_inline void mm_q(const struct llm_mm *mm, u64 r0, u64 r1,
+				 bool q4)
+{
+	u64 whole = mm->layout == LLM_MM_X8 ? mm->rows / 8 * 8 : 0;
+	struct mm_rows w;
+	u64 r = r0;
+	int k;
+
+	while (r < r1) {
+		if (r < whole) {
+			u64 g = r / 8;
+
+			w.grp = mm->w + g * 8 * mm->row_bytes;
+			w.r = g * 8;
+			w.lo = r - w.r;
+			w.hi = min_t(u64, r1 - w.r, 8);
+			q_rows(mm, &w, q4, true);
+		} else {
+			w.r = r;
+			w.lo = 0;
+			w.hi = min_t(u64, r1 - r, 8);
+#pragma GCC unroll 8
+			for (k = 0; k < 8; k++)
+				w.row[k] = mm->w + min_t(u64, r + k, r1 - 1) *
+						   mm->row_bytes;
+			q_rows(mm, &w, q4, false);
+		}
+		r = w.r + w.hi;
+	}
+}
+
+static void mm_q8_0(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_q(mm, r0, r1, false);
+}
+
+static void mm_q4_0(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_q(mm, r0, r1, true);
+}
+
+/* ---- float tiles -------------------------------------------------------- */
+
+/*
+ * R rows by T columns.  Each (row, column) has two 8-lane accumulators,
+ * chain 0 taking elements [16i, 16i + 8) and chain 1 [16i + 8, 16i + 16)
+ * by FMA, i in order; then a last whole 8 goes to chain 0, the last
+ * cols % 8 elements (padded with zeros) to chain 1; the result is
+ * hsum_ps(chain 0 + chain 1).  Two chains let one row stream at twice
+ * what one FMA chain's latency allows.
+ */
+#define F_ROWS 3
+#define F_TOK 2
+
+static inline __m256i tail_mask(u64 n)
+{
+	const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), idx);
+}
+
+static __always_inline __m256 f_load(const u8 *w, u64 i, bool f16)
+{
+	if (f16)
+		return load_f16((const u16 *)w + i);
+	return _mm256_loadu_ps((const float *)w + i);
+}
+
+static __always_inline __m256 f_load_tail(const u8 *w, u64 i, u64 n,
+					  __m256i mask, bool f16)
+{
+	if (f16) {
+		const u16 *p = (const u16 *)w + i;
+		u16 h[8];
 		int j;
 
-		for (j = 0; j < 4; j++)
-			v[j] = _mm256_loadu_ps(x + 8 * j);
-		m = _mm256_andnot_ps(signbit, v[0]);
-		bad = _mm256_cmp_ps(m, fmax, _CMP_NLE_UQ);
-		for (j = 1; j < 4; j++) {
-			__m256 a = _mm256_andnot_ps(signbit, v[j]);
+		for (j = 0; j < 8; j++)
+			h[j] = j < n ? p[j] : 0;
+		return load_f16(h);
+	}
+	return _mm256_maskload_ps((const float *)w + i, mask);
+}
 
-			bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, fmax,
-							      _CMP_NLE_UQ));
-			m = _mm256_max_ps(m, a);
+/* One step of 8 elements from @i into chain @c of every accumulator. */
+static __always_inline void f_step(__m256 acc[][F_TOK][2],
+				   const u8 *const *w, const float *const *x,
+				   u64 i, int c, int R, int T, bool f16)
+{
+	__m256 xv[F_TOK];
+	int k, t;
+
+#pragma GCC unroll 8
+	for (t = 0; t < T; t++)
+		xv[t] = _mm256_loadu_ps(x[t] + i);
+#pragma GCC unroll 8
+	for (k = 0; k < R; k++) {
+		__m256 wv = f_load(w[k], i, f16);
+
+#pragma GCC unroll 8
+		for (t = 0; t < T; t++)
+			acc[k][t][c] = _mm256_fmadd_ps(wv, xv[t], acc[k][t][c]);
+	}
+}
+
+static __always_inline void f_tile(const struct llm_mm *mm, u64 r, u32 t0,
+				   int R, int T, bool f16)
+{
+	__m256 acc[F_ROWS][F_TOK][2];
+	const float *x[F_TOK];
+	const u8 *w[F_ROWS];
+	u64 i, n = mm->cols;
+	int k, t;
+
+#pragma GCC unroll 8
+	for (t = 0; t < T; t++)
+		x[t] = (const float *)((const u8 *)mm->x +
+				       (t0 + t) * mm->x_stride);
+#pragma GCC unroll 8
+	for (k = 0; k < R; k++) {
+		w[k] = mm->w + (r + k) * mm->row_bytes;
+#pragma GCC unroll 8
+		for (t = 0; t < T; t++)
+			acc[k][t][0] = acc[k][t][1] = _mm256_setzero_ps();
+	}
+	for (i = 0; i + 16 <= n; i += 16) {
+		f_step(acc, w, x, i, 0, R, T, f16);
+		f_step(acc, w, x, i + 8, 1, R, T, f16);
+	}
+	if (i + 8 <= n) {
+		f_step(acc, w, x, i, 0, R, T, f16);
+		i += 8;
+	}
+	if (i < n) {
+		__m256i mask = tail_mask(n - i);
+		__m256 xv[F_TOK];
+
+#pragma GCC unroll 8
+		for (t = 0; t < T; t++)
+			xv[t] = _mm256_maskload_ps(x[t] + i, mask);
+#pragma GCC unroll 8
+		for (k = 0; k < R; k++) {
+			__m256 wv = f_load_tail(w[k], i, n - i, mask, f16);
+
+#pragma GCC unroll 8
+			for (t = 0; t < T; t++)
+				acc[k][t][1] = _mm256_fmadd_ps(wv, xv[t],
+							       acc[k][t][1]);
 		}
-		m4 = _mm_max_ps(_mm256_castps256_ps128(m),
-				_mm256_extractf128_ps(m, 1));
-		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-		m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-		amax = _mm_cvtss_f32(m4);
+	}
+#pragma GCC unroll 8
+	for (k = 0; k < R; k++)
+#pragma GCC unroll 8
+		for (t = 0; t < T; t++)
+			mm->y[(t0 + t) * mm->y_stride + r + k] =
+				hsum_ps(_mm256_add_ps(acc[k][t][0],
+						      acc[k][t][1]));
+}
 
-		d = amax / 127.0f;
-		id = d != 0.0f ? 1.0f / d : 0.0f;
-		if (_mm256_movemask_ps(bad) || !(id <= 0x1.fffffep127f)) {
-			llm_quantize_row_q8_0_ref(x, &y[i], LLM_QK8_0);
-			continue;
-		}
-		memcpy(&dbits, &d, sizeof(dbits));
-		y[i].d = llm_fp32_bits_to_fp16(dbits);
+/* Rows [r, r + R) against every column, F_TOK columns at a time. */
+static __always_inline void f_rows(const struct llm_mm *mm, u64 r, int R,
+				   bool f16)
+{
+	u32 t = 0;
 
-		vid = _mm256_set1_ps(id);
-		for (j = 0; j < 4; j++) {
-			__m256 r = round_away(_mm256_mul_ps(v[j], vid));
+	for (; t + F_TOK <= mm->n_tok; t += F_TOK)
+		f_tile(mm, r, t, R, F_TOK, f16);
+	if (t < mm->n_tok)
+		f_tile(mm, r, t, R, 1, f16);
+}
 
-			r = _mm256_min_ps(_mm256_max_ps(r, qmin), qmax);
-			q[j] = _mm256_cvtps_epi32(r);
-		}
-		p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
-				       _mm256_packs_epi32(q[2], q[3]));
-		p = _mm256_permutevar8x32_epi32(p, order);
-		_mm256_storeu_si256((__m256i *)y[i].qs, p);
+/*
+ * A matrix-vector product takes one row at a time: one stream, which the
+ * hardware prefetcher follows best, with its two FMA chains.
+ */
+static __always_inline void mm_f(const struct llm_mm *mm, u64 r0, u64 r1,
+				 bool f16)
+{
+	u64 r = r0;
+
+	if (mm->n_tok > 1)
+		for (; r + F_ROWS <= r1; r += F_ROWS)
+			f_rows(mm, r, F_ROWS, f16);
+	for (; r < r1; r++)
+		f_rows(mm, r, 1, f16);
+}
+
+static void mm_f32(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_f(mm, r0, r1, false);
+}
+
+static void mm_f16(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_f(mm, r0, r1, true);
+}
+
+/* ---- element-wise ------------------------------------------------------- */
+
+/*
+ * e^x on 8 lanes, within 2 ulps of the correctly rounded e^x (the
+ * reference's llm_expf) over every float, subnormal results included:
+ * x = k ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, by FMA), e^r by its
+ * Taylor series to r^7 (error below 0.1 ulp) in Horner form, times 2^k as
+ * two normal powers of two so that only the last multiply rounds a tiny
+ * or huge result.  x is clamped to [-104, 89] first (beyond, e^x is 0 or
+ * inf either way); NaN gives NaN.  Lane by lane, so any split of a vector
+ * gives the same bits.
+ */
+static inline __m256 exp_ps(__m256 x)
+{
+	const __m256 c[8] = {
+		_mm256_set1_ps(1.0f), _mm256_set1_ps(1.0f),
+		_mm256_set1_ps(1.0f / 2), _mm256_set1_ps(1.0f / 6),
+		_mm256_set1_ps(1.0f / 24), _mm256_set1_ps(1.0f / 120),
+		_mm256_set1_ps(1.0f / 720), _mm256_set1_ps(1.0f / 5040),
+	};
+	const __m256i bias = _mm256_set1_epi32(127);
+	__m256 xc, k, r, p, y;
+	__m256i ki, k1, k2;
+	int i;
+
+	xc = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-104.0f)),
+			   _mm256_set1_ps(89.0f));
+	k = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(0x1.715476p0f)),
+			    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0x1.62e400p-1f), xc);
+	r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0x1.7f7d1cp-20f), r);
+	p = c[7];
+	for (i = 6; i >= 0; i--)
+		p = _mm256_fmadd_ps(p, r, c[i]);
+	ki = _mm256_cvtps_epi32(k);
+	k1 = _mm256_srai_epi32(ki, 1);
+	k2 = _mm256_sub_epi32(ki, k1);
+	y = _mm256_mul_ps(p, _mm256_castsi256_ps(
+		_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23)));
+	y = _mm256_mul_ps(y, _mm256_castsi256_ps(
+		_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23)));
+	/* x + x: a NaN comes out quiet, as from the reference */
+	return _mm256_blendv_ps(y, _mm256_add_ps(x, x),
+				_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+/* Lanes [0, n) of 8 (n < 8): the tail of a vector, loaded and stored. */
+static inline __m256 load_tail(const float *p, __m256i mask)
+{
+	return _mm256_maskload_ps(p, mask);
+}
+
+static inline void store_tail(float *p, __m256i mask, __m256 v)
+{
+	_mm256_maskstore_ps(p, mask, v);
+}
+
+/* Four chains of 8 lanes by FMA, then the tail, then one fixed sum. */
+static float sum_sq(const float *x, u64 n)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+	__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+	u64 i;
+
+	for (i = 0; i + 32 <= n; i += 32) {
+		__m256 v0 = _mm256_loadu_ps(x + i);
+		__m256 v1 = _mm256_loadu_ps(x + i + 8);
+		__m256 v2 = _mm256_loadu_ps(x + i + 16);
+		__m256 v3 = _mm256_loadu_ps(x + i + 24);
+
+		a0 = _mm256_fmadd_ps(v0, v0, a0);
+		a1 = _mm256_fmadd_ps(v1, v1, a1);
+		a2 = _mm256_fmadd_ps(v2, v2, a2);
+		a3 = _mm256_fmadd_ps(v3, v3, a3);
+	}
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_loadu_ps(x + i);
+
+		a0 = _mm256_fmadd_ps(v, v, a0);
+	}
+	if (i < n) {
+		__m256 v = load_tail(x + i, tail_mask(n - i));
+
+		a0 = _mm256_fmadd_ps(v, v, a0);
+	}
+	return hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1),
+				     _mm256_add_ps(a2, a3)));
+}
+
+/* The reference's two multiplies per element: the same bits. */
+static void rms_scale(float *y, const float *x, const float *w, float s,
+		      u64 n)
+{
+	__m256 vs = _mm256_set1_ps(s);
+	u64 i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_mul_ps(
+			_mm256_loadu_ps(w + i),
+			_mm256_mul_ps(vs, _mm256_loadu_ps(x + i))));
+	if (i < n) {
+		__m256i m = tail_mask(n - i);
+
+		store_tail(y + i, m, _mm256_mul_ps(
+			load_tail(w + i, m),
+			_mm256_mul_ps(vs, load_tail(x + i, m))));
+	}
+}
+
+static void rmsnorm(float *y, const float *x, const float *w, u64 n,
+		    float eps)
+{
+	rms_scale(y, x, w, llm_rms_inv(sum_sq(x, n), n, eps), n);
+}
+
+/* v / (1 + e^-v) * u as the reference: only e^-v differs. */
+static inline __m256 silu_mul_ps(__m256 v, __m256 u)
+{
+	const __m256 one = _mm256_set1_ps(1.0f);
+	__m256 e = exp_ps(_mm256_xor_ps(v, _mm256_set1_ps(-0.0f)));
+
+	v = _mm256_mul_ps(v, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+	return _mm256_mul_ps(v, u);
+}
+
+static void silu_mul(float *g, const float *u, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(g + i, silu_mul_ps(_mm256_loadu_ps(g + i),
+						    _mm256_loadu_ps(u + i)));
+	if (i < n) {
+		__m256i m = tail_mask(n - i);
+
+		store_tail(g + i, m, silu_mul_ps(load_tail(g + i, m),
+						 load_tail(u + i, m)));
+	}
+}
+
+/* Exact whatever the order, so any split gives the same (without NaN). */
+static float max_f(const float *x, u64 n)
+{
+	__m256 m = _mm256_set1_ps(x[0]);
+	__m128 h;
+	u64 i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+	if (i < n) {
+		__m256i mask = tail_mask(n - i);
+
+		m = _mm256_max_ps(m, _mm256_blendv_ps(
+			m, load_tail(x + i, mask), _mm256_castsi256_ps(mask)));
+	}
+	h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+	h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+	h = _mm_max_ss(h, _mm_movehdup_ps(h));
+	return _mm_cvtss_f32(h);
+}
+
+/* One chain of 8 lanes (exp_ps is the cost), the tail, one fixed sum. */
+static float exp_sum(float *x, u64 n, float m)
+{
+	__m256 vm = _mm256_set1_ps(m), acc = _mm256_setzero_ps();
+	u64 i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		__m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+
+		_mm256_storeu_ps(x + i, e);
+		acc = _mm256_add_ps(acc, e);
+	}
+	if (i < n) {
+		__m256i mask = tail_mask(n - i);
+		__m256 e = exp_ps(_mm256_sub_ps(load_tail(x + i, mask), vm));
+
+		e = _mm256_and_ps(e, _mm256_castsi256_ps(mask));
+		store_tail(x + i, mask, e);
+		acc = _mm256_add_ps(acc, e);
+	}
+	return hsum_ps(acc);
+}
+
+static void div_f(float *x, u64 n, float d)
+{
+	__m256 vd = _mm256_set1_ps(d);
+	u64 i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i),
+						      vd));
+	if (i < n) {
+		__m256i m = tail_mask(n - i);
+
+		store_tail(x + i, m, _mm256_div_ps(load_tail(x + i, m), vd));
+	}
+}
+
+static void exp_f(float *y, const float *x, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, exp_ps(_mm256_loadu_ps(x + i)));
+	if (i < n) {
+		__m256i m = tail_mask(n - i);
+
+		store_tail(y + i, m, exp_ps(load_tail(x + i, m)));
 	}
 }
 
 const struct llm_kernels llm_kernels_avx2 = {
 	.name = "avx2",
 	.quantize_row_q8_0 = quantize_row_q8_0,
+	.quantize_act = quantize_act,
 	.vec_dot_f32 = vec_dot_f32,
 	.vec_dot_f16 = vec_dot_f16,
 	.vec_dot_q8_0_q8_0 = vec_dot_q8_0_q8_0,
 	.vec_dot_q4_0_q8_0 = vec_dot_q4_0_q8_0,
+	.mm_f32 = mm_f32,
+	.mm_f16 = mm_f16,
+	.mm_q8_0 = mm_q8_0,
+	.mm_q4_0 = mm_q4_0,
+	.sum_sq = sum_sq,
+	.rms_scale = rms_scale,
+	.rmsnorm = rmsnorm,
+	.silu_mul = silu_mul,
+	.vmax = max_f,
+	.exp_sum = exp_sum,
+	.vdiv = div_f,
+	.vexp = exp_f,
 };
 
 #endif /* LLM_HAVE_AVX2 && !__CHECKER__ */

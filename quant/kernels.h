@@ -12,6 +12,7 @@
 #define LLM_QUANT_KERNELS_H
 
 #include "quant.h"
+#include "../llm/core/fmath.h"
 
 /*
  * IEEE half <-> single, round-to-nearest-even, subnormals, inf and NaN
@@ -34,6 +35,14 @@ void llm_quantize_row_f16_ref(const float *x, u16 *y, u64 n);
 void llm_dequantize_row_ref(u32 type, const void *x, float *y, u64 n);
 
 /*
+ * Row @r of a matrix of @type whose rows lie as @layout says (enum
+ * llm_mm_layout, quant.h), dequantized to @cols floats: what
+ * llm_dequantize_row_ref() gives for that row before llm_mm_repack().
+ */
+void llm_dequantize_row_mm(u32 type, u32 layout, const u8 *w, u64 rows,
+			   u64 row_bytes, u64 r, float *y, u64 cols);
+
+/*
  * Dot products of one weight row with activations prepared for it: F32 and
  * F16 rows take float activations; Q8_0 and Q4_0 rows take activations
  * quantized to Q8_0 blocks (as llama.cpp does).  The sum is written to *s.
@@ -47,11 +56,47 @@ void llm_vec_dot_q8_0_q8_0_ref(u64 n, float *s, const struct llm_block_q8_0 *x,
 void llm_vec_dot_q4_0_q8_0_ref(u64 n, float *s, const struct llm_block_q4_0 *x,
 			       const struct llm_block_q8_0 *y);
 
-/* The kernels in use, picked once by CPU feature. */
+/*
+ * Activations for Q8_0 and Q4_0 weights ("act" columns): one column of
+ * n = 32 * nb elements quantized exactly as quantize_row_q8_0 quantizes
+ * it, laid out for the tiles in llm_act_bytes(type, n) bytes (quant.h):
+ *
+ *	s8 q[nb][32];	block b's quants (Q8_0's qs)
+ *	float d[nb];	block b's scale: Q8_0's fp16 scale, widened (exact)
+ *	s32 sum[nb];	the sum of block b's 32 quants
+ *	padding to a multiple of 64 bytes
+ *
+ * The sums let a Q4_0 tile keep its nibbles unsigned (0..15) and take
+ * 8 * sum off each block's integer dot afterwards.  Quants lie in
+ * [-127, 127], which the tiles rely on.  A column starting 32-byte
+ * aligned keeps every block's quants aligned.
+ */
+static inline const float *llm_act_d(const void *act, u64 nb)
+{
+	return (const float *)((const u8 *)act + nb * LLM_QK8_0);
+}
+
+static inline const s32 *llm_act_sum(const void *act, u64 nb)
+{
+	return (const s32 *)((const u8 *)act + nb * (LLM_QK8_0 + 4));
+}
+
+void llm_quantize_act_ref(const float *x, void *act, u64 n);
+
+
+/*
+ * Element-wise pieces of the forward pass.  The references (ref.c) do
+ * exactly what llm/core/forward.c did, operation for operation; the SIMD
+ * ones agree with them to rounding.  Each is deterministic.  "Splittable":
+ * calling it on pieces of a vector gives the same bits as one call on the
+ * whole; the others (the sums) must be called on the whole vector.
+ */
 struct llm_kernels {
 	const char *name;		/* "scalar", "avx2", ... */
 	void (*quantize_row_q8_0)(const float *x, struct llm_block_q8_0 *y,
 				  u64 n);
+	/* one act column (above) from @n floats, @n a multiple of 32 */
+	void (*quantize_act)(const float *x, void *act, u64 n);
 	void (*vec_dot_f32)(u64 n, float *s, const float *x, const float *y);
 	void (*vec_dot_f16)(u64 n, float *s, const u16 *x, const float *y);
 	void (*vec_dot_q8_0_q8_0)(u64 n, float *s,
@@ -60,7 +105,73 @@ struct llm_kernels {
 	void (*vec_dot_q4_0_q8_0)(u64 n, float *s,
 				  const struct llm_block_q4_0 *x,
 				  const struct llm_block_q8_0 *y);
+	/* matrix tiles, per weight type */
+	llm_mm_fn mm_f32;
+	llm_mm_fn mm_f16;
+	llm_mm_fn mm_q8_0;
+	llm_mm_fn mm_q4_0;
+
+	/* sum of x[i]^2: not splittable */
+	float (*sum_sq)(const float *x, u64 n);
+	/* y[i] = w[i] * (s * x[i]): splittable */
+	void (*rms_scale)(float *y, const float *x, const float *w, float s,
+			  u64 n);
+	/*
+	 * RMSNorm: y = w * x / sqrt(mean(x^2) + eps), as sum_sq(), then
+	 * s = 1 / sqrt(ss / n + eps), then rms_scale(): not splittable
+	 */
+	void (*rmsnorm)(float *y, const float *x, const float *w, u64 n,
+			float eps);
+	/* g[i] = g[i] / (1 + e^-g[i]) * u[i] (SwiGLU): splittable */
+	void (*silu_mul)(float *g, const float *u, u64 n);
+	/* the largest x[i] (n >= 1; no NaN): splittable */
+	float (*vmax)(const float *x, u64 n);
+	/* x[i] = e^(x[i] - m), returns their sum: not splittable */
+	float (*exp_sum)(float *x, u64 n, float m);
+	/* x[i] /= d: splittable */
+	void (*vdiv)(float *x, u64 n, float d);
+	/* y[i] = e^x[i]: splittable; y may be x */
+	void (*vexp)(float *y, const float *x, u64 n);
 };
+
+/*
+ * RMSNorm's scale from the sum of squares @ss of @n elements, in the order
+ * forward.c computed it: ss / n, + eps, 1 / sqrt.
+ */
+static inline float llm_rms_inv(float ss, u64 n, float eps)
+{
+	ss /= (u32)n;
+	ss += eps;
+	return 1.0f / llm_sqrtf(ss);
+}
+
+/* The references of the element-wise pieces. */
+float llm_sum_sq_ref(const float *x, u64 n);
+void llm_rms_scale_ref(float *y, const float *x, const float *w, float s,
+		       u64 n);
+void llm_rmsnorm_ref(float *y, const float *x, const float *w, u64 n,
+		     float eps);
+void llm_silu_mul_ref(float *g, const float *u, u64 n);
+float llm_max_ref(const float *x, u64 n);
+float llm_exp_sum_ref(float *x, u64 n, float m);
+void llm_div_ref(float *x, u64 n, float d);
+void llm_exp_ref(float *y, const float *x, u64 n);
+
+/* The tile function for weights of @type (NULL: not a matrix type). */
+static inline llm_mm_fn llm_mm_pick(const struct llm_kernels *k, u32 type)
+{
+	switch (type) {
+	case LLM_T_F32:
+		return k->mm_f32;
+	case LLM_T_F16:
+		return k->mm_f16;
+	case LLM_T_Q8_0:
+		return k->mm_q8_0;
+	case LLM_T_Q4_0:
+		return k->mm_q4_0;
+	}
+	return NULL;
+}
 
 extern const struct llm_kernels llm_kernels_ref;
 

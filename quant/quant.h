@@ -41,6 +41,41 @@ _Static_assert(sizeof(struct llm_block_q4_0) == 2 + LLM_QK4_0 / 2,
 _Static_assert(sizeof(struct llm_block_q8_0) == 2 + LLM_QK8_0,
 	       "block_q8_0 must be 34 bytes");
 
+/*
+ * One tile of a matrix product Y = W X: rows [r0, r1) of the weight @w for
+ * every one of @n_tok activation columns,
+ *
+ *	y[t * y_stride + r] = dot(row r of w, column t of x)
+ *
+ * Column t starts at x + t * x_stride bytes: @cols floats for F32 and F16
+ * weights, an act column (quant/kernels.h) for Q8_0 and Q4_0 weights.  @layout says
+ * how the rows of @w lie: LLM_MM_ROWS (as in the file, row r at
+ * w + r * row_bytes) or LLM_MM_X8 (as llm_mm_repack() left them).
+ *
+ * Every element is computed by the same sequence of float operations
+ * whatever the tile (r0, r1), whatever n_tok, wherever its column is in
+ * the batch, and whatever the layout: a result never depends on how work
+ * was split or on what else was in the batch (quant/avx2.c says in which
+ * order).  Tiles whose r0 and r1 are multiples of LLM_MM_GROUP (r1 may be
+ * @rows) are fastest; others give the same results, but in the X8 layout
+ * compute whole groups of rows.  Tiles of one product may run at once on
+ * different threads when their rows do not overlap.
+ */
+struct llm_mm {
+	const u8 *w;
+	u64 rows;		/* of the whole matrix */
+	u64 row_bytes;
+	u64 cols;
+	const void *x;
+	u64 x_stride;		/* bytes between two columns of x */
+	float *y;
+	u64 y_stride;		/* floats between two columns of y */
+	u32 n_tok;
+	u32 layout;		/* enum llm_mm_layout */
+};
+
+typedef void (*llm_mm_fn)(const struct llm_mm *mm, u64 r0, u64 r1);
+
 /* True for the four types we run; anything else is refused by name. */
 bool llm_type_supported(u32 type);
 /* "F32", "Q4_0", ...; also names ggml types we do not support ("Q4_K"). */
@@ -54,6 +89,38 @@ u32 llm_type_block_bytes(u32 type);
  * supported or @n is not a whole number of blocks, -EOVERFLOW on overflow.
  */
 int llm_type_row_bytes(u32 type, u64 n, u64 *bytes);
+
+/*
+ * Bytes one activation column of @cols elements takes for a matrix
+ * product with weights of @type (struct llm_mm, quant/kernels.h): the
+ * floats for F32 and F16, the act layout for Q8_0 and Q4_0; a multiple of
+ * 64, so that columns placed one after another stay cache-line aligned.
+ * 0 if @type is not a matrix type or @cols is not whole blocks of it.
+ */
+u64 llm_act_bytes(u32 type, u64 cols);
+
+/*
+ * How a weight matrix's rows lie in memory (struct llm_mm's layout).
+ * LLM_MM_ROWS: as in the file.  LLM_MM_X8 (Q8_0 and Q4_0 only): every
+ * whole group of LLM_MM_GROUP rows interleaved by llm_mm_repack(), the
+ * rows after the last whole group as in the file.
+ */
+enum llm_mm_layout {
+	LLM_MM_ROWS = 0,
+	LLM_MM_X8 = 1,
+};
+
+#define LLM_MM_GROUP 8
+
+/*
+ * Repack the whole groups of LLM_MM_GROUP rows of a Q8_0 or Q4_0 matrix of
+ * @rows by @cols, in place, from the file's layout to LLM_MM_X8 (see
+ * quant/repack.c), with @scratch of llm_mm_repack_scratch() bytes.  Only
+ * llm_dequantize_row_mm() and the tiles read the result.  -EINVAL for
+ * other types or rows not whole blocks.
+ */
+u64 llm_mm_repack_scratch(u32 type, u64 cols);
+int llm_mm_repack(u32 type, u8 *w, u64 rows, u64 cols, void *scratch);
 
 /*
  * The float kernels for this CPU (struct in quant/kernels.h).  @force_ref

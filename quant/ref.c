@@ -264,11 +264,277 @@ void llm_vec_dot_q4_0_q8_0_ref(u64 n, float *s, const struct llm_block_q4_0 *x,
 	*s = sum;
 }
 
+/* ---- matrix tiles ------------------------------------------------------ */
+
+void llm_quantize_act_ref(const float *x, void *act, u64 n)
+{
+	u64 i, nb = n / LLM_QK8_0;
+	float *d = (float *)llm_act_d(act, nb);
+	s32 *sum = (s32 *)llm_act_sum(act, nb);
+	s8 *q = act;
+	int j;
+
+	for (i = 0; i < nb; i++) {
+		struct llm_block_q8_0 blk;
+
+		llm_quantize_row_q8_0_ref(x + i * LLM_QK8_0, &blk, LLM_QK8_0);
+		memcpy(q + i * LLM_QK8_0, blk.qs, LLM_QK8_0);
+		d[i] = h2f(blk.d);
+		sum[i] = 0;
+		for (j = 0; j < LLM_QK8_0; j++)
+			sum[i] += blk.qs[j];
+	}
+}
+
+/*
+ * Block @b of row @r of a Q8_0 or Q4_0 matrix, in either layout: its scale
+ * into *@d, its @qbytes quant bytes into @qs.  The X8 layout (repack.c):
+ * a whole group of 8 rows holds its blocks in order, each as the 8 rows'
+ * fp16 scales, then chunks of 32 bytes where chunk c holds quant bytes
+ * 4c..4c+3 of rows 0..7 in turn.
+ */
+static void mm_block(const struct llm_mm *mm, u32 qbytes, u64 r, u64 b,
+		     u16 *d, u8 *qs)
+{
+	u64 g = r / LLM_MM_GROUP, k = r % LLM_MM_GROUP;
+	const u8 *grp, *blk;
+	u32 c;
+
+	if (mm->layout != LLM_MM_X8 ||
+	    (g + 1) * LLM_MM_GROUP > mm->rows) {
+		blk = mm->w + r * mm->row_bytes + b * (2 + qbytes);
+		memcpy(d, blk, 2);
+		memcpy(qs, blk + 2, qbytes);
+		return;
+	}
+	grp = mm->w + g * LLM_MM_GROUP * mm->row_bytes;
+	blk = grp + b * LLM_MM_GROUP * (2 + qbytes);
+	memcpy(d, blk + k * 2, 2);
+	for (c = 0; c < qbytes / 4; c++)
+		memcpy(qs + 4 * c, blk + 16 + c * 4 * LLM_MM_GROUP + 4 * k, 4);
+}
+
+void llm_dequantize_row_mm(u32 type, u32 layout, const u8 *w, u64 rows,
+			   u64 row_bytes, u64 r, float *y, u64 cols)
+{
+	struct llm_mm mm = {
+		.w = w, .rows = rows, .row_bytes = row_bytes, .cols = cols,
+		.layout = layout,
+	};
+	u32 qbytes = type == LLM_T_Q4_0 ? LLM_QK4_0 / 2 : LLM_QK8_0;
+	u64 b;
+
+	if (layout != LLM_MM_X8 ||
+	    (type != LLM_T_Q8_0 && type != LLM_T_Q4_0)) {
+		llm_dequantize_row_ref(type, w + r * row_bytes, y, cols);
+		return;
+	}
+	for (b = 0; b < cols / LLM_QK8_0; b++) {
+		struct llm_block_q8_0 b8;
+		struct llm_block_q4_0 b4;
+
+		if (type == LLM_T_Q4_0) {
+			mm_block(&mm, qbytes, r, b, &b4.d, b4.qs);
+			dequantize_q4_0(&b4, y + b * LLM_QK4_0, 1);
+		} else {
+			mm_block(&mm, qbytes, r, b, &b8.d, (u8 *)b8.qs);
+			dequantize_q8_0(&b8, y + b * LLM_QK8_0, 1);
+		}
+	}
+}
+
+static void mm_f32(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	u64 r;
+	u32 t;
+
+	for (t = 0; t < mm->n_tok; t++) {
+		const float *x = (const void *)((const u8 *)mm->x +
+						t * mm->x_stride);
+
+		for (r = r0; r < r1; r++)
+			llm_vec_dot_f32_ref(mm->cols,
+					    &mm->y[t * mm->y_stride + r],
+					    (const void *)(mm->w +
+							   r * mm->row_bytes),
+					    x);
+	}
+}
+
+static void mm_f16(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	u64 r;
+	u32 t;
+
+	for (t = 0; t < mm->n_tok; t++) {
+		const float *x = (const void *)((const u8 *)mm->x +
+						t * mm->x_stride);
+
+		for (r = r0; r < r1; r++)
+			llm_vec_dot_f16_ref(mm->cols,
+					    &mm->y[t * mm->y_stride + r],
+					    (const void *)(mm->w +
+							   r * mm->row_bytes),
+					    x);
+	}
+}
+
+/*
+ * The quantized tiles, in the order of llm_vec_dot_q8_0_q8_0_ref and
+ * llm_vec_dot_q4_0_q8_0_ref: an exact integer sum per block, scaled by
+ * the product of the two scales, summed in float block after block.
+ */
+static void mm_q(const struct llm_mm *mm, u64 r0, u64 r1, bool q4)
+{
+	u32 qbytes = q4 ? LLM_QK4_0 / 2 : LLM_QK8_0;
+	u64 nb = mm->cols / LLM_QK8_0, r, b;
+	u32 t;
+	int j;
+
+	for (t = 0; t < mm->n_tok; t++) {
+		const void *act = (const u8 *)mm->x + t * mm->x_stride;
+		const s8 *xq = act;
+		const float *xd = llm_act_d(act, nb);
+
+		for (r = r0; r < r1; r++) {
+			float sum = 0.0f;
+
+			for (b = 0; b < nb; b++) {
+				const s8 *y = xq + b * LLM_QK8_0;
+				u8 qs[LLM_QK8_0];
+				int sumi = 0;
+				u16 d;
+
+				mm_block(mm, qbytes, r, b, &d, qs);
+				if (q4) {
+					for (j = 0; j < LLM_QK4_0 / 2; j++) {
+						sumi += ((qs[j] & 0x0f) - 8) *
+							y[j];
+						sumi += ((qs[j] >> 4) - 8) *
+							y[j + LLM_QK4_0 / 2];
+					}
+				} else {
+					for (j = 0; j < LLM_QK8_0; j++)
+						sumi += (s8)qs[j] * y[j];
+				}
+				sum += (float)sumi * (h2f(d) * xd[b]);
+			}
+			mm->y[t * mm->y_stride + r] = sum;
+		}
+	}
+}
+
+static void mm_q8_0(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_q(mm, r0, r1, false);
+}
+
+static void mm_q4_0(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_q(mm, r0, r1, true);
+}
+
+/* ---- element-wise ------------------------------------------------------ */
+
+/*
+ * What llm/core/forward.c computed before these kernels existed, operation
+ * for operation, so that the scalar set gives the same bits as before.
+ */
+float llm_sum_sq_ref(const float *x, u64 n)
+{
+	float ss = 0.0f;
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		ss += x[i] * x[i];
+	return ss;
+}
+
+void llm_rms_scale_ref(float *y, const float *x, const float *w, float s,
+		       u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		y[i] = w[i] * (s * x[i]);
+}
+
+void llm_rmsnorm_ref(float *y, const float *x, const float *w, u64 n,
+		     float eps)
+{
+	llm_rms_scale_ref(y, x, w, llm_rms_inv(llm_sum_sq_ref(x, n), n, eps),
+			  n);
+}
+
+void llm_silu_mul_ref(float *g, const float *u, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++) {
+		float v = g[i];
+
+		v *= 1.0f / (1.0f + llm_expf(-v));
+		g[i] = v * u[i];
+	}
+}
+
+float llm_max_ref(const float *x, u64 n)
+{
+	float m = x[0];
+	u64 i;
+
+	for (i = 1; i < n; i++)
+		if (x[i] > m)
+			m = x[i];
+	return m;
+}
+
+float llm_exp_sum_ref(float *x, u64 n, float m)
+{
+	float sum = 0.0f;
+	u64 i;
+
+	for (i = 0; i < n; i++) {
+		x[i] = llm_expf(x[i] - m);
+		sum += x[i];
+	}
+	return sum;
+}
+
+void llm_div_ref(float *x, u64 n, float d)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		x[i] /= d;
+}
+
+void llm_exp_ref(float *y, const float *x, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		y[i] = llm_expf(x[i]);
+}
+
 const struct llm_kernels llm_kernels_ref = {
 	.name = "scalar",
 	.quantize_row_q8_0 = llm_quantize_row_q8_0_ref,
+	.quantize_act = llm_quantize_act_ref,
 	.vec_dot_f32 = llm_vec_dot_f32_ref,
 	.vec_dot_f16 = llm_vec_dot_f16_ref,
 	.vec_dot_q8_0_q8_0 = llm_vec_dot_q8_0_q8_0_ref,
 	.vec_dot_q4_0_q8_0 = llm_vec_dot_q4_0_q8_0_ref,
+	.mm_f32 = mm_f32,
+	.mm_f16 = mm_f16,
+	.mm_q8_0 = mm_q8_0,
+	.mm_q4_0 = mm_q4_0,
+	.sum_sq = llm_sum_sq_ref,
+	.rms_scale = llm_rms_scale_ref,
+	.rmsnorm = llm_rmsnorm_ref,
+	.silu_mul = llm_silu_mul_ref,
+	.vmax = llm_max_ref,
+	.exp_sum = llm_exp_sum_ref,
+	.vdiv = llm_div_ref,
+	.vexp = llm_exp_ref,
 };

@@ -105,6 +105,34 @@ int llm_type_row_bytes(u32 type, u64 n, u64 *bytes)
 	return 0;
 }
 
+/* Q8_0's 32 quants, a float scale and an s32 sum per block (kernels.h). */
+#define ACT_BLOCK_BYTES (LLM_QK8_0 + 4 + 4)
+
+u64 llm_act_bytes(u32 type, u64 cols)
+{
+	u64 b;
+
+	switch (type) {
+	case LLM_T_F32:
+	case LLM_T_F16:
+		if (check_mul_overflow(cols, (u64)sizeof(u32), &b))
+			return 0;
+		break;
+	case LLM_T_Q8_0:
+	case LLM_T_Q4_0:
+		if (cols % LLM_QK8_0 ||
+		    check_mul_overflow(cols / LLM_QK8_0, (u64)ACT_BLOCK_BYTES,
+				       &b))
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	if (b > U64_MAX - 63)
+		return 0;
+	return LLM_ALIGN_UP(b, 64);
+}
+
 const char *llm_kernels_name(const struct llm_kernels *k)
 {
 	if (k == &llm_kernels_ref)

@@ -24,6 +24,14 @@ void help_generate(FILE *out)
 		"kernel's loaded model answers through /dev/llm.  An empty or\n"
 		"absent PROMPT starts from the beginning of a text.\n"
 		"\n"
+		"With -m the work of each step is split over -j threads, by\n"
+		"default one per physical core this process may run on (CPUs that\n"
+		"are hyper-threads of one core count once), as llama.cpp does.\n"
+		"The kernel computes with the number of threads its module\n"
+		"parameter threads says (one per online CPU unless insmod set it;\n"
+		"see /sys/module/llm/parameters/threads or llmctl info).  The\n"
+		"text does not depend on the number of threads.\n"
+		"\n"
 		"Options:\n"
 		"  -m, --model FILE     run FILE here instead of asking the kernel\n"
 		"  -n, --tokens N       tokens to generate (default 256)\n"
@@ -32,14 +40,16 @@ void help_generate(FILE *out)
 		"  -p, --top-p P        nucleus sampling mass, 0..1 (default 0.9; 1: off)\n"
 		"  -s, --seed S         sampler seed (default 0: a fresh random one)\n"
 		"  -S, --stop STR       stop when STR appears (up to 4 times)\n"
-		"  -c, --ctx N          context positions with -m (default: the model's, at most 4096)\n"
+		"  -c, --ctx N          context positions with -m (default: the model's, at most 4096)\n"		"  -j, --threads N      threads computing with -m, 1..%u (default: one per\n"
+		"                       physical core)\n"
 		"      --ids            print generated token ids instead of text\n"
 		"      --mmap           use the kernel's mmap ring, not read()\n"
 		"      --ref            use the scalar reference kernels (-m only)\n"
 		"  -q, --quiet          no statistics line\n"
 		"  -h, --help           this text\n"
 		"\n"
-		"Ctrl-C stops generation cleanly (exit status 130).\n");
+		"Ctrl-C stops generation cleanly (exit status 130).\n",
+		LLM_THREADS_MAX);
 }
 
 
@@ -117,6 +127,7 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		{ "seed", required_argument, NULL, 's' },
 		{ "stop", required_argument, NULL, 'S' },
 		{ "ctx", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 'j' },
 		{ "ids", no_argument, NULL, 'I' },
 		{ "mmap", no_argument, NULL, 'G' },
 		{ "ref", no_argument, NULL, 'R' },
@@ -132,7 +143,7 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 	o->req.sampling.top_p_milli = 900;
 	o->req.max_prompt_tokens = 0xffffffffu;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:n:t:k:p:s:S:c:qh", longopts,
+	while ((c = getopt_long(argc, argv, "m:n:t:k:p:s:S:c:j:qh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -176,6 +187,11 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 			if (llmctl_parse_u32(optarg, &o->n_ctx) || !o->n_ctx)
 				goto bad;
 			break;
+		case 'j':
+			if (llmctl_parse_u32(optarg, &o->threads) ||
+			    !o->threads || o->threads > LLM_THREADS_MAX)
+				goto bad;
+			break;
 		case 'I':
 			o->ids = true;
 			break;
@@ -195,7 +211,7 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 			(chat ? help_chat : help_generate)(stderr);
 			return EXIT_USAGE;
 		}
-		if (chat && strchr("mIGRc", c)) {
+		if (chat && strchr("mIGRcj", c)) {
 			fprintf(stderr, "llmctl chat: -%c is an option of generate only\n",
 				c);
 			return EXIT_USAGE;
@@ -213,6 +229,10 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		return EXIT_USAGE;
 	}
 	o->prompt = optind < argc ? argv[optind] : "";
+	if (o->threads && !o->model) {
+		fprintf(stderr, "llmctl generate: -j sets the threads of -m; the kernel's are its module parameter threads\n");
+		return EXIT_USAGE;
+	}
 	return 0;
 bad:
 	fprintf(stderr, "llmctl generate: bad value '%s' for -%c\n", optarg,
@@ -243,12 +263,20 @@ static int generate_here(struct llmctl_gen *o)
 	struct llm_runtime rt;
 	char err[256];
 	u32 plen = strlen(o->prompt);
+	u32 threads = o->threads ? o->threads : llm_runtime_default_threads();
 	int ret;
 
+	ret = llm_pool_init(threads);
+	if (ret) {
+		fprintf(stderr, "llmctl generate: cannot start %u threads: %s\n",
+			threads, strerror(-ret));
+		return EXIT_FAIL;
+	}
 	ret = llm_runtime_open(&rt, o->model, o->n_ctx, plen, o->ref, err,
 			       sizeof(err));
 	if (ret) {
 		fprintf(stderr, "llmctl generate: %s: %s\n", o->model, err);
+		llm_pool_exit();
 		return EXIT_FAIL;
 	}
 	o->req.prompt = o->prompt;
@@ -266,6 +294,7 @@ static int generate_here(struct llmctl_gen *o)
 		putchar('\n');
 	fflush(stdout);
 	llm_runtime_close(&rt);
+	llm_pool_exit();
 	if (ret) {
 		llmctl_explain("generate", -ret);
 		return EXIT_FAIL;

@@ -24,17 +24,21 @@ void help_info(FILE *out)
 		"                   [--max-prompt-bytes N] [--arena-mb]\n"
 		"\n"
 		"Print what the llm module reports: its ABI version, the arena\n"
-		"(bytes reserved, in use, peak), session slots, the loaded model\n"
-		"and the limits in force.  Exit status 3 when the module is not\n"
+		"(bytes reserved, in use, peak), session slots, the threads that\n"
+		"compute a step (module parameter threads), the loaded model and\n"
+		"the limits in force.  Exit status 3 when the module is not\n"
 		"loaded.\n"
 		"\n"
 		"With -m, print what MODEL.gguf is and the arena the kernel needs\n"
 		"to load it, without the module: the file (page aligned), the\n"
-		"tables the model needs beside it, and one context (KV cache,\n"
-		"activations, tokenizer scratch) per session slot, each of\n"
-		"min(the model's training context, max_context) positions, plus a\n"
-		"margin of a page per table and per context buffer.  arena_mb is\n"
-		"the smallest value of the module parameter that holds it all.\n"
+		"tables the model needs beside it, one conversation (tokens,\n"
+		"logits, tokenizer scratch) per session slot of min(the model's\n"
+		"training context, max_context) positions, the model's executor\n"
+		"(one step's activations, for as many threads as this machine\n"
+		"has CPUs: the module's default) and the KV cache for every slot's\n"
+		"whole context (the module's default kv_positions), plus a margin\n"
+		"of a page per table and per context buffer.  arena_mb is the\n"
+		"smallest value of the module parameter that holds it all.\n"
 		"The options are the module parameters the figure depends on;\n"
 		"their defaults are the module's.\n"
 		"\n"
@@ -70,6 +74,19 @@ static void print_types(u32 mask)
 		}
 	}
 	printf("\n");
+}
+
+/* The module's compute threads: a parameter, not in struct llm_info. */
+static void print_threads(void)
+{
+	FILE *f = fopen("/sys/module/llm/parameters/threads", "r");
+	unsigned int n;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%u", &n) == 1)
+		printf("%-18s %u\n", "threads", n);
+	fclose(f);
 }
 
 /* llmctl info -m FILE: the model and the arena it needs, offline. */
@@ -110,6 +127,8 @@ static int info_file(const char *path, u32 sessions, u32 max_context,
 	       "sessions", p.sessions, p.n_ctx, p.max_prompt_bytes);
 	print_mib("arena_model", p.model);
 	print_mib("arena_session", p.session);
+	print_mib("arena_executor", p.exec);
+	print_mib("arena_kv", p.kv);
 	print_mib("arena_margin", p.margin);
 	print_mib("arena_needed", p.total);
 	printf("%-18s %u\n", "arena_mb", p.arena_mb);
@@ -223,6 +242,7 @@ int cmd_info(int argc, char **argv)
 	print_mib("arena_peak", info.arena_peak);
 	printf("%-18s %u of %u\n", "sessions", info.sessions_active,
 	       info.sessions_max);
+	print_threads();
 	if (!(info.flags & LLM_INFO_MODEL_LOADED)) {
 		printf("%-18s none\n", "model");
 		return EXIT_OK;

@@ -53,6 +53,7 @@ struct llmctl_gen {
 	const char *prompt;
 	struct llm_request req;
 	unsigned int n_ctx;
+	unsigned int threads;	/* -j; 0: not given */
 	bool ids;
 	bool ref;
 	bool quiet;

@@ -2,6 +2,8 @@
 /*
  * Userspace runtime around the shared core.  See runtime.h.
  */
+#define _GNU_SOURCE		/* sched_getaffinity() */
+#include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,11 +49,12 @@ static int read_file(const char *path, void **buf, u64 *len, char *err,
 	return 0;
 }
 
-int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
-			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
-			 char *err, size_t errlen)
+/* @repack: lay the weights out for the tiles, in @image (ours to change). */
+static int open_image(struct llm_runtime *rt, const void *image, u64 len,
+		      u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+		      bool repack, char *err, size_t errlen)
 {
-	u64 tables = TABLES_BYTES(len), need;
+	u64 tables = TABLES_BYTES(len), need, ex, kv;
 	struct llm_model probe;
 	struct llm_arena tmp;
 	int ret;
@@ -70,8 +73,12 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 	if (!n_ctx)
 		n_ctx = min_t(u32, probe.cfg.n_ctx_train, 4096);
 	need = llm_ctx_bytes(&probe, n_ctx, max_prompt_bytes);
+	ex = llm_exec_bytes(&probe, LLM_BATCH_DEFAULT, llm_pool_size(), n_ctx);
+	kv = llm_kv_bytes(&probe, n_ctx);
 	free(rt->mem);
-	if (need == U64_MAX || need > (u64)1 << 40) {
+	if (need == U64_MAX || ex == U64_MAX || kv == U64_MAX ||
+	    check_add_overflow(need, ex, &need) ||
+	    check_add_overflow(need, kv, &need) || need > (u64)1 << 40) {
 		snprintf(err, errlen, "a context of %u positions is too large", n_ctx);
 		return -E2BIG;
 	}
@@ -85,17 +92,37 @@ int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 			     err, errlen);
 	if (ret)
 		goto fail;
+	if (repack && llm_model_repack(&rt->model, &rt->arena)) {
+		snprintf(err, errlen, "out of memory to repack the weights");
+		ret = -ENOMEM;
+		goto fail;
+	}
 	ret = llm_ctx_init(&rt->ctx, &rt->model, n_ctx, max_prompt_bytes,
 			   &rt->arena);
+	if (!ret)
+		ret = llm_exec_init(&rt->ex, &rt->model, LLM_BATCH_DEFAULT,
+				    llm_pool_size(), n_ctx, &rt->arena);
+	if (!ret)
+		ret = llm_kv_init(&rt->kv, &rt->model, n_ctx, &rt->arena);
 	if (ret) {
 		snprintf(err, errlen, "cannot make a %u-position context", n_ctx);
 		goto fail;
 	}
+	rt->ctx.ex = &rt->ex;
+	rt->ctx.kv = &rt->kv;
 	return 0;
 fail:
 	free(rt->mem);
 	rt->mem = NULL;
 	return ret;
+}
+
+int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
+			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+			 char *err, size_t errlen)
+{
+	return open_image(rt, image, len, n_ctx, max_prompt_bytes, force_ref,
+			  false, err, errlen);
 }
 
 int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
@@ -109,8 +136,9 @@ int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
 	ret = read_file(path, &image, &len, err, errlen);
 	if (ret)
 		return ret;
-	ret = llm_runtime_open_mem(rt, image, len, n_ctx, max_prompt_bytes,
-				   force_ref, err, errlen);
+	/* our own copy of the file: repack it for the tiles */
+	ret = open_image(rt, image, len, n_ctx, max_prompt_bytes, force_ref,
+			 true, err, errlen);
 	if (ret) {
 		free(image);
 		return ret;
@@ -176,12 +204,18 @@ int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
 	p->image = len;
 	p->model = arena.used;
 	p->session = llm_ctx_bytes(&m, p->n_ctx, max_prompt_bytes);
+	p->threads = llm_online_cpus();
+	p->exec = llm_exec_bytes(&m, LLM_BATCH_DEFAULT, p->threads, p->n_ctx);
+	p->kv_positions = (u32)min_t(u64, (u64)sessions * p->n_ctx, U32_MAX);
+	p->kv = llm_kv_bytes(&m, p->kv_positions);
 	free(mem);
 	p->margin = page * (LLM_ARENA_PLAN_TABLES +
 			    (u64)sessions * LLM_ARENA_PLAN_CTX_BUFFERS);
-	if (p->session == U64_MAX ||
+	if (p->session == U64_MAX || p->exec == U64_MAX || p->kv == U64_MAX ||
 	    check_mul_overflow(p->session, (u64)sessions, &ctxs) ||
 	    check_add_overflow(p->model, ctxs, &p->total) ||
+	    check_add_overflow(p->total, p->exec, &p->total) ||
+	    check_add_overflow(p->total, p->kv, &p->total) ||
 	    check_add_overflow(p->total, p->margin, &p->total) ||
 	    p->total > ((u64)U32_MAX << 20)) {
 		snprintf(err, errlen, "%u sessions of %u positions do not fit in any arena",
@@ -190,4 +224,59 @@ int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
 	}
 	p->arena_mb = (u32)((p->total + (1 << 20) - 1) >> 20);
 	return 0;
+}
+
+/* Mark in @set the CPUs of a list such as "0-3,8,10-11"; false if bad. */
+static bool parse_cpu_list(const char *s, cpu_set_t *set)
+{
+	unsigned long a, b;
+	char *end;
+
+	while (*s && *s != '\n') {
+		a = strtoul(s, &end, 10);
+		if (end == s)
+			return false;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (end == s || b < a)
+				return false;
+		}
+		for (; a <= b && a < CPU_SETSIZE; a++)
+			CPU_SET(a, set);
+		s = *end == ',' ? end + 1 : end;
+	}
+	return true;
+}
+
+u32 llm_runtime_default_threads(void)
+{
+	cpu_set_t mine, counted, siblings;
+	char path[96], line[1024];
+	u32 cores = 0;
+	FILE *f;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(mine), &mine))
+		return 1;
+	CPU_ZERO(&counted);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &mine) || CPU_ISSET(cpu, &counted))
+			continue;
+		cores++;
+		CPU_ZERO(&siblings);
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list",
+			 cpu);
+		f = fopen(path, "r");
+		if (!f || !fgets(line, sizeof(line), f) ||
+		    !parse_cpu_list(line, &siblings))
+			CPU_ZERO(&siblings);
+		if (f)
+			fclose(f);
+		CPU_SET(cpu, &siblings);
+		CPU_OR(&counted, &counted, &siblings);
+	}
+	return cores ? min_t(u32, cores, LLM_THREADS_MAX) : 1;
 }

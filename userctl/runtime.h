@@ -9,6 +9,8 @@
 
 #include "../llm/core/model.h"
 #include "../llm/core/generate.h"
+#include "../llm/core/exec.h"
+#include "../llm/core/kv.h"
 
 struct llm_runtime {
 	void *image;
@@ -17,6 +19,8 @@ struct llm_runtime {
 	struct llm_arena arena;
 	struct llm_model model;
 	struct llm_ctx ctx;
+	struct llm_exec ex;	/* ctx's executor: batches of the default size */
+	struct llm_kv kv;	/* ctx's KV pages: its whole context */
 };
 
 /*
@@ -28,11 +32,21 @@ struct llm_runtime {
 int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
 		     u32 max_prompt_bytes, bool force_ref, char *err,
 		     size_t errlen);
-/* The same from an image already in memory (not copied, not freed). */
+/*
+ * The same from an image already in memory (not copied, not freed, not
+ * changed: llm_runtime_open() also repacks the weights of its own copy).
+ */
 int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
 			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
 			 char *err, size_t errlen);
 void llm_runtime_close(struct llm_runtime *rt);
+
+/*
+ * Threads for llm_pool_init() when the user names none: one per physical
+ * core this process may run on (SMT siblings count once), as llama.cpp
+ * does; the CPUs it may run on when the topology cannot be read.
+ */
+u32 llm_runtime_default_threads(void);
 
 /*
  * The kernel module's defaults for what an arena holds (llm/main.c:
@@ -52,7 +66,10 @@ void llm_runtime_close(struct llm_runtime *rt);
  * llm/loader.c lays it out: the GGUF image at the start (page aligned),
  * the tables llm_model_load() allocates after it, then @sessions contexts
  * of llm_ctx_bytes(model, n_ctx, max_prompt_bytes) bytes each, where n_ctx
- * is the model's training context capped at max_context.  The image and
+ * is the model's training context capped at max_context, then the model's
+ * executor (llm_exec_bytes() for the module's default thread count, this
+ * machine's online CPUs), then the KV pool (llm_kv_bytes() for sessions *
+ * n_ctx positions, the module's default kv_positions).  The image and
  * the tables are measured by binding the model in an arena of the same
  * layout; a margin of a page per table and per context buffer is added.
  */
@@ -68,8 +85,12 @@ struct llm_arena_plan {
 	u64 image;		/* the file */
 	u64 model;		/* arena bytes of the image and its tables */
 	u64 session;		/* arena bytes of one session's context */
+	u32 threads;		/* the module's default: online CPUs */
+	u64 exec;		/* the model's executor for that many threads */
+	u32 kv_positions;	/* KV pool: sessions * n_ctx */
+	u64 kv;			/* its bytes */
 	u64 margin;
-	u64 total;		/* model + sessions * session + margin */
+	u64 total;		/* model + sessions * session + exec + kv + margin */
 	u32 arena_mb;		/* total in MiB, rounded up: arena_mb= */
 };
 

@@ -3,34 +3,21 @@
  * The generation loop.  See generate.h.
  */
 #include "generate.h"
+#include "exec.h"
 
 int llm_decode(struct llm_ctx *c, u32 token, bool logits,
 	       bool (*cancelled)(void *arg), void *arg)
 {
-	u32 pos = c->n_past, l;
+	return llm_exec_forward(c, &token, 1, logits, cancelled, arg);
+}
 
-	if (pos >= c->n_ctx)
-		return -ENOSPC;
-	llm_fpu_begin();
-	llm_forward_embed(c, token);
-	llm_fpu_end();
-	for (l = 0; l < c->m->cfg.n_layers; l++) {
-		llm_yield();
-		if (cancelled && cancelled(arg))
-			return -EINTR;
-		llm_fpu_begin();
-		llm_forward_layer(c, l, pos);
-		llm_fpu_end();
-	}
-	if (logits) {
-		llm_yield();
-		llm_fpu_begin();
-		llm_forward_logits(c);
-		llm_fpu_end();
-	}
-	c->tokens[pos] = token;
-	c->n_past = pos + 1;
-	return 0;
+/* One forward step of @r's tokens, wherever its owner runs steps. */
+static int feed(struct llm_ctx *c, struct llm_request *r, const u32 *tokens,
+		u32 n, bool logits)
+{
+	if (r->forward)
+		return r->forward(r->arg, c, tokens, n, logits);
+	return llm_exec_forward(c, tokens, n, logits, r->cancelled, r->arg);
 }
 
 /*
@@ -202,19 +189,24 @@ static u32 interrupted(const struct llm_request *r)
 	return over_time(r) ? LLM_STOP_TIMEOUT : LLM_STOP_CANCELLED;
 }
 
+/* One batch of prompt tokens; the logits only after the last. */
 static int prefill_step(struct llm_gen *g)
 {
 	struct llm_ctx *c = g->c;
 	struct llm_request *r = g->r;
-	bool last = g->prefill_left <= 1;
+	u32 n = min(g->prefill_left, c->ex->n_batch);
 
-	if (g->prefill_left) {
-		if (llm_decode(c, c->tokens[c->n_past], last, r->cancelled,
-			       r->arg)) {
-			llm_gen_end(g, interrupted(r));
+	if (n) {
+		int ret = feed(c, r, c->tokens + c->n_past, n,
+			       n == g->prefill_left);
+
+		if (ret) {
+			/* -ENOSPC: the KV pool is out of pages */
+			llm_gen_end(g, ret == -ENOSPC ? LLM_STOP_CONTEXT :
+				    interrupted(r));
 			return 1;
 		}
-		g->prefill_left--;
+		g->prefill_left -= n;
 	}
 	if (!g->prefill_left) {
 		/* an empty prompt goes on from the last token in context */
@@ -237,9 +229,7 @@ static int decode_step(struct llm_gen *g)
 		llm_gen_end(g, LLM_STOP_MAX_TOKENS);
 		return 1;
 	}
-	llm_fpu_begin();
 	tok = llm_sample(c, &r->sampling, &g->rng);
-	llm_fpu_end();
 	/* a BOS mid-text starts a new document in the training data */
 	if (tok == v->eos || tok == v->bos) {
 		llm_gen_end(g, LLM_STOP_EOS);
@@ -264,7 +254,7 @@ static int decode_step(struct llm_gen *g)
 		llm_gen_end(g, LLM_STOP_CONTEXT);
 		return 1;
 	}
-	ret = llm_decode(c, tok, true, r->cancelled, r->arg);
+	ret = feed(c, r, &tok, 1, true);
 	if (ret) {
 		llm_gen_end(g, ret == -EINTR ? interrupted(r) :
 			    LLM_STOP_CONTEXT);

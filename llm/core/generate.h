@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Generation: prompt text in, tokens and text out through callbacks, on
- * one context.  Non-FPU: it brackets each piece of float work (one layer,
- * the classifier, the sampler) with llm_fpu_begin()/end(), gives the CPU
- * away between pieces, and asks @cancelled between them.
+ * one context.  Non-FPU, and it does no float work itself: the executor
+ * (exec.h) runs the forward steps and the sampler (sample.c) its passes,
+ * each in bounded FPU sections; @cancelled is asked between layers.
  *
  * A request is resumable: llm_gen_begin() tokenizes the prompt, then each
- * llm_gen_step() does one bounded piece (one prompt token, or one
+ * llm_gen_step() does one bounded piece (a batch of prompt tokens, or one
  * generated token) and returns.  Whoever drives it may stop between steps
  * for as long as it likes (a reader that has not read yet) and go on
  * later; nothing but the context and struct llm_gen carries the state.
@@ -39,6 +39,13 @@ struct llm_request {
 	void (*on_token)(void *arg, u32 token);
 	/* Polled between pieces of work (optional). */
 	bool (*cancelled)(void *arg);
+	/*
+	 * Runs each forward step (optional; default: llm_exec_forward() on
+	 * the context's executor).  The kernel hands steps to its batcher,
+	 * which runs several sessions' steps as one.
+	 */
+	int (*forward)(void *arg, struct llm_ctx *c, const u32 *tokens,
+		       u32 n, bool logits);
 	void *arg;
 	/* out */
 	u32 n_prompt;		/* tokens the prompt became */

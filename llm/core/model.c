@@ -11,6 +11,7 @@
  * check_tensors()), never ignored.
  */
 #include "model.h"
+#include "kv.h"
 #include "../../quant/quant.h"
 
 #define LLM_ROPE_BASE_DEFAULT	0x461c4000u	/* 10000.0f */
@@ -794,30 +795,66 @@ fail:
 	return ret;
 }
 
+/* Repack one matrix for the tiles, once (a weight may be bound twice). */
+static int repack(struct llm_weight *w, void *scratch)
+{
+	int ret;
+
+	if ((w->type != LLM_T_Q8_0 && w->type != LLM_T_Q4_0) ||
+	    w->layout != LLM_MM_ROWS || w->rows < LLM_MM_GROUP)
+		return 0;
+	ret = llm_mm_repack(w->type, (u8 *)w->data, w->rows, w->cols, scratch);
+	if (!ret)
+		w->layout = LLM_MM_X8;
+	return ret;
+}
+
+int llm_model_repack(struct llm_model *m, struct llm_arena *arena)
+{
+	size_t mark = llm_arena_mark(arena);
+	u64 bytes = max(llm_mm_repack_scratch(LLM_T_Q8_0, m->max_row),
+			llm_mm_repack_scratch(LLM_T_Q4_0, m->max_row));
+	void *scratch;
+	u32 l;
+	int ret = 0;
+
+	/* the classifier's rows are as wide as a layer's input */
+	bytes = max(bytes, llm_mm_repack_scratch(LLM_T_Q8_0, m->cfg.n_embd));
+	scratch = llm_arena_alloc(arena, bytes, 0);
+	if (!scratch)
+		return -ENOMEM;
+	for (l = 0; l < m->cfg.n_layers && !ret; l++) {
+		struct llm_layer *L = &m->layers[l];
+		struct llm_weight *w[] = {
+			&L->wq, &L->wk, &L->wv, &L->wo, &L->gate, &L->up,
+			&L->down,
+		};
+		u32 i;
+
+		for (i = 0; i < ARRAY_SIZE(w) && !ret; i++)
+			ret = repack(w[i], scratch);
+	}
+	/* a tied classifier is also the embedding table, read by rows */
+	if (!ret && !m->tied_output)
+		ret = repack(&m->output, scratch);
+	llm_arena_rewind(arena, mark);
+	return ret;
+}
+
 /* Arena layout of one context: every buffer 64-byte aligned. */
 struct ctx_layout {
-	u64 f_embd, f_ff, f_att, f_logits, q8, kv, probs, tokens, rope,
-	    piece, scratch;
+	u64 f_logits, pages, probs, tokens, piece, scratch;
 };
 
 static bool ctx_sizes(const struct llm_model *m, u32 n_ctx,
 		      u32 max_prompt_bytes, struct ctx_layout *l)
 {
 	const struct llm_config *c = &m->cfg;
-	u64 kv;
 
-	l->f_embd = (u64)c->n_embd * 4;
-	l->f_ff = (u64)c->n_ff * 4;
-	l->f_att = (u64)c->n_heads * n_ctx * 4;
 	l->f_logits = (u64)c->n_vocab * 4;
-	l->q8 = (u64)(m->max_row / 32 + 1) * sizeof(struct llm_block_q8_0);
-	if (check_mul_overflow((u64)c->n_layers * n_ctx, (u64)c->kv_dim * 4,
-			       &kv))
-		return false;
-	l->kv = kv;
+	l->pages = ((u64)n_ctx + LLM_KV_PAGE - 1) / LLM_KV_PAGE * 4;
 	l->probs = (u64)c->n_vocab * sizeof(struct llm_prob);
 	l->tokens = (u64)n_ctx * 4;
-	l->rope = (u64)c->n_rot * 4;
 	l->piece = (u64)m->vocab.max_len + 8;
 	l->scratch = llm_tokenize_scratch_bytes(max_prompt_bytes);
 	return true;
@@ -828,12 +865,10 @@ u64 llm_ctx_bytes(const struct llm_model *m, u32 n_ctx, u32 max_prompt_bytes)
 	struct ctx_layout l;
 	u64 sum;
 
-	if (!ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
+	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
 		return U64_MAX;
-	sum = 4 * l.f_embd + 2 * l.f_ff + l.f_att + l.f_logits + l.q8 +
-	      l.probs + l.tokens + l.rope + l.piece + l.scratch;
-	if (check_add_overflow(sum, 2 * l.kv, &sum) ||
-	    check_add_overflow(sum, (u64)16 * LLM_ARENA_ALIGN, &sum))
+	sum = l.f_logits + l.pages + l.probs + l.tokens + l.piece + l.scratch;
+	if (check_add_overflow(sum, (u64)8 * LLM_ARENA_ALIGN, &sum))
 		return U64_MAX;
 	return sum;
 }
@@ -845,33 +880,20 @@ int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
 	struct ctx_layout l;
 
 	memset(c, 0, sizeof(*c));
-	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l) ||
-	    l.kv > SIZE_MAX)
+	if (!n_ctx || !ctx_sizes(m, n_ctx, max_prompt_bytes, &l))
 		return -EINVAL;
 	c->m = m;
 	c->n_ctx = n_ctx;
 	c->max_prompt_bytes = max_prompt_bytes;
-	c->x = llm_arena_alloc(arena, l.f_embd, 0);
-	c->xb = llm_arena_alloc(arena, l.f_embd, 0);
-	c->xb2 = llm_arena_alloc(arena, l.f_embd, 0);
-	c->q = llm_arena_alloc(arena, l.f_embd, 0);
-	c->hb = llm_arena_alloc(arena, l.f_ff, 0);
-	c->hb2 = llm_arena_alloc(arena, l.f_ff, 0);
-	c->att = llm_arena_alloc(arena, l.f_att, 0);
 	c->logits = llm_arena_alloc(arena, l.f_logits, 0);
-	c->xq = llm_arena_alloc(arena, l.q8, 0);
-	c->k_cache = llm_arena_alloc(arena, l.kv, 0);
-	c->v_cache = llm_arena_alloc(arena, l.kv, 0);
+	c->pages = llm_arena_alloc(arena, l.pages, 0);
 	c->probs = llm_arena_alloc(arena, l.probs, 0);
 	c->tokens = llm_arena_alloc(arena, l.tokens, 0);
-	c->rope_cs = llm_arena_alloc(arena, l.rope, 0);
 	c->piece = llm_arena_alloc(arena, l.piece, 0);
 	c->tok_scratch = llm_arena_alloc(arena, l.scratch, 0);
 	c->tok_scratch_bytes = l.scratch;
-	if (!c->x || !c->xb || !c->xb2 || !c->q || !c->hb || !c->hb2 ||
-	    !c->att || !c->logits || !c->xq || !c->k_cache || !c->v_cache ||
-	    !c->probs || !c->tokens || !c->rope_cs || !c->piece ||
-	    !c->tok_scratch) {
+	if (!c->logits || !c->pages || !c->probs ||
+	    !c->tokens || !c->piece || !c->tok_scratch) {
 		llm_arena_rewind(arena, mark);
 		memset(c, 0, sizeof(*c));
 		return -ENOMEM;
@@ -882,7 +904,7 @@ int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
 
 void llm_ctx_reset(struct llm_ctx *c)
 {
+	llm_kv_release(c);
 	c->n_past = 0;
 	c->pending = LLM_TOKEN_NONE;
-	c->rope_pos = U32_MAX;
 }

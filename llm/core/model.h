@@ -18,6 +18,7 @@
 #include "gguf.h"
 #include "tokenizer.h"
 #include "../../arena/arena.h"
+#include "../../quant/quant.h"
 
 #define LLM_MAX_LAYERS		512
 #define LLM_MAX_HEAD_DIM	512
@@ -40,6 +41,7 @@ struct llm_config {
 /* A 2-D weight matrix: @rows rows of @cols elements, or a 1-D vector. */
 struct llm_weight {
 	u32 type;		/* enum llm_type */
+	u32 layout;		/* enum llm_mm_layout: as in the file, or repacked */
 	u64 rows;
 	u64 cols;
 	u64 row_bytes;
@@ -80,29 +82,76 @@ int llm_model_load(struct llm_model *m, const void *image, u64 len,
 		   struct llm_arena *arena, bool force_ref,
 		   char *err, size_t errlen);
 
+/*
+ * Lay the Q8_0 and Q4_0 matrices out for the matrix tiles (LLM_MM_X8,
+ * quant/quant.h), in place: the image must be writable, and is no longer
+ * the file's bytes after (only the tiles read these matrices).  Results
+ * are bitwise the same either way; the tiles read repacked rows faster.
+ * Scratch comes from @arena and is given back.  0 or -ENOMEM.
+ */
+int llm_model_repack(struct llm_model *m, struct llm_arena *arena);
+
 /* One sampling candidate (sampler scratch). */
 struct llm_prob {
 	u32 bits;		/* float probability or logit */
 	u32 id;
 };
 
+/*
+ * Per-executor scratch: the activations of one forward step over a batch
+ * of up to @n_batch tokens (exec.c).  Nothing in it outlives a step, so a
+ * conversation can run on any executor, one step at a time.
+ */
+struct llm_ctx;
+struct llm_kv;
+
+/* One token of a step: whose, at which position, logits or not. */
+struct llm_item {
+	struct llm_ctx *c;
+	u32 token;
+	u32 pos;
+	bool logits;
+};
+
+struct llm_exec {
+	const struct llm_model *m;
+	u32 n_batch;		/* tokens one step may carry */
+	u32 n_workers;		/* threads one step may use */
+	u32 n_ctx;		/* longest context it serves (attention) */
+	u64 task_macs;		/* most multiply-adds in one FPU section */
+	float *x;		/* n_batch * n_embd hidden states */
+	float *xb;		/* n_batch * n_embd normed / attention out */
+	float *xb2;		/* n_batch * n_embd projection out */
+	float *q;		/* n_batch * n_embd queries */
+	float *hb;		/* n_batch * n_ff */
+	float *hb2;		/* n_batch * n_ff */
+	void *xq;		/* n_batch rows of n_embd activations, Q8_0 */
+	void *xq_ff;		/* n_batch rows of n_ff activations, Q8_0 */
+	float *att;		/* n_workers * (n_ctx + 2) scores and sums */
+	float *rope_cs;		/* n_batch * n_rot: cos, sin per position */
+	float *k, *v;		/* n_batch * kv_dim: this step's K and V */
+	float *logits;		/* LLM_EXEC_LOGITS * n_vocab */
+	struct llm_item *item;	/* n_batch: the step's tokens */
+};
+
+/* Rows of logits one pass of the classifier computes. */
+#define LLM_EXEC_LOGITS		8
+
+/*
+ * One conversation: its KV pages, its tokens and what the sampler needs.
+ * The owner sets @ex, the executor llm_exec_forward() runs its steps on,
+ * and @kv, the pool of KV pages (userctl/runtime.c: its own; the kernel:
+ * the model's, shared by every session).
+ */
 struct llm_ctx {
 	const struct llm_model *m;
+	struct llm_exec *ex;
 	u32 n_ctx;		/* positions this context holds */
 	u32 n_past;		/* positions whose K/V are cached */
-	float *x;		/* hidden state, n_embd */
-	float *xb;		/* n_embd scratch (normed input) */
-	float *xb2;		/* n_embd scratch (projection out) */
-	float *q;		/* n_embd */
-	float *hb;		/* n_ff */
-	float *hb2;		/* n_ff */
-	float *att;		/* n_heads * n_ctx scores */
-	float *logits;		/* n_vocab */
-	void *xq;		/* activations quantized to Q8_0 */
-	float *k_cache;		/* n_layers * n_ctx * kv_dim */
-	float *v_cache;
-	float *rope_cs;		/* cos, sin of each rotated pair at rope_pos */
-	u32 rope_pos;
+	float *logits;		/* n_vocab: of the last token fed */
+	struct llm_kv *kv;	/* the pool its K/V pages come from (kv.h) */
+	u32 *pages;		/* its pages, for positions 0, 16, 32, ... */
+	u32 n_pages;		/* pages mapped */
 	struct llm_prob *probs;	/* n_vocab, sampler scratch */
 	u32 *tokens;		/* n_ctx: the tokens in context */
 	u32 pending;		/* sampled and shown, not yet in the cache */
@@ -112,6 +161,19 @@ struct llm_ctx {
 	u32 max_prompt_bytes;	/* longest prompt the scratch serves */
 };
 
+/* Tokens one forward step carries by default (prefill batch). */
+#define LLM_BATCH_DEFAULT	32
+
+/*
+ * Arena bytes of an executor for batches of @n_batch tokens on @n_workers
+ * threads over contexts of up to @n_ctx positions (U64_MAX: overflow).
+ */
+u64 llm_exec_bytes(const struct llm_model *m, u32 n_batch, u32 n_workers,
+		   u32 n_ctx);
+int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
+		  u32 n_batch, u32 n_workers, u32 n_ctx,
+		  struct llm_arena *arena);
+
 /* Arena bytes one context of @n_ctx positions needs (U64_MAX: overflow). */
 u64 llm_ctx_bytes(const struct llm_model *m, u32 n_ctx, u32 max_prompt_bytes);
 int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
@@ -120,13 +182,45 @@ int llm_ctx_init(struct llm_ctx *c, const struct llm_model *m, u32 n_ctx,
 void llm_ctx_reset(struct llm_ctx *c);
 
 /*
- * The forward pass, in pieces so that callers can bracket each piece with
- * llm_fpu_begin()/llm_fpu_end() and run any layer range [first, last) on
- * the hidden state c->x (forward.c, an FPU object).
+ * The forward pass as leaf functions over bounded pieces of work
+ * (forward.c, an FPU object: callers bracket every call with
+ * llm_fpu_begin()/llm_fpu_end(); no leaf brackets, yields or sleeps).
+ * exec.c strings them together; see exec.h.
  */
-void llm_forward_embed(struct llm_ctx *c, u32 token);
-void llm_forward_layer(struct llm_ctx *c, u32 layer, u32 pos);
-void llm_forward_logits(struct llm_ctx *c);
+void llm_fwd_embed(const struct llm_model *m, u32 token, float *x);
+/* out = RMSNorm(x) * w over @n; @eps_bits a float's bits */
+void llm_fwd_rmsnorm(const struct llm_model *m, float *out, const float *x,
+		     const float *w, u32 n, u32 eps_bits);
+/* cos, sin of every rotated pair at @pos into @cs (n_rot floats) */
+void llm_fwd_rope_table(const struct llm_model *m, u32 pos, float *cs);
+/* rotate @n_heads heads of @v by the table @cs */
+void llm_fwd_rope(const struct llm_model *m, float *v, u32 n_heads,
+		  const float *cs);
+/* y[i] += d[i] for i in [0, n) */
+void llm_fwd_add(float *y, const float *d, u64 n);
+/* g[i] = silu(g[i]) * u[i] for i in [i0, i1) */
+void llm_fwd_swiglu(const struct llm_model *m, float *g, const float *u,
+		    u64 i0, u64 i1);
+/* @n floats as one activation column for Q8_0/Q4_0 tiles (kernels.h) */
+void llm_fwd_quantize(const struct llm_model *m, const float *x, void *act,
+		      u64 n);
+/* one tile of y = W x: rows [r0, r1), the tokens @mm names */
+void llm_fwd_mm(const struct llm_model *m, u32 type,
+		const struct llm_mm *mm, u64 r0, u64 r1);
+/*
+ * Attention of one query head over positions [p0, p1) of one layer, in
+ * three passes each of which may be split over positions: scores
+ * (st[0] keeps the running maximum), exp and sum (st[1]), then the
+ * weighted sum of values into @out (zeroed when p0 == 0).  @k and @v
+ * point at position p0's row of the head; rows are kv_dim apart.
+ */
+void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
+			 const float *k, float *att, float *st, u32 p0,
+			 u32 p1);
+void llm_fwd_attn_exp(float *att, float *st, u32 p0, u32 p1);
+void llm_fwd_attn_values(const struct llm_model *m, const float *att,
+			 const float *st, const float *v, float *out, u32 p0,
+			 u32 p1);
 /* Model-load-time float work: the RoPE table. */
 void llm_model_init_rope(struct llm_model *m);
 

@@ -25,6 +25,7 @@
 #include <linux/limits.h>
 #include <linux/timekeeping.h>
 #include <linux/random.h>
+#include <linux/spinlock.h>
 
 #define llm_err(fmt, ...)	pr_err_ratelimited(fmt, ##__VA_ARGS__)
 #define llm_warn(fmt, ...)	pr_warn_ratelimited(fmt, ##__VA_ARGS__)
@@ -50,6 +51,26 @@ static inline u64 llm_now_ns(void)
 static inline u64 llm_random_u64(void)
 {
 	return get_random_u64();
+}
+
+/* A short critical section (a few loads and stores, never a sleep). */
+struct llm_spinlock {
+	spinlock_t lock;
+};
+
+static inline void llm_spin_init(struct llm_spinlock *l)
+{
+	spin_lock_init(&l->lock);
+}
+
+static inline void llm_spin_lock(struct llm_spinlock *l)
+{
+	spin_lock(&l->lock);
+}
+
+static inline void llm_spin_unlock(struct llm_spinlock *l)
+{
+	spin_unlock(&l->lock);
 }
 
 #else /* userspace */
@@ -90,6 +111,7 @@ typedef int64_t s64;
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define min_t(t, a, b)	((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b)	((t)(a) > (t)(b) ? (t)(a) : (t)(b))
+#define clamp_t(t, v, lo, hi)	min_t(t, max_t(t, v, lo), hi)
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
@@ -104,15 +126,86 @@ extern int llm_log_quiet;
 #define llm_info(fmt, ...)	llm_log("", fmt, ##__VA_ARGS__)
 #define llm_snprintf		snprintf
 
+#ifdef LLM_FPU_TRACE
+/* bench/fpubound: time every FPU section (platform_user.c) */
+struct llm_fpu_trace {
+	u64 sections, total_ns, max_ns;
+	u64 over_250us, over_1ms;	/* sections longer than that */
+	void *max_site;		/* return address of the longest's begin */
+};
+extern struct llm_fpu_trace llm_fpu_trace;
+void llm_fpu_begin(void);
+void llm_fpu_end(void);
+#else
 static inline void llm_fpu_begin(void) { }
 static inline void llm_fpu_end(void) { }
+#endif
 static inline void llm_yield(void) { }
 
 bool llm_cpu_has_avx2(void);
 u64 llm_now_ns(void);
 u64 llm_random_u64(void);
 
+struct llm_spinlock {
+	int held;
+};
+
+static inline void llm_spin_init(struct llm_spinlock *l)
+{
+	l->held = 0;
+}
+
+static inline void llm_spin_lock(struct llm_spinlock *l)
+{
+	while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
+			;
+}
+
+static inline void llm_spin_unlock(struct llm_spinlock *l)
+{
+	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+}
+
 #endif /* __KERNEL__ */
+
+/*
+ * Work split across a pool of threads (kernel: kthreads in pool_kernel.c,
+ * userspace: pthreads in platform_user.c).  llm_parallel_for() calls
+ * fn(arg, task, worker) once for every task in [0, n_tasks), on at most
+ * @max_workers threads counting the caller (0: the whole pool), and returns
+ * when all have run.  @worker is below the number of threads the call may
+ * use (min(@max_workers, llm_pool_size()), the caller being 0) and no two
+ * threads of one call share it, so it indexes per-thread scratch.  Tasks are
+ * handed out in order, one at a time, to whichever thread is free; a task's
+ * result must not depend on which thread runs it (split by output rows).
+ * fn() runs with preemption on and brackets its own float work; the pool
+ * gives the CPU away between tasks.  When the pool is busy with another
+ * caller's work (or a task calls llm_parallel_for()), the caller runs all
+ * of its tasks itself: nobody waits for a pool.  What the tasks wrote is
+ * visible to the caller when the call returns.  Call it where sleeping is
+ * allowed, never between llm_fpu_begin() and llm_fpu_end().
+ */
+typedef void (*llm_task_fn)(void *arg, u32 task, u32 worker);
+void llm_parallel_for(u32 n_tasks, u32 max_workers, llm_task_fn fn,
+		      void *arg);
+/* Threads a call may use, the caller included (1: no pool). */
+u32 llm_pool_size(void);
+/* CPUs online now (the default pool size). */
+u32 llm_online_cpus(void);
+
+/*
+ * Start @threads - 1 helper threads (0: one per online CPU; in userspace,
+ * per CPU this process may run on), at most LLM_THREADS_MAX.  The kernel
+ * starts its pool at module load from the threads parameter; userspace
+ * programs call this themselves (without it every call runs on the
+ * caller; calling it again restarts the pool).  The size is fixed until
+ * llm_pool_exit(), which stops the helpers; neither may run while a
+ * llm_parallel_for() does.
+ */
+#define LLM_THREADS_MAX	1024
+int llm_pool_init(u32 threads);
+void llm_pool_exit(void);
 
 #define LLM_ALIGN_UP(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define LLM_IS_POW2(x)		((x) != 0 && (((x) & ((x) - 1)) == 0))

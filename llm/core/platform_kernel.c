@@ -4,6 +4,7 @@
  */
 #include <asm/fpu/api.h>
 #include <asm/cpufeature.h>
+#include <linux/cpumask.h>
 
 #include "platform.h"
 
@@ -23,3 +24,7 @@ bool llm_cpu_has_avx2(void)
 	       boot_cpu_has(X86_FEATURE_F16C);
 }
 
+u32 llm_online_cpus(void)
+{
+	return num_online_cpus();
+}

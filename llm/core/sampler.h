@@ -17,9 +17,12 @@ struct llm_sampling {
 };
 
 /*
- * Next token from c->logits (which it overwrites).  @rng is the generator
- * state: xorshift64*, as llama2.c's, so seeds give the same draws.
- * An FPU entry point.
+ * Next token from c->logits (which it overwrites; c->probs is scratch).
+ * @rng is the generator state: xorshift64*, as llama2.c's, so seeds give
+ * the same draws.  Not an FPU entry point: call it outside any
+ * llm_fpu_begin()/llm_fpu_end() bracket, where it may give the CPU away
+ * (sample.c; it brackets its own float work in bounded chunks).  After a
+ * top-p draw, c->probs begins with the nucleus, most likely first.
  */
 u32 llm_sample(struct llm_ctx *c, const struct llm_sampling *s, u64 *rng);
 

@@ -38,7 +38,7 @@ declare -A EXPECT_LINES=(
 	[early_exit]='^FAIL qemu/early_exit: run: the script stopped before its last line'
 	[warn]='^FAIL qemu/warn: kernel log: .*WARNING:'
 	[warn_early]='^FAIL qemu/warn_early: kernel log before llm.ko was loaded: .*WARNING:'
-	[hang]='^FAIL qemu/hang: run: timed out after 20 s$'
+	[hang]='^FAIL qemu/hang: run: timed out after 45 s$'
 	[oops]='^FAIL qemu/oops: run: the guest stopped before the end'
 	[noinit]='^FAIL qemu/noinit: run: the guest did not reach /init, twice'
 	[boothang]='^FAIL qemu/boothang: run: the guest did not reach /init, twice'
@@ -167,8 +167,8 @@ check_case() {
 			return
 		fi ;;
 	hang)
-		if [ "$secs" -gt 50 ]; then
-			fail "$what" "it took ${secs}s for a 20 s timeout"
+		if [ "$secs" -gt 90 ]; then
+			fail "$what" "it took ${secs}s for a 45 s timeout"
 			return
 		fi ;;
 	esac

@@ -4,7 +4,8 @@
 # generating 200 sampled tokens each at once (fixed, distinct seeds;
 # read(), GENERATE and the mmap ring mixed) each get byte for byte what
 # they get alone, and really run at once (requests_computing_peak, a count
-# taken inside the steps); while they hold every slot, more opens are
+# taken inside the steps), their tokens sharing forward steps (issue 9:
+# model_steps_batched); while they hold every slot, more opens are
 # EBUSY.  A model load or unload while requests run goes ahead at once:
 # those requests end with ENODEV, and requests after it work.
 #
@@ -69,10 +70,13 @@ check_dmesg "... and the kernel log says why" \
 check_status "llmctl says so too (exit 1)" 1 llmctl info
 
 check_eq "the 8 alone ran one at a time" 1 "$(llm_sys requests_computing_peak)"
+check_eq "... so no step carried two sessions" 0 "$(llm_sys model_steps_batched)"
 touch /tmp/go
 wait
 check_range "the requests ran at the same time (most computing at once)" 2 8 \
 	"$(llm_sys requests_computing_peak)"
+check_range "steps carried several sessions' tokens (continuous batching)" \
+	1 1000000 "$(llm_sys model_steps_batched)"
 [ -f /tmp/together.2.2 ] && mv /tmp/together.2.2 /tmp/together.2
 [ -f /tmp/together.5.5 ] && mv /tmp/together.5.5 /tmp/together.5
 [ -f /tmp/together.8.8 ] && mv /tmp/together.8.8 /tmp/together.8

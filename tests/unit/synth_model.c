@@ -34,6 +34,10 @@ static const struct {
 	{ "stories110M", { .dim = 768, .layers = 12, .heads = 12,
 			   .kv_heads = 12, .ffn = 2048, .vocab = 32000,
 			   .context = 1024 } },
+	/* TinyLlama 1.1B: grouped-query attention, 8 heads per kv head */
+	{ "TinyLlama-1.1B", { .dim = 2048, .layers = 22, .heads = 32,
+			      .kv_heads = 4, .ffn = 5632, .vocab = 32000,
+			      .context = 2048 } },
 };
 
 /* Words the vocabulary starts with: enough to tokenize a simple story. */
@@ -114,7 +118,7 @@ bool synth_preset(const char *name, struct synth_shape *s)
 
 const char *synth_preset_names(void)
 {
-	return "stories260K stories15M stories42M stories110M";
+	return "stories260K stories15M stories42M stories110M TinyLlama-1.1B";
 }
 
 const char *synth_check(const struct synth_shape *s)

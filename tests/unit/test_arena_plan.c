@@ -18,6 +18,8 @@ static int kernel_layout(const void *img, u64 len, u64 bytes, u32 sessions,
 	struct llm_arena arena;
 	struct llm_model m;
 	struct llm_ctx *ctx;
+	struct llm_exec ex;
+	struct llm_kv kv;
 	char err[256];
 	void *mem, *image;
 	u32 i, n_ctx;
@@ -43,6 +45,11 @@ static int kernel_layout(const void *img, u64 len, u64 bytes, u32 sessions,
 	for (i = 0; i < sessions && !ret; i++)
 		ret = llm_ctx_init(&ctx[i], &m, n_ctx, max_prompt_bytes,
 				   &arena);
+	if (!ret)
+		ret = llm_exec_init(&ex, &m, LLM_BATCH_DEFAULT,
+				    llm_online_cpus(), n_ctx, &arena);
+	if (!ret)
+		ret = llm_kv_init(&kv, &m, sessions * n_ctx, &arena);
 out:
 	free(ctx);
 	free(mem);
@@ -64,7 +71,8 @@ static void check_plan(const char *what, const void *img, u64 len,
 	CHECK(p.model > LLM_ALIGN_UP(len, 64));
 	CHECK_EQ(p.sessions, sessions);
 	CHECK(p.n_ctx <= max_context && p.n_ctx <= p.cfg.n_ctx_train);
-	CHECK_EQ(p.total, p.model + (u64)sessions * p.session + p.margin);
+	CHECK_EQ(p.total, p.model + (u64)sessions * p.session + p.exec +
+		 p.kv + p.margin);
 	CHECK((u64)p.arena_mb << 20 >= p.total);
 	CHECK((u64)p.arena_mb << 20 < p.total + (1 << 20));
 	if (kernel_layout(img, len, p.total, sessions, max_context,

@@ -5,7 +5,8 @@
  * (fed the F32 model's greedy tokens), and their logits compared.  Prints
  * the max absolute error and the top-1 agreement, and holds them to bounds
  * a little outside what block quantization of this 260K-parameter model
- * gives (measured: Q8_0 0.45 and 254/256, Q4_0 8.7 and 222/256; the Q4_0
+ * gives (measured: Q8_0 0.45 (0.52 with the SIMD kernels) and 254/256,
+ * Q4_0 8.7 and 222/256; the Q4_0
  * error is the weights' own: Q4_0 weights dequantized to F32 give the same).
  */
 #include <math.h>
@@ -81,9 +82,13 @@ static void q4_0_close_to_f32(void)
 	compare("stories260K-Q4_0.gguf", true, 12.0f, 200);
 }
 
+/*
+ * The SIMD kernels sum in another order in both runs (and their RMSNorm
+ * and SwiGLU round differently): measured 0.52 with the AVX2 tiles.
+ */
 static void q8_0_close_to_f32_fast(void)
 {
-	compare("stories260K-Q8_0.gguf", false, 0.5f, 240);
+	compare("stories260K-Q8_0.gguf", false, 0.6f, 240);
 }
 
 static void q4_0_close_to_f32_fast(void)

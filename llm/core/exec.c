@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The executor (see exec.h).  One forward step over a batch of n tokens,
+ * per layer:
+ *
+ *   caller  RMSNorm, quantize           (per token)
+ *   tasks   Q, K, V                     (one job: rows of all three)
+ *   caller  RoPE                        (per token)
+ *   tasks   attention                   (token x group of heads)
+ *   caller  quantize
+ *   tasks   output projection + residual
+ *   caller  RMSNorm, quantize
+ *   tasks   gate, up, SwiGLU, quantize  (one job: the same rows of both)
+ *   tasks   down projection + residual
+ *
+ * so a layer costs five joins.  Matrix jobs are cut into tasks of at most
+ * LLM_TASK_MACS multiply-adds (a range of rows for all the batch's tokens,
+ * or for a part of them when the batch is large), and each task is one FPU
+ * section.  Attention is cut by heads and, for long contexts, by positions
+ * (struct budget).  The small per-token steps run on the caller, one FPU
+ * section per token.
+ */
+#include "exec.h"
+#include "kv.h"
+#include "../../quant/quant.h"
+
+/*
+ * Work in one FPU section.  2M multiply-adds take 50 to 150 us with the
+ * AVX2 kernels; the scalar reference is ten times slower, so it gets less.
+ */
+#define LLM_TASK_MACS		(2u << 20)
+#define LLM_TASK_MACS_REF	(256u << 10)
+/* ... and reads at most this much of the weights (1 MiB: ~100 us). */
+#define LLM_TASK_BYTES		(1u << 20)
+/* Row ranges are multiples of this (SwiGLU quantizes whole Q8_0 blocks). */
+#define ROW_GRAIN		32u
+
+static u64 task_macs(const struct llm_model *m)
+{
+	return m->kernels == &llm_kernels_ref ? LLM_TASK_MACS_REF :
+						LLM_TASK_MACS;
+}
+
+static bool wants_q8(const struct llm_weight *w)
+{
+	return w->type == LLM_T_Q8_0 || w->type == LLM_T_Q4_0;
+}
+
+/*
+ * Bytes of one column of @cols activations quantized for Q8_0 and Q4_0
+ * weights (the tiles' act layout, quant/kernels.h); 64 when @cols is not
+ * whole blocks, as in float-only models, which never quantize.
+ */
+static u64 q8_row_bytes(u64 cols)
+{
+	return llm_act_bytes(LLM_T_Q8_0, cols) ?: 64;
+}
+
+/* ---- executor memory ---- */
+
+struct exec_layout {
+	u64 f_embd, f_ff, q_embd, q_ff, att, rope, kv, logits, item;
+};
+
+static bool exec_sizes(const struct llm_model *m, u32 n_batch, u32 n_workers,
+		       u32 n_ctx, struct exec_layout *l)
+{
+	const struct llm_config *c = &m->cfg;
+
+	if (!n_batch || !n_workers || n_batch > 4096 || n_workers > 4096)
+		return false;
+	l->f_embd = (u64)n_batch * c->n_embd * 4;
+	l->f_ff = (u64)n_batch * c->n_ff * 4;
+	l->q_embd = (u64)n_batch * q8_row_bytes(c->n_embd);
+	l->q_ff = (u64)n_batch * q8_row_bytes(c->n_ff);
+	l->att = (u64)n_workers * ((u64)n_ctx + 2) * 4;
+	l->rope = (u64)n_batch * c->n_rot * 4;
+	l->kv = (u64)n_batch * c->kv_dim * 4;
+	l->logits = (u64)min_t(u32, n_batch, LLM_EXEC_LOGITS) * c->n_vocab * 4;
+	l->item = (u64)n_batch * sizeof(struct llm_item);
+	return true;
+}
+
+u64 llm_exec_bytes(const struct llm_model *m, u32 n_batch, u32 n_workers,
+		   u32 n_ctx)
+{
+	struct exec_layout l;
+
+	if (!exec_sizes(m, n_batch, n_workers, n_ctx, &l))
+		return U64_MAX;
+	return 4 * l.f_embd + 2 * l.f_ff + l.q_embd + l.q_ff + l.att +
+	       l.rope + 2 * l.kv + l.logits + l.item + 14 * LLM_ARENA_ALIGN;
+}
+
+int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
+		  u32 n_batch, u32 n_workers, u32 n_ctx,
+		  struct llm_arena *arena)
+{
+	size_t mark = llm_arena_mark(arena);
+	struct exec_layout l;
+
+	memset(ex, 0, sizeof(*ex));
+	if (!exec_sizes(m, n_batch, n_workers, n_ctx, &l))
+		return -EINVAL;
+	ex->m = m;
+	ex->n_batch = n_batch;
+	ex->n_workers = n_workers;
+	ex->n_ctx = n_ctx;
+	ex->task_macs = task_macs(m);
+	ex->x = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->xb = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->xb2 = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->q = llm_arena_alloc(arena, l.f_embd, 0);
+	ex->hb = llm_arena_alloc(arena, l.f_ff, 0);
+	ex->hb2 = llm_arena_alloc(arena, l.f_ff, 0);
+	ex->xq = llm_arena_alloc(arena, l.q_embd, 0);
+	ex->xq_ff = llm_arena_alloc(arena, l.q_ff, 0);
+	ex->att = llm_arena_alloc(arena, l.att, 0);
+	ex->rope_cs = llm_arena_alloc(arena, l.rope, 0);
+	ex->k = llm_arena_alloc(arena, l.kv, 0);
+	ex->v = llm_arena_alloc(arena, l.kv, 0);
+	ex->logits = llm_arena_alloc(arena, l.logits, 0);
+	ex->item = llm_arena_alloc(arena, l.item, 0);
+	if (!ex->x || !ex->xb || !ex->xb2 || !ex->q || !ex->hb || !ex->hb2 ||
+	    !ex->xq || !ex->xq_ff || !ex->att || !ex->rope_cs || !ex->k ||
+	    !ex->v || !ex->logits || !ex->item) {
+		llm_arena_rewind(arena, mark);
+		memset(ex, 0, sizeof(*ex));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- FPU sections of bounded work ---- */
+
+struct budget {
+	u64 cap, left;
+	bool on;
+};
+
+/* Open a section for @cost more work, closing the last one if it is full. */
+static void spend(struct budget *b, u64 cost)
+{
+	if (b->on && cost <= b->left) {
+		b->left -= cost;
+		return;
+	}
+	if (b->on) {
+		llm_fpu_end();
+		llm_yield();
+	}
+	llm_fpu_begin();
+	b->on = true;
+	b->left = b->cap - min(cost, b->cap);
+}
+
+static void close_section(struct budget *b)
+{
+	if (b->on)
+		llm_fpu_end();
+	b->on = false;
+}
+
+/* ---- matrix jobs ---- */
+
+enum post_op {
+	POST_NONE,
+	POST_ADD,	/* add the tile into the residual stream */
+	POST_SWIGLU,	/* y = silu(y) * y2 */
+};
+
+struct mm_part {
+	const struct llm_weight *w, *w2;
+	struct llm_mm mm, mm2;
+	u32 post;		/* enum post_op */
+	float *add_to;		/* POST_ADD: x, n_embd per token */
+	u64 rows_per_task;
+	u32 tok_per_task;
+	u32 n_rtasks, n_ttasks, first;
+};
+
+struct mm_job {
+	const struct llm_model *m;
+	u64 cap;			/* multiply-adds per task */
+	struct mm_part part[3];
+	u32 n_parts, n_tasks;
+};
+
+/* Row and token ranges so that a task does at most the budget's work. */
+static void plan_part(struct mm_job *j, struct mm_part *p, u32 n_tok,
+		      u32 workers)
+{
+	u64 per = p->w->cols * (p->w2 ? 2 : 1), cap = j->cap;
+	u64 rows = p->w->rows, r, want;
+	u32 tok = n_tok;
+
+	r = min(cap / (per * tok),
+		LLM_TASK_BYTES / (p->w->row_bytes * (p->w2 ? 2 : 1)));
+	if (r < ROW_GRAIN) {
+		r = ROW_GRAIN;
+		tok = clamp_t(u64, cap / (per * ROW_GRAIN), 1, n_tok);
+	}
+	r = r / ROW_GRAIN * ROW_GRAIN;
+	/* two tasks per thread at least, for balance, when rows allow */
+	want = LLM_ALIGN_UP((rows + 2 * workers - 1) / (2 * workers),
+			    (u64)ROW_GRAIN);
+	if (workers > 1 && r > want)
+		r = want;
+	p->rows_per_task = r;
+	p->tok_per_task = tok;
+	p->n_rtasks = (rows + r - 1) / r;
+	p->n_ttasks = (n_tok + tok - 1) / tok;
+	p->first = j->n_tasks;
+	j->n_tasks += p->n_rtasks * p->n_ttasks;
+}
+
+/* A tile's view of @mm for tokens [t0, t1). */
+static struct llm_mm sub_mm(const struct llm_mm *mm, u32 t0, u32 t1)
+{
+	struct llm_mm s = *mm;
+
+	s.x = (const u8 *)mm->x + t0 * mm->x_stride;
+	s.y = mm->y + t0 * mm->y_stride;
+	s.n_tok = t1 - t0;
+	return s;
+}
+
+static void mm_task(void *arg, u32 task, u32 worker)
+{
+	struct mm_job *j = arg;
+	const struct llm_model *m = j->m;
+	const struct mm_part *p = j->part;
+	struct llm_mm a, b;
+	u64 r0, r1;
+	u32 t0, t1, i, t;
+
+	while (task >= p->first + p->n_rtasks * p->n_ttasks)
+		p++;
+	i = task - p->first;
+	r0 = (i % p->n_rtasks) * p->rows_per_task;
+	r1 = min(r0 + p->rows_per_task, p->w->rows);
+	t0 = (i / p->n_rtasks) * p->tok_per_task;
+	t1 = min(t0 + p->tok_per_task, p->mm.n_tok);
+	a = sub_mm(&p->mm, t0, t1);
+
+	llm_fpu_begin();
+	llm_fwd_mm(m, p->w->type, &a, r0, r1);
+	if (p->w2) {
+		b = sub_mm(&p->mm2, t0, t1);
+		llm_fwd_mm(m, p->w2->type, &b, r0, r1);
+	}
+	for (t = t0; t < t1; t++) {
+		float *y = p->mm.y + t * p->mm.y_stride;
+
+		if (p->post == POST_ADD)
+			llm_fwd_add(p->add_to + t * p->mm.y_stride + r0,
+				    y + r0, r1 - r0);
+		if (p->post == POST_SWIGLU)
+			llm_fwd_swiglu(m, y, p->mm2.y + t * p->mm2.y_stride,
+				       r0, r1);
+	}
+	llm_fpu_end();
+}
+
+/* The activations @w reads: floats, or their Q8_0 form. */
+static void set_x(struct llm_mm *mm, const struct llm_weight *w,
+		  const float *f, const void *q)
+{
+	mm->w = w->data;
+	mm->rows = w->rows;
+	mm->row_bytes = w->row_bytes;
+	mm->cols = w->cols;
+	mm->layout = w->layout;
+	if (wants_q8(w)) {
+		mm->x = q;
+		mm->x_stride = q8_row_bytes(w->cols);
+	} else {
+		mm->x = f;
+		mm->x_stride = w->cols * sizeof(float);
+	}
+}
+
+static struct mm_part *add_part(struct mm_job *j, const struct llm_weight *w,
+				const float *f, const void *q, float *y,
+				u64 y_stride, u32 n_tok)
+{
+	struct mm_part *p = &j->part[j->n_parts++];
+
+	memset(p, 0, sizeof(*p));
+	p->w = w;
+	set_x(&p->mm, w, f, q);
+	p->mm.y = y;
+	p->mm.y_stride = y_stride;
+	p->mm.n_tok = n_tok;
+	return p;
+}
+
+static void run_job(struct mm_job *j, u32 n_tok, u32 workers)
+{
+	u32 i;
+
+	j->n_tasks = 0;
+	for (i = 0; i < j->n_parts; i++)
+		plan_part(j, &j->part[i], n_tok, workers);
+	llm_parallel_for(j->n_tasks, workers, mm_task, j);
+}
+
+/* ---- attention ---- */
+
+/* End of the range of at most @step positions from @p within its page. */
+static u32 chunk_end(u32 p, u32 step)
+{
+	u32 page_end = (p / LLM_KV_PAGE + 1) * LLM_KV_PAGE;
+
+	return min(p + step, page_end);
+}
+
+struct attn_job {
+	struct llm_exec *ex;
+	u32 layer, heads_per_task, n_groups;
+};
+
+static void attn_task(void *arg, u32 task, u32 worker)
+{
+	const struct attn_job *j = arg;
+	struct llm_exec *ex = j->ex;
+	const struct llm_model *m = ex->m;
+	const struct llm_config *cfg = &m->cfg;
+	u32 hd = cfg->head_dim, group = cfg->n_heads / cfg->n_kv_heads;
+	u32 t = task / j->n_groups, h0 = (task % j->n_groups) *
+		j->heads_per_task;
+	u32 h1 = min(h0 + j->heads_per_task, cfg->n_heads);
+	const struct llm_item *it = &ex->item[t];
+	const struct llm_ctx *c = it->c;
+	u32 n_pos = it->pos + 1, step, h, p, e;
+	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
+	float *st = att + ex->n_ctx;
+	/*
+	 * attention's leaves are scalar code, its stores and divisions
+	 * slower than a dot product's madds: a quarter of the scalar
+	 * kernels' budget (measured: 256 Ki took up to 1.7 ms)
+	 */
+	struct budget b = { .cap = min_t(u64, ex->task_macs,
+					 LLM_TASK_MACS_REF / 4) };
+
+	/* positions per section (a score or a value row is hd madds) */
+	step = clamp_t(u64, b.cap / hd, 1, LLM_KV_PAGE);
+	for (h = h0; h < h1; h++) {
+		const float *q = ex->q + (u64)t * cfg->n_embd + h * hd;
+		float *out = ex->xb + (u64)t * cfg->n_embd + h * hd;
+		u32 kvo = (h / group) * hd;
+
+		/* ranges never cross a page: rows are contiguous in one */
+		for (p = 0; p < n_pos; p = e) {
+			e = min(chunk_end(p, step), n_pos);
+			spend(&b, (u64)(e - p) * hd);
+			llm_fwd_attn_scores(m, q, llm_kv_k(c, j->layer, p) + kvo,
+					    att, st, p, e);
+		}
+		/* an exp costs some 64 multiply-adds (fmath.h, in double) */
+		for (p = 0; p < n_pos; p = e) {
+			e = min_t(u64, p + b.cap / 64 + 1, n_pos);
+			spend(&b, (u64)(e - p) * 64);
+			llm_fwd_attn_exp(att, st, p, e);
+		}
+		for (p = 0; p < n_pos; p = e) {
+			e = min(chunk_end(p, step), n_pos);
+			spend(&b, (u64)(e - p) * hd);
+			llm_fwd_attn_values(m, att, st,
+					    llm_kv_v(c, j->layer, p) + kvo,
+					    out, p, e);
+		}
+	}
+	close_section(&b);
+}
+
+static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
+{
+	const struct llm_config *cfg = &ex->m->cfg;
+	struct attn_job j = { .ex = ex, .layer = layer };
+	u32 longest = 0, t;
+	u64 cost;
+
+	for (t = 0; t < n; t++)
+		longest = max(longest, ex->item[t].pos + 1);
+	/* size groups of heads by the longest context in the step */
+	cost = (u64)longest * (2 * cfg->head_dim + 64);
+	j.heads_per_task = clamp_t(u64, min_t(u64, ex->task_macs,
+					      LLM_TASK_MACS_REF / 4) / cost,
+				   1, cfg->n_heads);
+	if (workers > 1 && n == 1)
+		j.heads_per_task = min(j.heads_per_task,
+				       (cfg->n_heads + workers - 1) / workers);
+	j.n_groups = (cfg->n_heads + j.heads_per_task - 1) / j.heads_per_task;
+	llm_parallel_for(n * j.n_groups, workers, attn_task, &j);
+}
+
+/* ---- the step ---- */
+
+static u32 step_workers(const struct llm_exec *ex)
+{
+	return min(ex->n_workers, llm_pool_size());
+}
+
+/* RMSNorm of each token's hidden state into xb, and its Q8_0 form. */
+static void norm_tokens(struct llm_exec *ex, u32 n,
+			const struct llm_weight *w, bool quantize)
+{
+	const struct llm_model *m = ex->m;
+	u32 d = m->cfg.n_embd, t;
+
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		if (w)
+			llm_fwd_rmsnorm(m, ex->xb + (u64)t * d,
+					ex->x + (u64)t * d,
+					(const float *)w->data, d,
+					m->cfg.rms_eps_bits);
+		if (quantize)
+			llm_fwd_quantize(m, ex->xb + (u64)t * d,
+					 (u8 *)ex->xq + t * q8_row_bytes(d), d);
+		llm_fpu_end();
+	}
+}
+
+/* RoPE on this step's queries and keys, then K and V into each cache. */
+static void rope_and_store(struct llm_exec *ex, u32 l, u32 n)
+{
+	const struct llm_model *m = ex->m;
+	const struct llm_config *cfg = &m->cfg;
+	u64 kvb = (u64)cfg->kv_dim * sizeof(float);
+	u32 t;
+
+	for (t = 0; t < n; t++) {
+		const struct llm_item *it = &ex->item[t];
+		const float *cs = ex->rope_cs + (u64)t * cfg->n_rot;
+		float *k = ex->k + (u64)t * cfg->kv_dim;
+
+		llm_fpu_begin();
+		llm_fwd_rope(m, ex->q + (u64)t * cfg->n_embd, cfg->n_heads, cs);
+		llm_fwd_rope(m, k, cfg->n_kv_heads, cs);
+		llm_fpu_end();
+		memcpy(llm_kv_k(it->c, l, it->pos), k, kvb);
+		memcpy(llm_kv_v(it->c, l, it->pos), ex->v + (u64)t * cfg->kv_dim,
+		       kvb);
+	}
+}
+
+static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
+{
+	const struct llm_model *m = ex->m;
+	const struct llm_config *cfg = &m->cfg;
+	const struct llm_layer *L = &m->layers[l];
+	u32 d = cfg->n_embd, t;
+	struct mm_job j = { .m = m, .cap = ex->task_macs };
+	struct mm_part *p;
+
+	/* attention block */
+	norm_tokens(ex, n, &L->attn_norm, wants_q8(&L->wq) ||
+		    wants_q8(&L->wk) || wants_q8(&L->wv));
+	add_part(&j, &L->wq, ex->xb, ex->xq, ex->q, d, n);
+	add_part(&j, &L->wk, ex->xb, ex->xq, ex->k, cfg->kv_dim, n);
+	add_part(&j, &L->wv, ex->xb, ex->xq, ex->v, cfg->kv_dim, n);
+	run_job(&j, n, workers);
+	rope_and_store(ex, l, n);
+	attention(ex, l, n, workers);
+	norm_tokens(ex, n, NULL, wants_q8(&L->wo));
+	j.n_parts = 0;
+	p = add_part(&j, &L->wo, ex->xb, ex->xq, ex->xb2, d, n);
+	p->post = POST_ADD;
+	p->add_to = ex->x;
+	run_job(&j, n, workers);
+
+	/* feed-forward block: down(silu(gate(x)) * up(x)) */
+	norm_tokens(ex, n, &L->ffn_norm, wants_q8(&L->gate) ||
+		    wants_q8(&L->up));
+	j.n_parts = 0;
+	p = add_part(&j, &L->gate, ex->xb, ex->xq, ex->hb, cfg->n_ff, n);
+	p->w2 = &L->up;
+	set_x(&p->mm2, &L->up, ex->xb, ex->xq);
+	p->mm2.y = ex->hb2;
+	p->mm2.y_stride = cfg->n_ff;
+	p->mm2.n_tok = n;
+	p->post = POST_SWIGLU;
+	run_job(&j, n, workers);
+	if (wants_q8(&L->down))
+		for (t = 0; t < n; t++) {
+			llm_fpu_begin();
+			llm_fwd_quantize(m, ex->hb + (u64)t * cfg->n_ff,
+					 (u8 *)ex->xq_ff +
+					 t * q8_row_bytes(cfg->n_ff), cfg->n_ff);
+			llm_fpu_end();
+		}
+	j.n_parts = 0;
+	p = add_part(&j, &L->down, ex->hb, ex->xq_ff, ex->xb2, d, n);
+	p->post = POST_ADD;
+	p->add_to = ex->x;
+	run_job(&j, n, workers);
+}
+
+static void embed(struct llm_exec *ex, u32 n)
+{
+	u32 d = ex->m->cfg.n_embd, t;
+
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		llm_fwd_embed(ex->m, ex->item[t].token, ex->x + (u64)t * d);
+		llm_fpu_end();
+	}
+}
+
+static int layers(struct llm_exec *ex, u32 n, u32 first, u32 last,
+		  bool (*cancelled)(void *arg), void *arg)
+{
+	const struct llm_model *m = ex->m;
+	u32 workers = step_workers(ex), t, l;
+
+	/* one RoPE table for the step, shared by every layer */
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		llm_fwd_rope_table(m, ex->item[t].pos,
+				   ex->rope_cs + (u64)t * m->cfg.n_rot);
+		llm_fpu_end();
+	}
+	for (l = first; l < last; l++) {
+		llm_yield();
+		if (cancelled && cancelled(arg))
+			return -EINTR;
+		layer(ex, l, n, workers);
+	}
+	return 0;
+}
+
+/*
+ * The classifier for every item that wants logits, up to LLM_EXEC_LOGITS
+ * rows per pass (a single row goes straight to its context).
+ */
+static void logits(struct llm_exec *ex, u32 n)
+{
+	const struct llm_model *m = ex->m;
+	u32 d = m->cfg.n_embd, nv = m->cfg.n_vocab, t = 0, g, i;
+	u32 rows[LLM_EXEC_LOGITS];
+	bool q = wants_q8(&m->output);
+
+	while (t < n) {
+		struct mm_job j = { .m = m, .cap = ex->task_macs };
+		float *y;
+
+		for (g = 0; t < n && g < LLM_EXEC_LOGITS; t++) {
+			if (!ex->item[t].logits)
+				continue;
+			llm_fpu_begin();
+			llm_fwd_rmsnorm(m, ex->xb + (u64)g * d,
+					ex->x + (u64)t * d,
+					(const float *)m->output_norm.data, d,
+					m->cfg.rms_eps_bits);
+			if (q)
+				llm_fwd_quantize(m, ex->xb + (u64)g * d,
+						 (u8 *)ex->xq +
+						 g * q8_row_bytes(d), d);
+			llm_fpu_end();
+			rows[g++] = t;
+		}
+		if (!g)
+			break;
+		y = g == 1 ? ex->item[rows[0]].c->logits : ex->logits;
+		add_part(&j, &m->output, ex->xb, ex->xq, y, nv, g);
+		run_job(&j, g, step_workers(ex));
+		if (g == 1)
+			continue;
+		for (i = 0; i < g; i++)
+			memcpy(ex->item[rows[i]].c->logits,
+			       ex->logits + (u64)i * nv, nv * sizeof(float));
+	}
+}
+
+/*
+ * Check the step's items: a context's tokens follow its n_past in order,
+ * fit in it, and its model is the executor's.
+ */
+static int check_items(struct llm_exec *ex, u32 n)
+{
+	u32 t, u;
+
+	if (!n || n > ex->n_batch)
+		return -EINVAL;
+	for (t = 0; t < n; t++) {
+		struct llm_item *it = &ex->item[t];
+		u32 pos = it->c->n_past;
+
+		if (it->c->m != ex->m || it->c->n_ctx > ex->n_ctx ||
+		    it->token >= ex->m->cfg.n_vocab)
+			return -EINVAL;
+		for (u = 0; u < t; u++)
+			pos += ex->item[u].c == it->c;
+		if (pos >= it->c->n_ctx)
+			return -ENOSPC;
+		it->pos = pos;
+	}
+	/* room in the KV pool for every position (pages stay mapped) */
+	for (t = 0; t < n; t++)
+		if (llm_kv_reserve(ex->item[t].c, ex->item[t].pos + 1))
+			return -ENOSPC;
+	return 0;
+}
+
+static void commit_items(struct llm_exec *ex, u32 n)
+{
+	u32 t;
+
+	for (t = 0; t < n; t++) {
+		struct llm_item *it = &ex->item[t];
+
+		it->c->tokens[it->pos] = it->token;
+		it->c->n_past = it->pos + 1;
+	}
+}
+
+static int run_step(struct llm_exec *ex, u32 n, bool (*cancelled)(void *),
+		    void *arg)
+{
+	int ret = check_items(ex, n);
+
+	if (ret)
+		return ret;
+	embed(ex, n);
+	ret = layers(ex, n, 0, ex->m->cfg.n_layers, cancelled, arg);
+	if (ret)
+		return ret;
+	llm_yield();
+	logits(ex, n);
+	commit_items(ex, n);
+	return 0;
+}
+
+int llm_exec_run(struct llm_exec *ex, const struct llm_feed *f, u32 n_feeds,
+		 bool (*cancelled)(void *arg), void *arg)
+{
+	u32 i, t, n = 0;
+
+	for (i = 0; i < n_feeds; i++) {
+		if (!f[i].n || f[i].n > ex->n_batch - n)
+			return -EINVAL;
+		for (t = 0; t < f[i].n; t++, n++) {
+			ex->item[n].c = f[i].c;
+			ex->item[n].token = f[i].tokens[t];
+			ex->item[n].logits = f[i].logits && t == f[i].n - 1;
+		}
+	}
+	return run_step(ex, n, cancelled, arg);
+}
+
+int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
+		     bool want_logits, bool (*cancelled)(void *arg), void *arg)
+{
+	struct llm_feed f = {
+		.c = c, .tokens = tokens, .n = n, .logits = want_logits,
+	};
+
+	return llm_exec_run(c->ex, &f, 1, cancelled, arg);
+}
+
+int llm_exec_prepare(struct llm_ctx *c, const u32 *tokens, u32 n)
+{
+	struct llm_exec *ex = c->ex;
+	int ret;
+	u32 t;
+
+	if (!n || n > ex->n_batch)
+		return -EINVAL;
+	for (t = 0; t < n; t++) {
+		ex->item[t].c = c;
+		ex->item[t].token = tokens[t];
+		ex->item[t].logits = false;
+	}
+	ret = check_items(ex, n);
+	if (!ret)
+		embed(ex, n);
+	return ret;
+}
+
+int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
+		    bool (*cancelled)(void *arg), void *arg)
+{
+	if (last > c->m->cfg.n_layers || first > last)
+		return -EINVAL;
+	return layers(c->ex, n, first, last, cancelled, arg);
+}
+
+void llm_exec_finish(struct llm_ctx *c, u32 n, bool want_logits)
+{
+	c->ex->item[n - 1].logits = want_logits;
+	logits(c->ex, n);
+	commit_items(c->ex, n);
+}
