@@ -319,12 +319,12 @@ int cmd_generate(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
-	if (o.model)
-		return generate_here(&o);
 	if (o.ring && o.model) {
 		fprintf(stderr, "llmctl generate: --mmap talks to the kernel; it does not go with -m\n");
 		return EXIT_USAGE;
 	}
+	if (o.model)
+		return generate_here(&o);
 	return llmctl_generate_kernel(&o.req, o.prompt, o.ids, o.quiet,
 				      o.ring);
 }

@@ -32,6 +32,8 @@ check_status "an unknown command is a usage error (2)" 2 llmctl frobnicate
 check_status "an unknown option is a usage error (2)" 2 llmctl --frob info
 check_status "llmctl info with an argument is a usage error (2)" 2 \
 	llmctl info extra
+check_status "generate --mmap with -m is a usage error (2), not a run here" \
+	2 llmctl generate --mmap -m /models/stories260K.gguf -n 1 x
 check_status "llmctl --dev on a missing node: module loaded, node missing (3)" \
 	3 llmctl --dev /tmp/nonexistent info
 check_output "... and says the node is missing" 'missing although the llm module is loaded' \
