@@ -343,41 +343,25 @@ void llm_dequantize_row_mm(u32 type, u32 layout, const u8 *w, u64 rows,
 	}
 }
 
-static void mm_f32(const struct llm_mm *mm, u64 r0, u64 r1)
-{
-	u64 r;
-	u32 t;
-
-	for (t = 0; t < mm->n_tok; t++) {
-		const float *x = (const void *)((const u8 *)mm->x +
-						t * mm->x_stride);
-
-		for (r = r0; r < r1; r++)
-			llm_vec_dot_f32_ref(mm->cols,
-					    &mm->y[t * mm->y_stride + r],
-					    (const void *)(mm->w +
-							   r * mm->row_bytes),
-					    x);
-	}
+/* F32 and F16 tiles of the reference: one row dot product per element. */
+#define MM_FLOAT(name, dot)						\
+static void name(const struct llm_mm *mm, u64 r0, u64 r1)		\
+{									\
+	u64 r;								\
+	u32 t;								\
+									\
+	for (t = 0; t < mm->n_tok; t++) {				\
+		const float *x = (const void *)((const u8 *)mm->x +	\
+						t * mm->x_stride);	\
+									\
+		for (r = r0; r < r1; r++)				\
+			dot(mm->cols, &mm->y[t * mm->y_stride + r],	\
+			    (const void *)(mm->w + r * mm->row_bytes), x); \
+	}								\
 }
 
-static void mm_f16(const struct llm_mm *mm, u64 r0, u64 r1)
-{
-	u64 r;
-	u32 t;
-
-	for (t = 0; t < mm->n_tok; t++) {
-		const float *x = (const void *)((const u8 *)mm->x +
-						t * mm->x_stride);
-
-		for (r = r0; r < r1; r++)
-			llm_vec_dot_f16_ref(mm->cols,
-					    &mm->y[t * mm->y_stride + r],
-					    (const void *)(mm->w +
-							   r * mm->row_bytes),
-					    x);
-	}
-}
+MM_FLOAT(mm_f32, llm_vec_dot_f32_ref)
+MM_FLOAT(mm_f16, llm_vec_dot_f16_ref)
 
 /*
  * The quantized tiles, in the order of llm_vec_dot_q8_0_q8_0_ref and
