@@ -44,7 +44,8 @@ CORE_SRCS := \
 	quant/types.c \
 	quant/repack.c \
 	quant/ref.c \
-	quant/avx2.c
+	quant/avx2.c \
+	quant/avx512vnni.c
 
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -Wshadow -ffp-contract=off -fno-math-errno \
@@ -55,10 +56,15 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/rel/%.o)
 CORE_SAN_OBJS := $(CORE_SRCS:%.c=$(BUILD)/san/%.o)
 
-# The AVX2 kernels; they run only where llm_cpu_has_avx2() says so.
+# The SIMD kernels; they run only where llm_cpu_has_avx2() and
+# llm_cpu_has_avx512vnni() say so (llm_kernels_pick()).
+AVX2_FLAGS := -mavx2 -mfma -mf16c
+VNNI_FLAGS := $(AVX2_FLAGS) -mavx512vl -mavx512vnni
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 $(BUILD)/rel/quant/avx2.o $(BUILD)/san/quant/avx2.o: \
-	USER_CFLAGS += -mavx2 -mfma -mf16c
+	USER_CFLAGS += $(AVX2_FLAGS)
+$(BUILD)/rel/quant/avx512vnni.o $(BUILD)/san/quant/avx512vnni.o: \
+	USER_CFLAGS += $(VNNI_FLAGS)
 endif
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
@@ -207,7 +213,8 @@ $(BUILD)/trace/%.o: %.c
 	$(CC) $(USER_CFLAGS) -DLLM_FPU_TRACE -fno-pie -MMD -c $< -o $@
 
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
-$(BUILD)/trace/quant/avx2.o: USER_CFLAGS += -mavx2 -mfma -mf16c
+$(BUILD)/trace/quant/avx2.o: USER_CFLAGS += $(AVX2_FLAGS)
+$(BUILD)/trace/quant/avx512vnni.o: USER_CFLAGS += $(VNNI_FLAGS)
 endif
 
 $(BUILD)/fpubound/fpubound: bench/fpubound.c $(FPUB_OBJS)
@@ -262,9 +269,10 @@ FUZZ_MAX_LEN ?= 65536
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_GGUF_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
-	quant/types.c quant/ref.c quant/avx2.c
+	quant/types.c quant/ref.c quant/avx2.c quant/avx512vnni.c
 ifneq ($(filter x86_64-%,$(shell $(FUZZ_CC) -dumpmachine 2>/dev/null)),)
-$(BUILD)/fuzz/obj/quant/avx2.o: FUZZ_CFLAGS += -mavx2 -mfma -mf16c
+$(BUILD)/fuzz/obj/quant/avx2.o: FUZZ_CFLAGS += $(AVX2_FLAGS)
+$(BUILD)/fuzz/obj/quant/avx512vnni.o: FUZZ_CFLAGS += $(VNNI_FLAGS)
 endif
 
 $(BUILD)/fuzz/obj/%.o: %.c
@@ -276,7 +284,8 @@ $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
 
 FUZZ_TOKENIZER_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
-	llm/core/tokenizer.c quant/types.c quant/ref.c quant/avx2.c
+	llm/core/tokenizer.c quant/types.c quant/ref.c quant/avx2.c \
+	quant/avx512vnni.c
 
 $(BUILD)/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c \
 		$(FUZZ_TOKENIZER_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)

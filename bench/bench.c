@@ -103,7 +103,7 @@ static int story_mode(char **models, int n, u32 tokens)
 {
 	int i;
 
-	printf("%-28s %-7s %8s %12s %12s %10s\n", "model", "kernels",
+	printf("%-28s %-10s %8s %12s %12s %10s\n", "model", "kernels",
 	       "weights", "prefill t/s", "decode t/s", "vs scalar");
 	for (i = 0; i < n; i++) {
 		struct result s, f;
@@ -113,12 +113,12 @@ static int story_mode(char **models, int n, u32 tokens)
 		if (run(models[i], true, tokens, prompt_text, &s) ||
 		    run(models[i], false, tokens, prompt_text, &f))
 			return 1;
-		printf("%-28s %-7s %6.2fMB %12.1f %12.1f %9s\n", name,
+		printf("%-28s %-10s %6.2fMB %12.1f %12.1f %9s\n", name,
 		       s.kernels, bytes / 1e6, s.prefill, s.decode, "1.00x");
-		printf("%-28s %-7s %6.2fMB %12.1f %12.1f %8.2fx\n", name,
+		printf("%-28s %-10s %6.2fMB %12.1f %12.1f %8.2fx\n", name,
 		       f.kernels, bytes / 1e6, f.prefill, f.decode,
 		       s.decode ? f.decode / s.decode : 0);
-		printf("%-28s %-7s weights streamed at decode: %.2f GB/s\n", "",
+		printf("%-28s %-10s weights streamed at decode: %.2f GB/s\n", "",
 		       f.kernels, f.decode * bytes / 1e9);
 	}
 	printf("(a %zu-byte prompt, %u tokens generated, %u thread%s; one run each)\n",
@@ -369,7 +369,7 @@ static int llama_mode_one(const char *path, bool ref, u32 n_prompt,
 		       (unsigned long long)bytes_per_token(&rt.model), res.pp,
 		       res.tg);
 	else
-		printf("%-28s %-5s %-7s %7u %9.1f %11.1f %11.1f\n",
+		printf("%-28s %-5s %-10s %7u %9.1f %11.1f %11.1f\n",
 		       base_name(path), llm_type_name(wtype),
 		       rt.model.kernels->name, llm_pool_size(),
 		       bytes_per_token(&rt.model) / 1e6, res.pp, res.tg);
@@ -393,7 +393,7 @@ static int llama_mode(char **models, int n, bool ref, u32 n_prompt,
 	if (tsv)
 		printf("# model\ttype\tkernels\tthreads\tn_prompt\tn_decode\tweight_bytes_per_token\tprefill_tok_s\tdecode_tok_s\n");
 	else
-		printf("%-28s %-5s %-7s %7s %9s %11s %11s\n", "model", "type",
+		printf("%-28s %-5s %-10s %7s %9s %11s %11s\n", "model", "type",
 		       "kernels", "threads", "MB/token", "pp t/s", "tg t/s");
 	for (i = 0; i < n; i++)
 		ret |= llama_mode_one(models[i], ref, n_prompt, n_gen, tsv);

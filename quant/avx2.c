@@ -324,7 +324,7 @@ static void quantize_act(const float *x, void *act, u64 n)
 {
 	u64 i, nb = n / LLM_QK8_0;
 	float *d = (float *)llm_act_d(act, nb);
-	s32 *sum = (s32 *)llm_act_sum(act, nb);
+	s32 *off = (s32 *)llm_act_off(act, nb);
 	s8 *q = act;
 
 	for (i = 0; i < nb; i++, x += LLM_QK8_0) {
@@ -337,434 +337,14 @@ static void quantize_act(const float *x, void *act, u64 n)
 		}
 		_mm256_storeu_si256((__m256i *)(q + i * LLM_QK8_0), v);
 		d[i] = h2f(blk.d);
-		sum[i] = sum_i8(v);
+		off[i] = -8 * sum_i8(v);
 	}
 }
 
-/* ---- quantized tiles ---------------------------------------------------- */
+/* ---- quantized tiles (quant/qtiles.h) ------------------------------------ */
 
-/*
- * The quantized tiles work on groups of 8 rows with one row per 32-bit
- * lane: a block of the 8 rows is seen as chunks of 32 bytes, chunk c
- * holding quant bytes 4c..4c+3 of rows 0..7 in turn (the X8 layout keeps
- * them so in memory; rows as in the file are put so by a transpose in
- * registers).  A column's 4 quants that meet a chunk are broadcast to the
- * 8 lanes, so one maddubs works on 8 rows at once, and a block of 8 rows
- * ends as 8 exact int32 sums, one per lane, which are scaled and summed in
- * float in the reference's order (see the top of this file).
- */
-#define MM_TOK 4		/* columns one pass over the weights serves */
-
-/* The columns of a tile, from block @b on: column t is @xs bytes on. */
-struct mm_cols {
-	const s8 *q;		/* block b's quants */
-	const u8 *d;		/* block b's scale (a float) */
-	const u8 *sum;		/* block b's sum (an s32) */
-	u64 xs;
-};
-
-static inline __m256i bcast32(const void *p)
-{
-	return _mm256_broadcastd_epi32(_mm_loadu_si32(p));
-}
-
-/* Rows as in the file: the 8 rows' scales of block @b (@bbytes each). */
-static inline __m256 rows_scales(const u8 *const row[8], u64 b, u32 bbytes)
-{
-	u64 o = b * bbytes;
-
-	return _mm256_cvtph_ps(_mm_setr_epi16(*(const u16 *)(row[0] + o),
-					      *(const u16 *)(row[1] + o),
-					      *(const u16 *)(row[2] + o),
-					      *(const u16 *)(row[3] + o),
-					      *(const u16 *)(row[4] + o),
-					      *(const u16 *)(row[5] + o),
-					      *(const u16 *)(row[6] + o),
-					      *(const u16 *)(row[7] + o)));
-}
-
-static inline __m256i load_2x128(const u8 *lo, const u8 *hi)
-{
-	return _mm256_inserti128_si256(
-		_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)lo)),
-		_mm_loadu_si128((const __m128i *)hi), 1);
-}
-
-/*
- * 16 bytes at offset @off of each of the 8 rows, as 4 chunks: v[k] holds
- * dwords 0..3 of rows k and k + 4, c[j] gets dword j of rows 0..7.
- */
-static inline void rows_chunks(const u8 *const row[8], u64 off, __m256i c[4])
-{
-	__m256i v0 = load_2x128(row[0] + off, row[4] + off);
-	__m256i v1 = load_2x128(row[1] + off, row[5] + off);
-	__m256i v2 = load_2x128(row[2] + off, row[6] + off);
-	__m256i v3 = load_2x128(row[3] + off, row[7] + off);
-	__m256i t0 = _mm256_unpacklo_epi32(v0, v1);
-	__m256i t1 = _mm256_unpackhi_epi32(v0, v1);
-	__m256i t2 = _mm256_unpacklo_epi32(v2, v3);
-	__m256i t3 = _mm256_unpackhi_epi32(v2, v3);
-
-	c[0] = _mm256_unpacklo_epi64(t0, t2);
-	c[1] = _mm256_unpackhi_epi64(t0, t2);
-	c[2] = _mm256_unpacklo_epi64(t1, t3);
-	c[3] = _mm256_unpackhi_epi64(t1, t3);
-}
-
-/*
- * Block @b of 8 rows: @q4 ? 4 : 8 chunks into c[] (Q4_0: chunk j holds
- * bytes 4j..4j+3 of each row, whose low nibbles are elements 4j.. and high
- * nibbles elements 16 + 4j..; Q8_0: elements 4j..4j+3), 8 scales into *dw.
- * In the X8 layout a group's block is its 8 scales then its chunks.
- */
-static __always_inline void q_load(const u8 *const row[8], const u8 *grp,
-				   u64 b, __m256i c[8], __m256 *dw, bool q4,
-				   bool x8)
-{
-	u32 qbytes = q4 ? LLM_QK4_0 / 2 : LLM_QK8_0, bbytes = 2 + qbytes;
-	int j;
-
-	if (x8) {
-		const u8 *p = grp + b * 8 * bbytes;
-
-		*dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-#pragma GCC unroll 8
-		for (j = 0; j < qbytes / 4; j++)
-			c[j] = _mm256_loadu_si256((const __m256i *)
-						  (p + 16 + 32 * j));
-		return;
-	}
-	rows_chunks(row, b * bbytes + 2, c);
-	if (!q4)
-		rows_chunks(row, b * bbytes + 2 + 16, c + 4);
-	*dw = rows_scales(row, b, bbytes);
-}
-
-/*
- * acc += (float)isum * (dw * d), lane by lane: the reference's
- * sum += (float)sumi * (h2f(x.d) * h2f(y.d)), for 8 rows at once.
- */
-static __always_inline __m256 q_accum(__m256 acc, __m256i isum, __m256 dw,
-				      const u8 *d)
-{
-	__m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss((const float *)d));
-
-	return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), sc));
-}
-
-/*
- * One block of 8 Q4_0 rows against T columns.  The nibbles stay unsigned:
- * maddubs(u, x) with u in 0..15 and x in [-127, 127] cannot saturate, an
- * int16 lane gathers 16 products (at most 30480 in magnitude), and
- * 8 * sum(x) taken off the int32 sum gives the exact sum of (u - 8) * x.
- */
-static __always_inline void q4_block(const __m256i c[8], __m256 dw,
-				     const struct mm_cols *x, __m256 *acc,
-				     int T)
-{
-	const __m256i m4 = _mm256_set1_epi8(0x0f);
-	__m256i lo[4], hi[4];
-	int j, t;
-
-#pragma GCC unroll 8
-	for (j = 0; j < 4; j++) {
-		lo[j] = _mm256_and_si256(c[j], m4);
-		hi[j] = _mm256_and_si256(_mm256_srli_epi16(c[j], 4), m4);
-	}
-#pragma GCC unroll 8
-	for (t = 0; t < T; t++) {
-		const s8 *q = x->q + t * x->xs;
-		__m256i i16, i32, s8x;
-
-		i16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo[0], bcast32(q)),
-				       _mm256_maddubs_epi16(hi[0],
-							    bcast32(q + 16)));
-#pragma GCC unroll 8
-		for (j = 1; j < 4; j++) {
-			i16 = _mm256_add_epi16(i16, _mm256_maddubs_epi16(
-				lo[j], bcast32(q + 4 * j)));
-			i16 = _mm256_add_epi16(i16, _mm256_maddubs_epi16(
-				hi[j], bcast32(q + 16 + 4 * j)));
-		}
-		i32 = _mm256_madd_epi16(i16, _mm256_set1_epi16(1));
-		s8x = _mm256_slli_epi32(bcast32(x->sum + t * x->xs), 3);
-		acc[t] = q_accum(acc[t], _mm256_sub_epi32(i32, s8x), dw,
-				 x->d + t * x->xs);
-	}
-}
-
-/*
- * One block of 8 Q8_0 rows against T columns: maddubs(|w|, sign(x, w)),
- * where |w| <= 128 and |x| <= 127 keep each int16 pair from saturating.
- */
-static __always_inline void q8_block(const __m256i c[8], __m256 dw,
-				     const struct mm_cols *x, __m256 *acc,
-				     int T)
-{
-	const __m256i ones = _mm256_set1_epi16(1);
-	__m256i a[8];
-	int j, t;
-
-#pragma GCC unroll 8
-	for (j = 0; j < 8; j++)
-		a[j] = _mm256_sign_epi8(c[j], c[j]);
-#pragma GCC unroll 8
-	for (t = 0; t < T; t++) {
-		const s8 *q = x->q + t * x->xs;
-		__m256i i32 = _mm256_setzero_si256();
-
-#pragma GCC unroll 8
-		for (j = 0; j < 8; j++) {
-			__m256i p = _mm256_maddubs_epi16(
-				a[j], _mm256_sign_epi8(bcast32(q + 4 * j), c[j]));
-
-			p = _mm256_madd_epi16(p, ones);
-			i32 = j ? _mm256_add_epi32(i32, p) : p;
-		}
-		acc[t] = q_accum(acc[t], i32, dw, x->d + t * x->xs);
-	}
-}
-
-/* Where a tile's 8 rows come from: @row[] as in the file, or group @grp. */
-struct mm_rows {
-	const u8 *row[8];
-	const u8 *grp;
-	u64 r;			/* row of lane 0 */
-	u32 lo, hi;		/* lanes to store */
-};
-
-/* Lanes [lo, hi) of @v to y[lo..hi). */
-static inline void store_lanes(float *y, __m256 v, u32 lo, u32 hi)
-{
-	const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	__m256i m;
-
-	if (lo == 0 && hi == 8) {
-		_mm256_storeu_ps(y, v);
-		return;
-	}
-	m = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), idx),
-				_mm256_cmpgt_epi32(_mm256_set1_epi32(hi), idx));
-	_mm256_maskstore_ps(y, m, v);
-}
-
-/*
- * The group of 8 rows after @w's, to prefetch while @w's runs, when rows
- * lie as in the file: the hardware prefetcher follows 8 streams over
- * short rows badly.  Not when 8 rows take more than MM_PF_BYTES (it does
- * better then, and they would come too early), not past the matrix, not
- * on a later pass over the same rows (@t0 > 0).  An X8 group is one
- * stream: it needs none.
- */
-#define MM_PF_BYTES (32u << 10)
-
-static inline const u8 *next_group(const struct llm_mm *mm, u64 r, u32 t0)
-{
-	if (t0 || r + 16 > mm->rows || 8 * mm->row_bytes > MM_PF_BYTES)
-		return NULL;
-	return mm->w + (r + 8) * mm->row_bytes;
-}
-
-/* Prefetch the cache lines of [p, p + n) (n a few lines). */
-static inline void prefetch_lines(const u8 *p, u32 n)
-{
-	u32 o;
-
-	for (o = 0; o < n; o += 64)
-		_mm_prefetch((const char *)p + o, _MM_HINT_T0);
-}
-
-static __always_inline void q_tile(const struct llm_mm *mm,
-				   const struct mm_rows *w, u32 t0, int T,
-				   bool q4, bool x8)
-{
-	u64 b, nb = mm->cols / LLM_QK8_0;
-	u32 bbytes = q4 ? sizeof(struct llm_block_q4_0) :
-			  sizeof(struct llm_block_q8_0);
-	const u8 *pf = x8 ? NULL : next_group(mm, w->r, t0);
-	const u8 *a = (const u8 *)mm->x + t0 * mm->x_stride;
-	struct mm_cols x = {
-		.q = (const s8 *)a,
-		.d = (const u8 *)llm_act_d(a, nb),
-		.sum = (const u8 *)llm_act_sum(a, nb),
-		.xs = mm->x_stride,
-	};
-	__m256 acc[MM_TOK];
-	int t;
-
-#pragma GCC unroll 8
-	for (t = 0; t < T; t++)
-		acc[t] = _mm256_setzero_ps();
-	for (b = 0; b < nb; b++) {
-		__m256i c[8];
-		__m256 dw;
-
-		if (pf)
-			prefetch_lines(pf + b * 8 * bbytes, 8 * bbytes);
-		q_load(w->row, w->grp, b, c, &dw, q4, x8);
-		if (q4)
-			q4_block(c, dw, &x, acc, T);
-		else
-			q8_block(c, dw, &x, acc, T);
-		x.q += LLM_QK8_0;
-		x.d += sizeof(float);
-		x.sum += sizeof(s32);
-	}
-#pragma GCC unroll 8
-	for (t = 0; t < T; t++)
-		store_lanes(mm->y + (t0 + t) * mm->y_stride + w->r, acc[t],
-			    w->lo, w->hi);
-}
-
-/*
- * One block of a row as in the file against a column, as 8 int32 lanes
- * whose sum is the block's exact integer dot, less 8 * sum(x) for Q4_0
- * (whose nibbles stay unsigned, as in q4_block()).
- */
-static __always_inline __m256i row_block(const u8 *blk, const s8 *x, bool q4)
-{
-	const __m256i ones = _mm256_set1_epi16(1);
-	__m256i xv = _mm256_loadu_si256((const __m256i *)x), w;
-
-	if (q4) {
-		__m128i q = _mm_loadu_si128((const __m128i *)(blk + 2));
-
-		w = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q),
-				     _mm256_set1_epi8(0x0f));
-		return _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones);
-	}
-	w = _mm256_loadu_si256((const __m256i *)(blk + 2));
-	return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w),
-						      _mm256_sign_epi8(xv, w)),
-				 ones);
-}
-
-/*
- * Row @r as in the file against column @t: the one stream the hardware
- * prefetcher follows best (two rows at once, 2 KB apart, stream at a
- * third of the rate here).  Blocks go four at a time: their 8-lane sums
- * are folded into one exact int32 each by hadd, scaled as the reference
- * scales them, and added to the row's sum one by one, in order: the
- * canonical order, as in q_tile().
- */
-static __always_inline void q_row_gemv(const struct llm_mm *mm, u64 r, u32 t,
-				       bool q4)
-{
-	u32 bbytes = q4 ? sizeof(struct llm_block_q4_0) :
-			  sizeof(struct llm_block_q8_0);
-	u64 b, nb = mm->cols / LLM_QK8_0;
-	const u8 *a = (const u8 *)mm->x + t * mm->x_stride;
-	const u8 *row = mm->w + r * mm->row_bytes;
-	const s8 *xq = (const s8 *)a;
-	const float *xd = llm_act_d(a, nb);
-	const s32 *xs = llm_act_sum(a, nb);
-	float acc = 0.0f;
-	int j;
-
-	for (b = 0; b < nb; b += 4, row += 4 * bbytes) {
-		u32 n = min_t(u64, nb - b, 4);
-		__m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(n),
-					    _mm_setr_epi32(0, 1, 2, 3));
-		__m256i i[4];
-		u16 d[4];
-		__m128i s;
-		__m128 p;
-		float pv[4];
-
-#pragma GCC unroll 4
-		for (j = 0; j < 4; j++) {
-			i[j] = _mm256_setzero_si256();
-			d[j] = 0;
-			if (j < n) {
-				i[j] = row_block(row + j * bbytes,
-						 xq + (b + j) * LLM_QK8_0, q4);
-				d[j] = *(const u16 *)(row + j * bbytes);
-			}
-		}
-		i[0] = _mm256_hadd_epi32(_mm256_hadd_epi32(i[0], i[1]),
-					 _mm256_hadd_epi32(i[2], i[3]));
-		s = _mm_add_epi32(_mm256_castsi256_si128(i[0]),
-				  _mm256_extracti128_si256(i[0], 1));
-		if (q4)
-			s = _mm_sub_epi32(s, _mm_slli_epi32(_mm_maskload_epi32(
-				(const int *)xs + b, m), 3));
-		p = _mm_cvtph_ps(_mm_setr_epi16(d[0], d[1], d[2], d[3],
-						0, 0, 0, 0));
-		p = _mm_mul_ps(_mm_cvtepi32_ps(s),
-			       _mm_mul_ps(p, _mm_maskload_ps(xd + b, m)));
-		_mm_storeu_ps(pv, p);
-#pragma GCC unroll 4
-		for (j = 0; j < 4; j++)
-			if (j < n)
-				acc += pv[j];
-	}
-	mm->y[t * mm->y_stride + r] = acc;
-}
-
-/* Every column against one group of 8 rows, MM_TOK columns at a time. */
-static __always_inline void q_rows(const struct llm_mm *mm,
-				   const struct mm_rows *w, bool q4, bool x8)
-{
-	u32 t = 0;
-	u64 r;
-
-	for (; t + MM_TOK <= mm->n_tok; t += MM_TOK)
-		q_tile(mm, w, t, MM_TOK, q4, x8);
-	switch (mm->n_tok - t) {
-	case 3:
-		q_tile(mm, w, t, 3, q4, x8);
-		break;
-	case 2:
-		q_tile(mm, w, t, 2, q4, x8);
-		break;
-	case 1:
-		if (x8) {
-			q_tile(mm, w, t, 1, q4, x8);
-			break;
-		}
-		for (r = w->r; r < w->r + w->hi; r++)
-			q_row_gemv(mm, r, t, q4);
-		break;
-	}
-}
-
-/*
- * Rows [r0, r1) in groups of 8.  In the X8 layout a group is one of the
- * matrix's groups, computed whole, of which the lanes in [r0, r1) are
- * stored; rows past the last whole group lie as in the file.  Rows as in
- * the file are grouped from r0, and a last group of fewer than 8 repeats
- * its last row in the lanes it does not store.
- */
-static __always_inline void mm_q(const struct llm_mm *mm, u64 r0, u64 r1,
-				 bool q4)
-{
-	u64 whole = mm->layout == LLM_MM_X8 ? mm->rows / 8 * 8 : 0;
-	struct mm_rows w;
-	u64 r = r0;
-	int k;
-
-	while (r < r1) {
-		if (r < whole) {
-			u64 g = r / 8;
-
-			w.grp = mm->w + g * 8 * mm->row_bytes;
-			w.r = g * 8;
-			w.lo = r - w.r;
-			w.hi = min_t(u64, r1 - w.r, 8);
-			q_rows(mm, &w, q4, true);
-		} else {
-			w.r = r;
-			w.lo = 0;
-			w.hi = min_t(u64, r1 - r, 8);
-#pragma GCC unroll 8
-			for (k = 0; k < 8; k++)
-				w.row[k] = mm->w + min_t(u64, r + k, r1 - 1) *
-						   mm->row_bytes;
-			q_rows(mm, &w, q4, false);
-		}
-		r = w.r + w.hi;
-	}
-}
+#define QT_VNNI 0
+#include "qtiles.h"
 
 static void mm_q8_0(const struct llm_mm *mm, u64 r0, u64 r1)
 {
@@ -1143,26 +723,37 @@ static void exp_f(float *y, const float *x, u64 n)
 	}
 }
 
+/* What llm_kernels_avx2 and llm_kernels_avx512vnni share: all but two. */
+#define AVX2_KERNELS \
+	.quantize_row_q8_0 = quantize_row_q8_0, \
+	.quantize_act = quantize_act, \
+	.vec_dot_f32 = vec_dot_f32, \
+	.vec_dot_f16 = vec_dot_f16, \
+	.vec_dot_q8_0_q8_0 = vec_dot_q8_0_q8_0, \
+	.vec_dot_q4_0_q8_0 = vec_dot_q4_0_q8_0, \
+	.mm_f32 = mm_f32, \
+	.mm_f16 = mm_f16, \
+	.sum_sq = sum_sq, \
+	.rms_scale = rms_scale, \
+	.rmsnorm = rmsnorm, \
+	.silu_mul = silu_mul, \
+	.vmax = max_f, \
+	.exp_sum = exp_sum, \
+	.vdiv = div_f, \
+	.vexp = exp_f
+
 const struct llm_kernels llm_kernels_avx2 = {
 	.name = "avx2",
-	.quantize_row_q8_0 = quantize_row_q8_0,
-	.quantize_act = quantize_act,
-	.vec_dot_f32 = vec_dot_f32,
-	.vec_dot_f16 = vec_dot_f16,
-	.vec_dot_q8_0_q8_0 = vec_dot_q8_0_q8_0,
-	.vec_dot_q4_0_q8_0 = vec_dot_q4_0_q8_0,
-	.mm_f32 = mm_f32,
-	.mm_f16 = mm_f16,
+	AVX2_KERNELS,
 	.mm_q8_0 = mm_q8_0,
 	.mm_q4_0 = mm_q4_0,
-	.sum_sq = sum_sq,
-	.rms_scale = rms_scale,
-	.rmsnorm = rmsnorm,
-	.silu_mul = silu_mul,
-	.vmax = max_f,
-	.exp_sum = exp_sum,
-	.vdiv = div_f,
-	.vexp = exp_f,
+};
+
+const struct llm_kernels llm_kernels_avx512vnni = {
+	.name = "avx512vnni",
+	AVX2_KERNELS,
+	.mm_q8_0 = llm_mm_q8_0_vnni,
+	.mm_q4_0 = llm_mm_q4_0_vnni,
 };
 
 #endif /* LLM_HAVE_AVX2 && !__CHECKER__ */

@@ -63,11 +63,12 @@ void llm_vec_dot_q4_0_q8_0_ref(u64 n, float *s, const struct llm_block_q4_0 *x,
  *
  *	s8 q[nb][32];	block b's quants (Q8_0's qs)
  *	float d[nb];	block b's scale: Q8_0's fp16 scale, widened (exact)
- *	s32 sum[nb];	the sum of block b's 32 quants
+ *	s32 off[nb];	-8 times the sum of block b's 32 quants
  *	padding to a multiple of 64 bytes
  *
- * The sums let a Q4_0 tile keep its nibbles unsigned (0..15) and take
- * 8 * sum off each block's integer dot afterwards.  Quants lie in
+ * off[] lets a Q4_0 tile keep its nibbles unsigned (0..15): a block's
+ * integer dot is that of the unsigned nibbles plus off[b], which a tile
+ * can start its integer sum from.  Quants lie in
  * [-127, 127], which the tiles rely on.  A column starting 32-byte
  * aligned keeps every block's quants aligned.
  */
@@ -76,7 +77,7 @@ static inline const float *llm_act_d(const void *act, u64 nb)
 	return (const float *)((const u8 *)act + nb * LLM_QK8_0);
 }
 
-static inline const s32 *llm_act_sum(const void *act, u64 nb)
+static inline const s32 *llm_act_off(const void *act, u64 nb)
 {
 	return (const s32 *)((const u8 *)act + nb * (LLM_QK8_0 + 4));
 }
@@ -174,5 +175,9 @@ static inline llm_mm_fn llm_mm_pick(const struct llm_kernels *k, u32 type)
 }
 
 extern const struct llm_kernels llm_kernels_ref;
+
+/* quant/avx512vnni.c's quantized tiles, for llm_kernels_avx512vnni */
+void llm_mm_q8_0_vnni(const struct llm_mm *mm, u64 r0, u64 r1);
+void llm_mm_q4_0_vnni(const struct llm_mm *mm, u64 r0, u64 r1);
 
 #endif /* LLM_QUANT_KERNELS_H */

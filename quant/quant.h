@@ -128,7 +128,7 @@ int llm_mm_repack(u32 type, u8 *w, u64 rows, u64 cols, void *scratch);
  */
 struct llm_kernels;
 const struct llm_kernels *llm_kernels_pick(bool force_ref);
-/* "scalar", "avx2": which set @k is. */
+/* "scalar", "avx2", "avx512vnni": which set @k is. */
 const char *llm_kernels_name(const struct llm_kernels *k);
 
 /*
@@ -139,6 +139,8 @@ extern const struct llm_kernels llm_kernels_ref;
 #if defined(__x86_64__)
 #define LLM_HAVE_AVX2 1
 extern const struct llm_kernels llm_kernels_avx2;
+/* llm_kernels_avx2 with quant/avx512vnni.c's quantized tiles */
+extern const struct llm_kernels llm_kernels_avx512vnni;
 #endif
 
 /*

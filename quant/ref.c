@@ -270,7 +270,7 @@ void llm_quantize_act_ref(const float *x, void *act, u64 n)
 {
 	u64 i, nb = n / LLM_QK8_0;
 	float *d = (float *)llm_act_d(act, nb);
-	s32 *sum = (s32 *)llm_act_sum(act, nb);
+	s32 *off = (s32 *)llm_act_off(act, nb);
 	s8 *q = act;
 	int j;
 
@@ -280,9 +280,9 @@ void llm_quantize_act_ref(const float *x, void *act, u64 n)
 		llm_quantize_row_q8_0_ref(x + i * LLM_QK8_0, &blk, LLM_QK8_0);
 		memcpy(q + i * LLM_QK8_0, blk.qs, LLM_QK8_0);
 		d[i] = h2f(blk.d);
-		sum[i] = 0;
+		off[i] = 0;
 		for (j = 0; j < LLM_QK8_0; j++)
-			sum[i] += blk.qs[j];
+			off[i] -= 8 * blk.qs[j];
 	}
 }
 

@@ -140,6 +140,8 @@ const char *llm_kernels_name(const struct llm_kernels *k)
 #ifdef LLM_HAVE_AVX2
 	if (k == &llm_kernels_avx2)
 		return "avx2";
+	if (k == &llm_kernels_avx512vnni)
+		return "avx512vnni";
 #endif
 	return "unknown";
 }
@@ -151,6 +153,8 @@ const char *llm_kernels_name(const struct llm_kernels *k)
 const struct llm_kernels *llm_kernels_pick(bool force_ref)
 {
 #ifdef LLM_HAVE_AVX2
+	if (!force_ref && llm_cpu_has_avx512vnni())
+		return &llm_kernels_avx512vnni;
 	if (!force_ref && llm_cpu_has_avx2())
 		return &llm_kernels_avx2;
 #endif

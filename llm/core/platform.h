@@ -42,6 +42,8 @@ static inline void llm_yield(void)
 }
 
 bool llm_cpu_has_avx2(void);
+/* AVX512-VNNI and AVX512-VL too, with the OS saving their state */
+bool llm_cpu_has_avx512vnni(void);
 
 static inline u64 llm_now_ns(void)
 {
@@ -143,6 +145,8 @@ static inline void llm_fpu_end(void) { }
 static inline void llm_yield(void) { }
 
 bool llm_cpu_has_avx2(void);
+/* AVX512-VNNI and AVX512-VL too, with the OS saving their state */
+bool llm_cpu_has_avx512vnni(void);
 u64 llm_now_ns(void);
 u64 llm_random_u64(void);
 

@@ -24,6 +24,14 @@ bool llm_cpu_has_avx2(void)
 	       boot_cpu_has(X86_FEATURE_F16C);
 }
 
+bool llm_cpu_has_avx512vnni(void)
+{
+	return llm_cpu_has_avx2() && boot_cpu_has(X86_FEATURE_AVX512VL) &&
+	       boot_cpu_has(X86_FEATURE_AVX512_VNNI) &&
+	       cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM |
+				 XFEATURE_MASK_AVX512, NULL);
+}
+
 u32 llm_online_cpus(void)
 {
 	return num_online_cpus();

@@ -17,6 +17,7 @@ int llm_log_quiet;
 
 struct cpu_bits {
 	bool avx2;
+	bool avx512vnni;	/* with AVX512-VL, on top of avx2 */
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -42,6 +43,13 @@ static struct cpu_bits cpu_bits(void)
 	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
 		return r;
 	r.avx2 = (b & (1u << 5)) && fma && f16c;
+	/*
+	 * AVX512F (b 16), AVX512VL (b 31), AVX512_VNNI (c 11); the OS saves
+	 * opmask and ZMM state (XCR0 bits 5..7): the ymm instructions use
+	 * EVEX encodings, which may touch ZMM registers 16..31.
+	 */
+	r.avx512vnni = r.avx2 && (b & (1u << 16)) && (b & (1u << 31)) &&
+		       (c & (1u << 11)) && (xlo & 0xe0) == 0xe0;
 	return r;
 }
 #else
@@ -54,6 +62,13 @@ static struct cpu_bits cpu_bits(void)
 bool llm_cpu_has_avx2(void)
 {
 	return !getenv("LLM_NO_SIMD") && cpu_bits().avx2;
+}
+
+/* LLM_NO_VNNI=1 keeps the AVX2 kernels on a CPU that has more. */
+bool llm_cpu_has_avx512vnni(void)
+{
+	return llm_cpu_has_avx2() && !getenv("LLM_NO_VNNI") &&
+	       cpu_bits().avx512vnni;
 }
 
 u64 llm_now_ns(void)

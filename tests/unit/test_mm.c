@@ -63,13 +63,15 @@ static void *xalloc(size_t n)
 	return p;
 }
 
+/*
+ * The SIMD table under test: the AVX2 one, then, for the tests of the
+ * quantized tiles, the AVX512-VNNI one where the CPU has it (main()).
+ */
+static const struct llm_kernels *simd;
+
 static const struct llm_kernels *simd_kernels(void)
 {
-#ifdef LLM_HAVE_AVX2
-	if (llm_cpu_has_avx2())
-		return &llm_kernels_avx2;
-#endif
-	return NULL;
+	return simd;
 }
 
 static bool is_q(u32 type)
@@ -358,13 +360,13 @@ static void act_columns(void)
 		for (l = 0; l < ARRAY_SIZE(lens); l++) {
 			u64 len = lens[l], lb = len / 32, i;
 			const float *d;
-			const s32 *sum;
+			const s32 *off;
 
 			fill_act_input(x, len, rep);
 			llm_quantize_row_q8_0_ref(x, q, len);
 			llm_quantize_act_ref(x, a, len);
 			d = llm_act_d(a, lb);
-			sum = llm_act_sum(a, lb);
+			off = llm_act_off(a, lb);
 			for (i = 0; i < lb; i++) {
 				s32 s = 0;
 				int j;
@@ -376,7 +378,7 @@ static void act_columns(void)
 					s += q[i].qs[j];
 					CHECK(q[i].qs[j] >= -127);
 				}
-				CHECK_EQ(sum[i], s);
+				CHECK_EQ(off[i], -8 * s);
 			}
 			if (!k)
 				continue;
@@ -625,9 +627,9 @@ static void tiles_extreme(void)
 			if (rep == 0)
 				memset(p.act, 0x81, 32);	/* -127 */
 			*(float *)(p.act + 32) = 1.0f;
-			*(s32 *)(p.act + 36) = 0;
+			*(s32 *)(p.act + 36) = 0;	/* off: -8 * sum */
 			for (j = 0; j < 32; j++)
-				*(s32 *)(p.act + 36) += (s8)p.act[j];
+				*(s32 *)(p.act + 36) -= 8 * (s8)p.act[j];
 			for (r = 0; r < 8; r++) {
 				u8 *blk = p.w + r * p.row_bytes;
 
@@ -1085,6 +1087,14 @@ static void tables(void)
 
 	CHECK(table_complete(&llm_kernels_ref));
 	CHECK(!k || table_complete(k));
+#ifdef LLM_HAVE_AVX2
+	CHECK(table_complete(&llm_kernels_avx512vnni));
+	/* it differs from the AVX2 table in the quantized tiles only */
+	CHECK(llm_kernels_avx512vnni.mm_q4_0 != llm_kernels_avx2.mm_q4_0);
+	CHECK(llm_kernels_avx512vnni.mm_f32 == llm_kernels_avx2.mm_f32);
+	CHECK(llm_kernels_avx512vnni.quantize_act ==
+	      llm_kernels_avx2.quantize_act);
+#endif
 	CHECK(llm_mm_pick(&llm_kernels_ref, LLM_T_F16) ==
 	      llm_kernels_ref.mm_f16);
 	CHECK(llm_mm_pick(&llm_kernels_ref, 3) == NULL);
@@ -1098,14 +1108,29 @@ int main(void)
 	RUN(act_columns);
 	RUN(repack_layout);
 	RUN(elementwise_ref);
-	if (simd_kernels()) {
-		RUN(tiles_vs_ref);
-		RUN(tiles_extreme);
-		RUN(batch_invariance);
-		RUN(exp_accuracy);
-		RUN(elementwise);
-	} else {
+#ifdef LLM_HAVE_AVX2
+	if (llm_cpu_has_avx2())
+		simd = &llm_kernels_avx2;
+#endif
+	if (!simd) {
 		printf("SKIP test_mm: simd: no SIMD kernels for this CPU\n");
+		return check_done();
 	}
+	RUN(tiles_vs_ref);
+	RUN(tiles_extreme);
+	RUN(batch_invariance);
+	RUN(exp_accuracy);
+	RUN(elementwise);
+#ifdef LLM_HAVE_AVX2
+	/* the same tile tests on the VNNI table, which has only other tiles */
+	if (!llm_cpu_has_avx512vnni()) {
+		printf("SKIP test_mm: avx512vnni: this CPU has no AVX512-VNNI (or LLM_NO_VNNI is set)\n");
+		return check_done();
+	}
+	simd = &llm_kernels_avx512vnni;
+	check_run("tiles_vs_ref[avx512vnni]", tiles_vs_ref);
+	check_run("tiles_extreme[avx512vnni]", tiles_extreme);
+	check_run("batch_invariance[avx512vnni]", batch_invariance);
+#endif
 	return check_done();
 }

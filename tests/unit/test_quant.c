@@ -1018,10 +1018,21 @@ static void dispatch(void)
 #ifdef LLM_HAVE_AVX2
 	CHECK(table_complete(&llm_kernels_avx2));
 	CHECK(strcmp(llm_kernels_avx2.name, "avx2") == 0);
-	if (llm_cpu_has_avx2())
+	CHECK(strcmp(llm_kernels_name(&llm_kernels_avx512vnni),
+		     "avx512vnni") == 0);
+	if (llm_cpu_has_avx512vnni())
+		CHECK(k == &llm_kernels_avx512vnni);
+	else if (llm_cpu_has_avx2())
 		CHECK(k == &llm_kernels_avx2);
 	else
 		CHECK(k == &llm_kernels_ref);
+	/* the userspace switch that keeps AVX2 on a VNNI CPU */
+	if (llm_cpu_has_avx2() && !getenv("LLM_NO_VNNI")) {
+		setenv("LLM_NO_VNNI", "1", 1);
+		k = llm_kernels_pick(false);
+		unsetenv("LLM_NO_VNNI");
+		CHECK(k == &llm_kernels_avx2);
+	}
 #else
 	CHECK(k == &llm_kernels_ref);
 #endif
