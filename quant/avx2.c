@@ -723,6 +723,96 @@ static void exp_f(float *y, const float *x, u64 n)
 	}
 }
 
+/* ---- attention ---------------------------------------------------------- */
+
+/* Elements [i, i + 8) of a head row of @hd, zeros past its end. */
+static inline __m256 head_load(const float *p, u32 i, u32 hd, __m256i tail)
+{
+	return i + 8 <= hd ? _mm256_loadu_ps(p + i) : load_tail(p + i, tail);
+}
+
+/*
+ * A score is one 8-lane FMA chain over the row's vectors in order (the
+ * last hd % 8 elements padded with zeros), then hsum_ps(), then * scale:
+ * the same for every position, whether it runs in a group of four
+ * interleaved chains (for throughput) or alone at the end.
+ */
+static void attn_scores(const float *q, const float *k, u64 stride, u32 hd,
+			float scale, float *att, u32 n)
+{
+	__m256i tail = tail_mask(hd % 8);
+	u32 t = 0, i;
+
+	for (; t + 4 <= n; t += 4, k += 4 * stride) {
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+
+		for (i = 0; i < hd; i += 8) {
+			__m256 qv = head_load(q, i, hd, tail);
+
+			a0 = _mm256_fmadd_ps(qv, head_load(k, i, hd, tail), a0);
+			a1 = _mm256_fmadd_ps(qv, head_load(k + stride, i, hd,
+							   tail), a1);
+			a2 = _mm256_fmadd_ps(qv, head_load(k + 2 * stride, i,
+							   hd, tail), a2);
+			a3 = _mm256_fmadd_ps(qv, head_load(k + 3 * stride, i,
+							   hd, tail), a3);
+		}
+		att[t] = hsum_ps(a0) * scale;
+		att[t + 1] = hsum_ps(a1) * scale;
+		att[t + 2] = hsum_ps(a2) * scale;
+		att[t + 3] = hsum_ps(a3) * scale;
+	}
+	for (; t < n; t++, k += stride) {
+		__m256 a0 = _mm256_setzero_ps();
+
+		for (i = 0; i < hd; i += 8)
+			a0 = _mm256_fmadd_ps(head_load(q, i, hd, tail),
+					     head_load(k, i, hd, tail), a0);
+		att[t] = hsum_ps(a0) * scale;
+	}
+}
+
+/*
+ * The reference's operations lane by lane (a multiply, then an add, per
+ * element and position), with 32 output elements at a time held in
+ * registers over all the positions.
+ */
+static void attn_values(float *out, const float *att, float sum,
+			const float *v, u64 stride, u32 hd, u32 n)
+{
+	__m256i tail = tail_mask(hd % 8);
+	u32 i0, t;
+	int c;
+
+	for (i0 = 0; i0 < hd; i0 += 32) {
+		u32 nv = min_t(u32, hd - i0, 32);
+		const float *vt = v + i0;
+		__m256 o[4] = { 0 };
+
+#pragma GCC unroll 4
+		for (c = 0; c < 4; c++)
+			if (8 * c < nv)
+				o[c] = head_load(out, i0 + 8 * c, hd, tail);
+		for (t = 0; t < n; t++, vt += stride) {
+			__m256 a = _mm256_set1_ps(att[t] / sum);
+
+#pragma GCC unroll 4
+			for (c = 0; c < 4; c++)
+				if (8 * c < nv)
+					o[c] = _mm256_add_ps(o[c], _mm256_mul_ps(
+						a, head_load(vt, 8 * c,
+							     nv, tail)));
+		}
+#pragma GCC unroll 4
+		for (c = 0; c < 4; c++) {
+			if (8 * c + 8 <= nv)
+				_mm256_storeu_ps(out + i0 + 8 * c, o[c]);
+			else if (8 * c < nv)
+				store_tail(out + i0 + 8 * c, tail, o[c]);
+		}
+	}
+}
+
 /* What llm_kernels_avx2 and llm_kernels_avx512vnni share: all but two. */
 #define AVX2_KERNELS \
 	.quantize_row_q8_0 = quantize_row_q8_0, \
@@ -740,7 +830,9 @@ static void exp_f(float *y, const float *x, u64 n)
 	.vmax = max_f, \
 	.exp_sum = exp_sum, \
 	.vdiv = div_f, \
-	.vexp = exp_f
+	.vexp = exp_f, \
+	.attn_scores = attn_scores, \
+	.attn_values = attn_values
 
 const struct llm_kernels llm_kernels_avx2 = {
 	.name = "avx2",

@@ -133,6 +133,20 @@ struct llm_kernels {
 	void (*vdiv)(float *x, u64 n, float d);
 	/* y[i] = e^x[i]: splittable; y may be x */
 	void (*vexp)(float *y, const float *x, u64 n);
+
+	/*
+	 * Attention over @n positions whose key (value) rows of @hd floats
+	 * lie @stride floats apart.  attn_scores: att[i] = dot(q, k row i)
+	 * * scale, each dot whole (its order is the kernel's own);
+	 * splittable by positions.  attn_values: for i = 0, 1, ...: out[j] +=
+	 * (att[i] / sum) * v[i][j], a multiply and an add per element, in
+	 * position order, so every variant gives the reference's bits;
+	 * splittable by positions taken in order.
+	 */
+	void (*attn_scores)(const float *q, const float *k, u64 stride,
+			    u32 hd, float scale, float *att, u32 n);
+	void (*attn_values)(float *out, const float *att, float sum,
+			    const float *v, u64 stride, u32 hd, u32 n);
 };
 
 /*
@@ -157,6 +171,10 @@ float llm_max_ref(const float *x, u64 n);
 float llm_exp_sum_ref(float *x, u64 n, float m);
 void llm_div_ref(float *x, u64 n, float d);
 void llm_exp_ref(float *y, const float *x, u64 n);
+void llm_attn_scores_ref(const float *q, const float *k, u64 stride, u32 hd,
+			 float scale, float *att, u32 n);
+void llm_attn_values_ref(float *out, const float *att, float sum,
+			 const float *v, u64 stride, u32 hd, u32 n);
 
 /* The tile function for weights of @type (NULL: not a matrix type). */
 static inline llm_mm_fn llm_mm_pick(const struct llm_kernels *k, u32 type)

@@ -501,6 +501,33 @@ void llm_exp_ref(float *y, const float *x, u64 n)
 		y[i] = llm_expf(x[i]);
 }
 
+void llm_attn_scores_ref(const float *q, const float *k, u64 stride, u32 hd,
+			 float scale, float *att, u32 n)
+{
+	u32 t, i;
+
+	for (t = 0; t < n; t++, k += stride) {
+		float score = 0.0f;
+
+		for (i = 0; i < hd; i++)
+			score += q[i] * k[i];
+		att[t] = score * scale;
+	}
+}
+
+void llm_attn_values_ref(float *out, const float *att, float sum,
+			 const float *v, u64 stride, u32 hd, u32 n)
+{
+	u32 t, i;
+
+	for (t = 0; t < n; t++, v += stride) {
+		float a = att[t] / sum;
+
+		for (i = 0; i < hd; i++)
+			out[i] += a * v[i];
+	}
+}
+
 const struct llm_kernels llm_kernels_ref = {
 	.name = "scalar",
 	.quantize_row_q8_0 = llm_quantize_row_q8_0_ref,
@@ -521,4 +548,6 @@ const struct llm_kernels llm_kernels_ref = {
 	.exp_sum = llm_exp_sum_ref,
 	.vdiv = llm_div_ref,
 	.vexp = llm_exp_ref,
+	.attn_scores = llm_attn_scores_ref,
+	.attn_values = llm_attn_values_ref,
 };

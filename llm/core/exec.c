@@ -307,6 +307,17 @@ static void run_job(struct mm_job *j, u32 n_tok, u32 workers)
 
 /* ---- attention ---- */
 
+/*
+ * Attention's budget per section: a quarter of the matrix tiles', since
+ * its madds stream a key or value row each (no reuse) and its exps are
+ * scalar: 512 Ki with the SIMD kernels, 64 Ki with the scalar ones
+ * (measured with scalar attention: 256 Ki took up to 1.7 ms).
+ */
+static u64 attn_cap(const struct llm_exec *ex)
+{
+	return max_t(u64, ex->task_macs / 4, 1);
+}
+
 /* End of the range of at most @step positions from @p within its page. */
 static u32 chunk_end(u32 p, u32 step)
 {
@@ -335,13 +346,7 @@ static void attn_task(void *arg, u32 task, u32 worker)
 	u32 n_pos = it->pos + 1, step, h, p, e;
 	float *att = ex->att + (u64)worker * (ex->n_ctx + 2);
 	float *st = att + ex->n_ctx;
-	/*
-	 * attention's leaves are scalar code, its stores and divisions
-	 * slower than a dot product's madds: a quarter of the scalar
-	 * kernels' budget (measured: 256 Ki took up to 1.7 ms)
-	 */
-	struct budget b = { .cap = min_t(u64, ex->task_macs,
-					 LLM_TASK_MACS_REF / 4) };
+	struct budget b = { .cap = attn_cap(ex) };
 
 	/* positions per section (a score or a value row is hd madds) */
 	step = clamp_t(u64, b.cap / hd, 1, LLM_KV_PAGE);
@@ -385,9 +390,8 @@ static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
 		longest = max(longest, ex->item[t].pos + 1);
 	/* size groups of heads by the longest context in the step */
 	cost = (u64)longest * (2 * cfg->head_dim + 64);
-	j.heads_per_task = clamp_t(u64, min_t(u64, ex->task_macs,
-					      LLM_TASK_MACS_REF / 4) / cost,
-				   1, cfg->n_heads);
+	j.heads_per_task = clamp_t(u64, attn_cap(ex) / cost, 1,
+				   cfg->n_heads);
 	if (workers > 1 && n == 1)
 		j.heads_per_task = min(j.heads_per_task,
 				       (cfg->n_heads + workers - 1) / workers);

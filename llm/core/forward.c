@@ -111,19 +111,14 @@ void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
 			 u32 p1)
 {
 	const struct llm_config *cfg = &m->cfg;
-	u32 hd = cfg->head_dim, t, i;
-	float scale = 1.0f / llm_sqrtf((float)hd);
+	float scale = 1.0f / llm_sqrtf((float)cfg->head_dim);
+	u32 t;
 
-	for (t = p0; t < p1; t++) {
-		const float *kt = k + (u64)(t - p0) * cfg->kv_dim;
-		float score = 0.0f;
-
-		for (i = 0; i < hd; i++)
-			score += q[i] * kt[i];
-		att[t] = score * scale;
+	m->kernels->attn_scores(q, k, cfg->kv_dim, cfg->head_dim, scale,
+				att + p0, p1 - p0);
+	for (t = p0; t < p1; t++)
 		if (t == 0 || att[t] > st[0])
 			st[0] = att[t];
-	}
 }
 
 void llm_fwd_attn_exp(float *att, float *st, u32 p0, u32 p1)
@@ -143,16 +138,9 @@ void llm_fwd_attn_values(const struct llm_model *m, const float *att,
 			 u32 p1)
 {
 	const struct llm_config *cfg = &m->cfg;
-	u32 hd = cfg->head_dim, t, i;
-	float sum = st[1];
 
 	if (!p0)
-		memset(out, 0, hd * sizeof(*out));
-	for (t = p0; t < p1; t++) {
-		const float *vt = v + (u64)(t - p0) * cfg->kv_dim;
-		float a = att[t] / sum;
-
-		for (i = 0; i < hd; i++)
-			out[i] += a * vt[i];
-	}
+		memset(out, 0, cfg->head_dim * sizeof(*out));
+	m->kernels->attn_values(out, att + p0, st[1], v, cfg->kv_dim,
+				cfg->head_dim, p1 - p0);
 }

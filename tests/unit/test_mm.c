@@ -1050,6 +1050,90 @@ out:
 }
 
 /* The references do what llm/core/forward.c did, in its order. */
+/*
+ * The attention kernels against the reference, on head sizes with and
+ * without a tail of 8 and rows spread as in a KV page: scores to
+ * rounding, values to the bit; both the same in pieces of positions.
+ */
+static void attention(void)
+{
+	static const u32 hds[] = { 1, 8, 12, 48, 64, 72, 100, 128 };
+	static const u32 ns[] = { 1, 3, 4, 5, 16, 37 };
+	const struct llm_kernels *k = simd_kernels();
+	const u32 stride = 260, cap_n = 37;
+	float *kv = xalloc((u64)stride * cap_n * sizeof(float));
+	float q[128], a[37], b[37], oa[128], ob[128], oc[128];
+	size_t hi, ni;
+	int rep;
+
+	CHECK(k);
+	for (rep = 0; rep < 4; rep++) {
+		for (hi = 0; hi < ARRAY_SIZE(hds); hi++) {
+			for (ni = 0; ni < ARRAY_SIZE(ns); ni++) {
+				u32 hd = hds[hi], n = ns[ni], i, j, t;
+				float scale = 1.0f / sqrtf((float)hd);
+				float sum = 0;
+
+				for (i = 0; i < stride * n; i++)
+					kv[i] = rndf() * (rep + 1);
+				for (i = 0; i < hd; i++)
+					q[i] = rndf();
+				k->attn_scores(q, kv, stride, hd, scale, a, n);
+				llm_attn_scores_ref(q, kv, stride, hd, scale, b,
+						    n);
+				for (t = 0; t < n; t++) {
+					double d = 0;
+
+					for (i = 0; i < hd; i++)
+						d += fabs((double)q[i] *
+							  kv[t * stride + i]);
+					if (fabs(a[t] - b[t]) <=
+					    2 * DOT_RTOL * d * scale)
+						continue;
+					check_fail(__FILE__, __LINE__,
+						   "hd %u n %u: score %u %a, want %a",
+						   hd, n, t, a[t], b[t]);
+					goto out;
+				}
+				for (t = 0; t < n; t += j) {
+					j = piece(t, n);
+					k->attn_scores(q, kv + t * stride,
+						       stride, hd, scale,
+						       b + t, j);
+				}
+				if (!split_same(a, b, n, "attn_scores"))
+					goto out;
+
+				for (t = 0; t < n; t++) {
+					a[t] = fabsf(a[t]) + 0.01f;
+					sum += a[t];
+				}
+				for (i = 0; i < hd; i++)
+					oa[i] = ob[i] = oc[i] = rndf();
+				k->attn_values(oa, a, sum, kv, stride, hd, n);
+				llm_attn_values_ref(ob, a, sum, kv, stride, hd,
+						    n);
+				if (memcmp(oa, ob, hd * sizeof(float))) {
+					check_fail(__FILE__, __LINE__,
+						   "hd %u n %u: attn_values differs from the reference",
+						   hd, n);
+					goto out;
+				}
+				for (t = 0; t < n; t += j) {
+					j = piece(t, n);
+					k->attn_values(oc, a + t, sum,
+						       kv + t * stride, stride,
+						       hd, j);
+				}
+				if (!split_same(oa, oc, hd, "attn_values"))
+					goto out;
+			}
+		}
+	}
+out:
+	free(kv);
+}
+
 static void elementwise_ref(void)
 {
 	float x[37], w[37], y[37], ss = 0.0f, m;
@@ -1121,6 +1205,7 @@ int main(void)
 	RUN(batch_invariance);
 	RUN(exp_accuracy);
 	RUN(elementwise);
+	RUN(attention);
 #ifdef LLM_HAVE_AVX2
 	/* the same tile tests on the VNNI table, which has only other tiles */
 	if (!llm_cpu_has_avx512vnni()) {
