@@ -192,7 +192,7 @@ static void copy_image(u8 *dst, const u8 *src, u64 len)
 static int bind_executor(struct llm_kmodel *km, char *err, size_t errlen)
 {
 	const struct llm_model *m = &km->model;
-	u32 nb = LLM_BATCH_DEFAULT, i, kv;
+	u32 nb = LLM_BATCH_DEFAULT, i, kv, kv_type = READ_ONCE(llm_kv_type);
 	struct llm_feed *feeds;
 	int ret;
 
@@ -210,10 +210,11 @@ static int bind_executor(struct llm_kmodel *km, char *err, size_t errlen)
 	kv = READ_ONCE(llm_kv_positions);
 	if (!kv)
 		kv = min_t(u64, (u64)llm_sessions_max * km->n_ctx, U32_MAX);
-	ret = llm_kv_init(&km->kv, m, kv, &kms.arena);
+	ret = llm_kv_init(&km->kv, m, kv_type, kv, &kms.arena);
 	if (ret) {
-		snprintf(err, errlen, "the arena cannot hold a KV cache of %u positions (%llu bytes, %zu free after the sessions); raise arena_mb or lower kv_positions",
-			 kv, llm_kv_bytes(m, kv),
+		snprintf(err, errlen, "the arena cannot hold a %s KV cache of %u positions (%llu bytes, %zu free after the sessions); raise arena_mb or lower kv_positions",
+			 llm_kv_type_name(kv_type), kv,
+			 llm_kv_bytes(m, kv_type, kv),
 			 llm_arena_avail(&kms.arena, 0));
 		return ret;
 	}

@@ -14,6 +14,7 @@
 #include "params.h"
 #include "core/platform.h"
 #include "kmodel.h"
+#include "core/kv.h"
 #include "session.h"
 #include "request.h"
 #include "oneshot.h"
@@ -109,6 +110,36 @@ MODULE_PARM_DESC(max_context, "Context positions per session, capped by the mode
 unsigned int llm_kv_positions;
 module_param_cb(kv_positions, &llm_any_ops, &llm_kv_positions, 0644);
 MODULE_PARM_DESC(kv_positions, "Positions of the KV cache the sessions share, taken as contexts grow; applies at the next model load (default 0: sessions x max_context, so every session can fill its context)");
+
+/* kv_type: "f32" or "f16", kept as the type (LLM_T_*) */
+static int llm_param_set_kv_type(const char *val,
+				 const struct kernel_param *kp)
+{
+	char name[8];
+	u32 type;
+
+	strscpy(name, val, sizeof(name));
+	strim(name);
+	if (llm_kv_type_parse(name, &type))
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, type);
+	return 0;
+}
+
+static int llm_param_get_kv_type(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  llm_kv_type_name(READ_ONCE(*(unsigned int *)kp->arg)));
+}
+
+static const struct kernel_param_ops llm_kv_type_ops = {
+	.set = llm_param_set_kv_type,
+	.get = llm_param_get_kv_type,
+};
+
+unsigned int llm_kv_type = LLM_T_F32;
+module_param_cb(kv_type, &llm_kv_type_ops, &llm_kv_type, 0644);
+MODULE_PARM_DESC(kv_type, "Element type of the KV cache: f32 or f16 (half the memory; keys and values rounded to half precision, as llama.cpp's default cache); applies at the next model load (default f32)");
 
 unsigned int llm_max_wall_ms = 600000;
 module_param_cb(max_wall_ms, &llm_any_ops, &llm_max_wall_ms, 0644);

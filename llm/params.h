@@ -21,6 +21,7 @@ extern unsigned int llm_queue_ttl_s;
 extern unsigned int llm_max_prompt_tokens;	/* run time */
 extern unsigned int llm_max_context;		/* run time, next load */
 extern unsigned int llm_kv_positions;		/* run time, next load */
+extern unsigned int llm_kv_type;		/* run time, next load */
 extern unsigned int llm_max_wall_ms;		/* run time */
 extern bool llm_force_scalar;			/* run time, next load */
 extern unsigned int llm_threads;		/* 0 at insmod: set to the CPUs */

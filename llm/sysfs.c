@@ -107,6 +107,7 @@ LLM_SHOW_MODEL(model_context, "%u", km->n_ctx, 0);
 LLM_SHOW_MODEL(model_kernels, "%s", llm_kernels_name(km->model.kernels), "");
 LLM_SHOW_MODEL(model_kv_positions, "%u", km->kv.n_pages * LLM_KV_PAGE, 0);
 LLM_SHOW_MODEL(model_kv_free, "%u", llm_kv_free_positions(&km->kv), 0);
+LLM_SHOW_MODEL(model_kv_type, "%s", llm_kv_type_name(km->kv.type), "");
 LLM_SHOW_MODEL(model_steps, "%llu", READ_ONCE(km->batcher.steps), 0ULL);
 LLM_SHOW_MODEL(model_steps_batched, "%llu", READ_ONCE(km->batcher.batched),
 	       0ULL);
@@ -169,6 +170,7 @@ static struct attribute *llm_attrs[] = {
 	&model_kernels_attr.attr,
 	&model_kv_positions_attr.attr,
 	&model_kv_free_attr.attr,
+	&model_kv_type_attr.attr,
 	&model_steps_attr.attr,
 	&model_steps_batched_attr.attr,
 	&load_bytes_done_attr.attr,

@@ -725,10 +725,23 @@ static void exp_f(float *y, const float *x, u64 n)
 
 /* ---- attention ---------------------------------------------------------- */
 
-/* Elements [i, i + 8) of a head row of @hd, zeros past its end. */
-static inline __m256 head_load(const float *p, u32 i, u32 hd, __m256i tail)
+/*
+ * Elements [i, i + 8) of a head row of @hd F32 (@f16 false) or F16
+ * elements, zeros past its end (@tail: lanes below hd % 8).
+ */
+static __always_inline __m256 head_load(const void *row, u32 i, u32 hd,
+					__m256i tail, bool f16)
 {
-	return i + 8 <= hd ? _mm256_loadu_ps(p + i) : load_tail(p + i, tail);
+	const u16 *h = (const u16 *)row + i;
+	const float *f = (const float *)row + i;
+	u16 part[8] = { 0 };
+
+	if (!f16)
+		return i + 8 <= hd ? _mm256_loadu_ps(f) : load_tail(f, tail);
+	if (i + 8 <= hd)
+		return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+	memcpy(part, h, (hd - i) * sizeof(u16));
+	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)part));
 }
 
 /*
@@ -737,37 +750,42 @@ static inline __m256 head_load(const float *p, u32 i, u32 hd, __m256i tail)
  * the same for every position, whether it runs in a group of four
  * interleaved chains (for throughput) or alone at the end.
  */
-static void attn_scores(const float *q, const float *k, u64 stride, u32 hd,
-			float scale, float *att, u32 n)
+static __always_inline void attn_scores(const float *q, const void *k,
+					u64 stride, u32 hd, float scale,
+					float *att, u32 n, bool f16)
 {
 	__m256i tail = tail_mask(hd % 8);
+	u64 rs = stride * (f16 ? 2 : 4);	/* bytes from row to row */
+	const u8 *kt = k;
 	u32 t = 0, i;
 
-	for (; t + 4 <= n; t += 4, k += 4 * stride) {
+	for (; t + 4 <= n; t += 4, kt += 4 * rs) {
 		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
 
 		for (i = 0; i < hd; i += 8) {
-			__m256 qv = head_load(q, i, hd, tail);
+			__m256 qv = head_load(q, i, hd, tail, false);
 
-			a0 = _mm256_fmadd_ps(qv, head_load(k, i, hd, tail), a0);
-			a1 = _mm256_fmadd_ps(qv, head_load(k + stride, i, hd,
-							   tail), a1);
-			a2 = _mm256_fmadd_ps(qv, head_load(k + 2 * stride, i,
-							   hd, tail), a2);
-			a3 = _mm256_fmadd_ps(qv, head_load(k + 3 * stride, i,
-							   hd, tail), a3);
+			a0 = _mm256_fmadd_ps(qv, head_load(kt, i, hd, tail,
+							   f16), a0);
+			a1 = _mm256_fmadd_ps(qv, head_load(kt + rs, i, hd,
+							   tail, f16), a1);
+			a2 = _mm256_fmadd_ps(qv, head_load(kt + 2 * rs, i, hd,
+							   tail, f16), a2);
+			a3 = _mm256_fmadd_ps(qv, head_load(kt + 3 * rs, i, hd,
+							   tail, f16), a3);
 		}
 		att[t] = hsum_ps(a0) * scale;
 		att[t + 1] = hsum_ps(a1) * scale;
 		att[t + 2] = hsum_ps(a2) * scale;
 		att[t + 3] = hsum_ps(a3) * scale;
 	}
-	for (; t < n; t++, k += stride) {
+	for (; t < n; t++, kt += rs) {
 		__m256 a0 = _mm256_setzero_ps();
 
 		for (i = 0; i < hd; i += 8)
-			a0 = _mm256_fmadd_ps(head_load(q, i, hd, tail),
-					     head_load(k, i, hd, tail), a0);
+			a0 = _mm256_fmadd_ps(head_load(q, i, hd, tail, false),
+					     head_load(kt, i, hd, tail, f16),
+					     a0);
 		att[t] = hsum_ps(a0) * scale;
 	}
 }
@@ -777,31 +795,34 @@ static void attn_scores(const float *q, const float *k, u64 stride, u32 hd,
  * element and position), with 32 output elements at a time held in
  * registers over all the positions.
  */
-static void attn_values(float *out, const float *att, float sum,
-			const float *v, u64 stride, u32 hd, u32 n)
+static __always_inline void attn_values(float *out, const float *att,
+					float sum, const void *v, u64 stride,
+					u32 hd, u32 n, bool f16)
 {
 	__m256i tail = tail_mask(hd % 8);
+	u64 rs = stride * (f16 ? 2 : 4);
 	u32 i0, t;
 	int c;
 
 	for (i0 = 0; i0 < hd; i0 += 32) {
 		u32 nv = min_t(u32, hd - i0, 32);
-		const float *vt = v + i0;
+		const u8 *vt = (const u8 *)v + i0 * (f16 ? 2 : 4);
 		__m256 o[4] = { 0 };
 
 #pragma GCC unroll 4
 		for (c = 0; c < 4; c++)
 			if (8 * c < nv)
-				o[c] = head_load(out, i0 + 8 * c, hd, tail);
-		for (t = 0; t < n; t++, vt += stride) {
+				o[c] = head_load(out, i0 + 8 * c, hd, tail,
+						 false);
+		for (t = 0; t < n; t++, vt += rs) {
 			__m256 a = _mm256_set1_ps(att[t] / sum);
 
 #pragma GCC unroll 4
 			for (c = 0; c < 4; c++)
 				if (8 * c < nv)
 					o[c] = _mm256_add_ps(o[c], _mm256_mul_ps(
-						a, head_load(vt, 8 * c,
-							     nv, tail)));
+						a, head_load(vt, 8 * c, nv,
+							     tail, f16)));
 		}
 #pragma GCC unroll 4
 		for (c = 0; c < 4; c++) {
@@ -811,6 +832,30 @@ static void attn_values(float *out, const float *att, float sum,
 				store_tail(out + i0 + 8 * c, tail, o[c]);
 		}
 	}
+}
+
+static void attn_scores_f32(const float *q, const float *k, u64 stride,
+			    u32 hd, float scale, float *att, u32 n)
+{
+	attn_scores(q, k, stride, hd, scale, att, n, false);
+}
+
+static void attn_values_f32(float *out, const float *att, float sum,
+			    const float *v, u64 stride, u32 hd, u32 n)
+{
+	attn_values(out, att, sum, v, stride, hd, n, false);
+}
+
+static void attn_scores_f16(const float *q, const u16 *k, u64 stride,
+			    u32 hd, float scale, float *att, u32 n)
+{
+	attn_scores(q, k, stride, hd, scale, att, n, true);
+}
+
+static void attn_values_f16(float *out, const float *att, float sum,
+			    const u16 *v, u64 stride, u32 hd, u32 n)
+{
+	attn_values(out, att, sum, v, stride, hd, n, true);
 }
 
 /* What llm_kernels_avx2 and llm_kernels_avx512vnni share: all but two. */
@@ -831,8 +876,10 @@ static void attn_values(float *out, const float *att, float sum,
 	.exp_sum = exp_sum, \
 	.vdiv = div_f, \
 	.vexp = exp_f, \
-	.attn_scores = attn_scores, \
-	.attn_values = attn_values
+	.attn_scores = attn_scores_f32, \
+	.attn_values = attn_values_f32, \
+	.attn_scores_f16 = attn_scores_f16, \
+	.attn_values_f16 = attn_values_f16
 
 const struct llm_kernels llm_kernels_avx2 = {
 	.name = "avx2",

@@ -141,12 +141,17 @@ struct llm_kernels {
 	 * splittable by positions.  attn_values: for i = 0, 1, ...: out[j] +=
 	 * (att[i] / sum) * v[i][j], a multiply and an add per element, in
 	 * position order, so every variant gives the reference's bits;
-	 * splittable by positions taken in order.
+	 * splittable by positions taken in order.  The _f16 ones take rows
+	 * of halves (an F16 KV cache), widened exactly, then the same.
 	 */
 	void (*attn_scores)(const float *q, const float *k, u64 stride,
 			    u32 hd, float scale, float *att, u32 n);
 	void (*attn_values)(float *out, const float *att, float sum,
 			    const float *v, u64 stride, u32 hd, u32 n);
+	void (*attn_scores_f16)(const float *q, const u16 *k, u64 stride,
+				u32 hd, float scale, float *att, u32 n);
+	void (*attn_values_f16)(float *out, const float *att, float sum,
+				const u16 *v, u64 stride, u32 hd, u32 n);
 };
 
 /*
@@ -175,6 +180,10 @@ void llm_attn_scores_ref(const float *q, const float *k, u64 stride, u32 hd,
 			 float scale, float *att, u32 n);
 void llm_attn_values_ref(float *out, const float *att, float sum,
 			 const float *v, u64 stride, u32 hd, u32 n);
+void llm_attn_scores_f16_ref(const float *q, const u16 *k, u64 stride,
+			     u32 hd, float scale, float *att, u32 n);
+void llm_attn_values_f16_ref(float *out, const float *att, float sum,
+			     const u16 *v, u64 stride, u32 hd, u32 n);
 
 /* The tile function for weights of @type (NULL: not a matrix type). */
 static inline llm_mm_fn llm_mm_pick(const struct llm_kernels *k, u32 type)

@@ -501,31 +501,65 @@ void llm_exp_ref(float *y, const float *x, u64 n)
 		y[i] = llm_expf(x[i]);
 }
 
-void llm_attn_scores_ref(const float *q, const float *k, u64 stride, u32 hd,
-			 float scale, float *att, u32 n)
+/* Element @i of a head row of F32 (@f16 false) or F16 elements. */
+static inline float head_elem(const void *row, u32 i, bool f16)
+{
+	return f16 ? h2f(((const u16 *)row)[i]) : ((const float *)row)[i];
+}
+
+static __always_inline void attn_scores(const float *q, const void *k,
+					u64 stride, u32 hd, float scale,
+					float *att, u32 n, bool f16)
 {
 	u32 t, i;
 
-	for (t = 0; t < n; t++, k += stride) {
+	for (t = 0; t < n; t++) {
+		const void *kt = (const u8 *)k + t * stride * (f16 ? 2 : 4);
 		float score = 0.0f;
 
 		for (i = 0; i < hd; i++)
-			score += q[i] * k[i];
+			score += q[i] * head_elem(kt, i, f16);
 		att[t] = score * scale;
 	}
+}
+
+static __always_inline void attn_values(float *out, const float *att,
+					float sum, const void *v, u64 stride,
+					u32 hd, u32 n, bool f16)
+{
+	u32 t, i;
+
+	for (t = 0; t < n; t++) {
+		const void *vt = (const u8 *)v + t * stride * (f16 ? 2 : 4);
+		float a = att[t] / sum;
+
+		for (i = 0; i < hd; i++)
+			out[i] += a * head_elem(vt, i, f16);
+	}
+}
+
+void llm_attn_scores_ref(const float *q, const float *k, u64 stride, u32 hd,
+			 float scale, float *att, u32 n)
+{
+	attn_scores(q, k, stride, hd, scale, att, n, false);
 }
 
 void llm_attn_values_ref(float *out, const float *att, float sum,
 			 const float *v, u64 stride, u32 hd, u32 n)
 {
-	u32 t, i;
+	attn_values(out, att, sum, v, stride, hd, n, false);
+}
 
-	for (t = 0; t < n; t++, v += stride) {
-		float a = att[t] / sum;
+void llm_attn_scores_f16_ref(const float *q, const u16 *k, u64 stride,
+			     u32 hd, float scale, float *att, u32 n)
+{
+	attn_scores(q, k, stride, hd, scale, att, n, true);
+}
 
-		for (i = 0; i < hd; i++)
-			out[i] += a * v[i];
-	}
+void llm_attn_values_f16_ref(float *out, const float *att, float sum,
+			     const u16 *v, u64 stride, u32 hd, u32 n)
+{
+	attn_values(out, att, sum, v, stride, hd, n, true);
 }
 
 const struct llm_kernels llm_kernels_ref = {
@@ -550,4 +584,6 @@ const struct llm_kernels llm_kernels_ref = {
 	.vexp = llm_exp_ref,
 	.attn_scores = llm_attn_scores_ref,
 	.attn_values = llm_attn_values_ref,
+	.attn_scores_f16 = llm_attn_scores_f16_ref,
+	.attn_values_f16 = llm_attn_values_f16_ref,
 };

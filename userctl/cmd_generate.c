@@ -40,11 +40,15 @@ void help_generate(FILE *out)
 		"  -p, --top-p P        nucleus sampling mass, 0..1 (default 0.9; 1: off)\n"
 		"  -s, --seed S         sampler seed (default 0: a fresh random one)\n"
 		"  -S, --stop STR       stop when STR appears (up to 4 times)\n"
-		"  -c, --ctx N          context positions with -m (default: the model's, at most 4096)\n"		"  -j, --threads N      threads computing with -m, 1..%u (default: one per\n"
+		"  -c, --ctx N          context positions with -m (default: the model's, at most 4096)\n"
+		"  -j, --threads N      threads computing with -m, 1..%u (default: one per\n"
 		"                       physical core)\n"
 		"      --ids            print generated token ids instead of text\n"
 		"      --mmap           use the kernel's mmap ring, not read()\n"
 		"      --ref            use the scalar reference kernels (-m only)\n"
+		"      --kv-type TYPE   the KV cache's elements with -m: f32 (default) or\n"
+		"                       f16 (half the memory; the kernel's is its module\n"
+		"                       parameter kv_type)\n"
 		"  -q, --quiet          no statistics line\n"
 		"  -h, --help           this text\n"
 		"\n"
@@ -131,6 +135,7 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		{ "ids", no_argument, NULL, 'I' },
 		{ "mmap", no_argument, NULL, 'G' },
 		{ "ref", no_argument, NULL, 'R' },
+		{ "kv-type", required_argument, NULL, 'V' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -201,6 +206,11 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		case 'R':
 			o->ref = true;
 			break;
+		case 'V':
+			if (llm_kv_type_parse(optarg, &o->kv_type))
+				goto bad_kv;
+			o->kv_set = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -211,7 +221,7 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 			(chat ? help_chat : help_generate)(stderr);
 			return EXIT_USAGE;
 		}
-		if (chat && strchr("mIGRcj", c)) {
+		if (chat && strchr("mIGRcjV", c)) {
 			fprintf(stderr, "llmctl chat: -%c is an option of generate only\n",
 				c);
 			return EXIT_USAGE;
@@ -233,7 +243,15 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		fprintf(stderr, "llmctl generate: -j sets the threads of -m; the kernel's are its module parameter threads\n");
 		return EXIT_USAGE;
 	}
+	if (o->kv_set && !o->model) {
+		fprintf(stderr, "llmctl generate: --kv-type sets the KV cache of -m; the kernel's is its module parameter kv_type\n");
+		return EXIT_USAGE;
+	}
 	return 0;
+bad_kv:
+	fprintf(stderr, "llmctl generate: bad KV type '%s' (f32 or f16)\n",
+		optarg);
+	return EXIT_USAGE;
 bad:
 	fprintf(stderr, "llmctl generate: bad value '%s' for -%c\n", optarg,
 		c);
@@ -272,7 +290,9 @@ static int generate_here(struct llmctl_gen *o)
 			threads, strerror(-ret));
 		return EXIT_FAIL;
 	}
-	ret = llm_runtime_open(&rt, o->model, o->n_ctx, plen, o->ref, err,
+	ret = llm_runtime_open(&rt, o->model, o->n_ctx, plen,
+			       (o->ref ? LLM_RT_REF : 0) |
+			       (o->kv_type == LLM_T_F16 ? LLM_RT_KV_F16 : 0), err,
 			       sizeof(err));
 	if (ret) {
 		fprintf(stderr, "llmctl generate: %s: %s\n", o->model, err);

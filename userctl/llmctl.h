@@ -56,6 +56,8 @@ struct llmctl_gen {
 	unsigned int threads;	/* -j; 0: not given */
 	bool ids;
 	bool ref;
+	bool kv_set;		/* --kv-type given */
+	u32 kv_type;		/* LLM_T_F32 (0, the default) or LLM_T_F16 */
 	bool quiet;
 	bool ring;
 	int n_stop;

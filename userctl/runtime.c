@@ -51,10 +51,11 @@ static int read_file(const char *path, void **buf, u64 *len, char *err,
 
 /* @repack: lay the weights out for the tiles, in @image (ours to change). */
 static int open_image(struct llm_runtime *rt, const void *image, u64 len,
-		      u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+		      u32 n_ctx, u32 max_prompt_bytes, u32 flags,
 		      bool repack, char *err, size_t errlen)
 {
 	u64 tables = TABLES_BYTES(len), need, ex, kv;
+	u32 kv_type = flags & LLM_RT_KV_F16 ? LLM_T_F16 : LLM_T_F32;
 	struct llm_model probe;
 	struct llm_arena tmp;
 	int ret;
@@ -67,14 +68,15 @@ static int open_image(struct llm_runtime *rt, const void *image, u64 len,
 		return -ENOMEM;
 	}
 	llm_arena_init(&tmp, rt->mem, tables);
-	ret = llm_model_load(&probe, image, len, &tmp, force_ref, err, errlen);
+	ret = llm_model_load(&probe, image, len, &tmp, flags & LLM_RT_REF, err,
+			     errlen);
 	if (ret)
 		goto fail;
 	if (!n_ctx)
 		n_ctx = min_t(u32, probe.cfg.n_ctx_train, 4096);
 	need = llm_ctx_bytes(&probe, n_ctx, max_prompt_bytes);
 	ex = llm_exec_bytes(&probe, LLM_BATCH_DEFAULT, llm_pool_size(), n_ctx);
-	kv = llm_kv_bytes(&probe, n_ctx);
+	kv = llm_kv_bytes(&probe, kv_type, n_ctx);
 	free(rt->mem);
 	if (need == U64_MAX || ex == U64_MAX || kv == U64_MAX ||
 	    check_add_overflow(need, ex, &need) ||
@@ -88,7 +90,8 @@ static int open_image(struct llm_runtime *rt, const void *image, u64 len,
 		return -ENOMEM;
 	}
 	llm_arena_init(&rt->arena, rt->mem, tables + need);
-	ret = llm_model_load(&rt->model, image, len, &rt->arena, force_ref,
+	ret = llm_model_load(&rt->model, image, len, &rt->arena,
+			     flags & LLM_RT_REF,
 			     err, errlen);
 	if (ret)
 		goto fail;
@@ -103,7 +106,8 @@ static int open_image(struct llm_runtime *rt, const void *image, u64 len,
 		ret = llm_exec_init(&rt->ex, &rt->model, LLM_BATCH_DEFAULT,
 				    llm_pool_size(), n_ctx, &rt->arena);
 	if (!ret)
-		ret = llm_kv_init(&rt->kv, &rt->model, n_ctx, &rt->arena);
+		ret = llm_kv_init(&rt->kv, &rt->model, kv_type, n_ctx,
+				  &rt->arena);
 	if (ret) {
 		snprintf(err, errlen, "cannot make a %u-position context", n_ctx);
 		goto fail;
@@ -118,15 +122,15 @@ fail:
 }
 
 int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
-			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+			 u32 n_ctx, u32 max_prompt_bytes, u32 flags,
 			 char *err, size_t errlen)
 {
-	return open_image(rt, image, len, n_ctx, max_prompt_bytes, force_ref,
+	return open_image(rt, image, len, n_ctx, max_prompt_bytes, flags,
 			  false, err, errlen);
 }
 
 int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
-		     u32 max_prompt_bytes, bool force_ref, char *err,
+		     u32 max_prompt_bytes, u32 flags, char *err,
 		     size_t errlen)
 {
 	void *image = NULL;
@@ -137,7 +141,7 @@ int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
 	if (ret)
 		return ret;
 	/* our own copy of the file: repack it for the tiles */
-	ret = open_image(rt, image, len, n_ctx, max_prompt_bytes, force_ref,
+	ret = open_image(rt, image, len, n_ctx, max_prompt_bytes, flags,
 			 true, err, errlen);
 	if (ret) {
 		free(image);
@@ -207,7 +211,7 @@ int llm_runtime_arena_plan(struct llm_arena_plan *p, const void *image,
 	p->threads = llm_online_cpus();
 	p->exec = llm_exec_bytes(&m, LLM_BATCH_DEFAULT, p->threads, p->n_ctx);
 	p->kv_positions = (u32)min_t(u64, (u64)sessions * p->n_ctx, U32_MAX);
-	p->kv = llm_kv_bytes(&m, p->kv_positions);
+	p->kv = llm_kv_bytes(&m, LLM_T_F32, p->kv_positions);
 	free(mem);
 	p->margin = page * (LLM_ARENA_PLAN_TABLES +
 			    (u64)sessions * LLM_ARENA_PLAN_CTX_BUFFERS);

@@ -23,6 +23,10 @@ struct llm_runtime {
 	struct llm_kv kv;	/* ctx's KV pages: its whole context */
 };
 
+/* llm_runtime_open()'s @flags */
+#define LLM_RT_REF	1u	/* the scalar reference kernels (true works) */
+#define LLM_RT_KV_F16	2u	/* an F16 KV cache, not F32 */
+
 /*
  * Load @path and make one context of @n_ctx positions (0: the model's
  * training context, at most 4096) that takes prompts of up to
@@ -30,14 +34,14 @@ struct llm_runtime {
  * sentence in @err.
  */
 int llm_runtime_open(struct llm_runtime *rt, const char *path, u32 n_ctx,
-		     u32 max_prompt_bytes, bool force_ref, char *err,
+		     u32 max_prompt_bytes, u32 flags, char *err,
 		     size_t errlen);
 /*
  * The same from an image already in memory (not copied, not freed, not
  * changed: llm_runtime_open() also repacks the weights of its own copy).
  */
 int llm_runtime_open_mem(struct llm_runtime *rt, const void *image, u64 len,
-			 u32 n_ctx, u32 max_prompt_bytes, bool force_ref,
+			 u32 n_ctx, u32 max_prompt_bytes, u32 flags,
 			 char *err, size_t errlen);
 void llm_runtime_close(struct llm_runtime *rt);
 

@@ -359,7 +359,8 @@ static void attn_task(void *arg, u32 task, u32 worker)
 		for (p = 0; p < n_pos; p = e) {
 			e = min(chunk_end(p, step), n_pos);
 			spend(&b, (u64)(e - p) * hd);
-			llm_fwd_attn_scores(m, q, llm_kv_k(c, j->layer, p) + kvo,
+			llm_fwd_attn_scores(m, q, c->kv->type,
+					    llm_kv_k(c, j->layer, p, kvo),
 					    att, st, p, e);
 		}
 		/* an exp costs some 64 multiply-adds (fmath.h, in double) */
@@ -371,8 +372,8 @@ static void attn_task(void *arg, u32 task, u32 worker)
 		for (p = 0; p < n_pos; p = e) {
 			e = min(chunk_end(p, step), n_pos);
 			spend(&b, (u64)(e - p) * hd);
-			llm_fwd_attn_values(m, att, st,
-					    llm_kv_v(c, j->layer, p) + kvo,
+			llm_fwd_attn_values(m, att, st, c->kv->type,
+					    llm_kv_v(c, j->layer, p, kvo),
 					    out, p, e);
 		}
 	}
@@ -432,21 +433,22 @@ static void rope_and_store(struct llm_exec *ex, u32 l, u32 n)
 {
 	const struct llm_model *m = ex->m;
 	const struct llm_config *cfg = &m->cfg;
-	u64 kvb = (u64)cfg->kv_dim * sizeof(float);
 	u32 t;
 
 	for (t = 0; t < n; t++) {
 		const struct llm_item *it = &ex->item[t];
+		const struct llm_kv *kv = it->c->kv;
 		const float *cs = ex->rope_cs + (u64)t * cfg->n_rot;
 		float *k = ex->k + (u64)t * cfg->kv_dim;
 
 		llm_fpu_begin();
 		llm_fwd_rope(m, ex->q + (u64)t * cfg->n_embd, cfg->n_heads, cs);
 		llm_fwd_rope(m, k, cfg->n_kv_heads, cs);
+		llm_fwd_kv_store(kv->type, llm_kv_k(it->c, l, it->pos, 0), k,
+				 cfg->kv_dim);
+		llm_fwd_kv_store(kv->type, llm_kv_v(it->c, l, it->pos, 0),
+				 ex->v + (u64)t * cfg->kv_dim, cfg->kv_dim);
 		llm_fpu_end();
-		memcpy(llm_kv_k(it->c, l, it->pos), k, kvb);
-		memcpy(llm_kv_v(it->c, l, it->pos), ex->v + (u64)t * cfg->kv_dim,
-		       kvb);
 	}
 }
 

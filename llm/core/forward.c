@@ -107,15 +107,19 @@ void llm_fwd_mm(const struct llm_model *m, u32 type, const struct llm_mm *mm,
 }
 
 void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
-			 const float *k, float *att, float *st, u32 p0,
-			 u32 p1)
+			 u32 kv_type, const void *k, float *att, float *st,
+			 u32 p0, u32 p1)
 {
 	const struct llm_config *cfg = &m->cfg;
 	float scale = 1.0f / llm_sqrtf((float)cfg->head_dim);
 	u32 t;
 
-	m->kernels->attn_scores(q, k, cfg->kv_dim, cfg->head_dim, scale,
-				att + p0, p1 - p0);
+	if (kv_type == LLM_T_F16)
+		m->kernels->attn_scores_f16(q, k, cfg->kv_dim, cfg->head_dim,
+					    scale, att + p0, p1 - p0);
+	else
+		m->kernels->attn_scores(q, k, cfg->kv_dim, cfg->head_dim,
+					scale, att + p0, p1 - p0);
 	for (t = p0; t < p1; t++)
 		if (t == 0 || att[t] > st[0])
 			st[0] = att[t];
@@ -134,13 +138,26 @@ void llm_fwd_attn_exp(float *att, float *st, u32 p0, u32 p1)
 }
 
 void llm_fwd_attn_values(const struct llm_model *m, const float *att,
-			 const float *st, const float *v, float *out, u32 p0,
-			 u32 p1)
+			 const float *st, u32 kv_type, const void *v,
+			 float *out, u32 p0, u32 p1)
 {
 	const struct llm_config *cfg = &m->cfg;
 
 	if (!p0)
 		memset(out, 0, cfg->head_dim * sizeof(*out));
-	m->kernels->attn_values(out, att + p0, st[1], v, cfg->kv_dim,
-				cfg->head_dim, p1 - p0);
+	if (kv_type == LLM_T_F16)
+		m->kernels->attn_values_f16(out, att + p0, st[1], v,
+					    cfg->kv_dim, cfg->head_dim,
+					    p1 - p0);
+	else
+		m->kernels->attn_values(out, att + p0, st[1], v, cfg->kv_dim,
+					cfg->head_dim, p1 - p0);
+}
+
+void llm_fwd_kv_store(u32 kv_type, void *dst, const float *src, u32 n)
+{
+	if (kv_type == LLM_T_F16)
+		llm_quantize_row_f16_ref(src, dst, n);
+	else
+		memcpy(dst, src, n * sizeof(float));
 }

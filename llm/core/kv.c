@@ -4,10 +4,46 @@
  */
 #include "kv.h"
 
-static u64 page_bytes(const struct llm_model *m)
+static u32 elem_bytes(u32 type)
+{
+	switch (type) {
+	case LLM_T_F32:
+		return 4;
+	case LLM_T_F16:
+		return 2;
+	}
+	return 0;
+}
+
+const char *llm_kv_type_name(u32 type)
+{
+	switch (type) {
+	case LLM_T_F32:
+		return "f32";
+	case LLM_T_F16:
+		return "f16";
+	}
+	return NULL;
+}
+
+int llm_kv_type_parse(const char *name, u32 *type)
+{
+	static const u32 types[] = { LLM_T_F32, LLM_T_F16 };
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		if (!strcmp(name, llm_kv_type_name(types[i]))) {
+			*type = types[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static u64 page_bytes(const struct llm_model *m, u32 type)
 {
 	return (u64)2 * m->cfg.n_layers * LLM_KV_PAGE * m->cfg.kv_dim *
-	       sizeof(float);
+	       elem_bytes(type);
 }
 
 static u32 pages_for(u32 positions)
@@ -15,27 +51,29 @@ static u32 pages_for(u32 positions)
 	return (u32)(((u64)positions + LLM_KV_PAGE - 1) / LLM_KV_PAGE);
 }
 
-u64 llm_kv_bytes(const struct llm_model *m, u32 positions)
+u64 llm_kv_bytes(const struct llm_model *m, u32 type, u32 positions)
 {
 	u64 n = pages_for(positions), data;
 
-	if (check_mul_overflow(n, page_bytes(m), &data) ||
+	if (!elem_bytes(type) || check_mul_overflow(n, page_bytes(m, type), &data) ||
 	    check_add_overflow(data, n * 4 + 2 * LLM_ARENA_ALIGN, &data))
 		return U64_MAX;
 	return data;
 }
 
-int llm_kv_init(struct llm_kv *kv, const struct llm_model *m, u32 positions,
-		struct llm_arena *arena)
+int llm_kv_init(struct llm_kv *kv, const struct llm_model *m, u32 type,
+		u32 positions, struct llm_arena *arena)
 {
 	size_t mark = llm_arena_mark(arena);
-	u64 bytes = llm_kv_bytes(m, positions);
+	u64 bytes = llm_kv_bytes(m, type, positions);
 	u32 i;
 
 	memset(kv, 0, sizeof(*kv));
 	if (!positions || bytes == U64_MAX || bytes > SIZE_MAX)
 		return -EINVAL;
-	kv->page_bytes = page_bytes(m);
+	kv->page_bytes = page_bytes(m, type);
+	kv->type = type;
+	kv->elem = elem_bytes(type);
 	kv->n_pages = pages_for(positions);
 	kv->n_layers = m->cfg.n_layers;
 	kv->kv_dim = m->cfg.kv_dim;

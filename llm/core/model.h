@@ -212,15 +212,21 @@ void llm_fwd_mm(const struct llm_model *m, u32 type,
  * three passes each of which may be split over positions: scores
  * (st[0] keeps the running maximum), exp and sum (st[1]), then the
  * weighted sum of values into @out (zeroed when p0 == 0).  @k and @v
- * point at position p0's row of the head; rows are kv_dim apart.
+ * point at position p0's row of the head, of @kv_type (LLM_T_F32 or
+ * LLM_T_F16); rows are kv_dim elements apart.
  */
 void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
-			 const float *k, float *att, float *st, u32 p0,
-			 u32 p1);
+			 u32 kv_type, const void *k, float *att, float *st,
+			 u32 p0, u32 p1);
 void llm_fwd_attn_exp(float *att, float *st, u32 p0, u32 p1);
 void llm_fwd_attn_values(const struct llm_model *m, const float *att,
-			 const float *st, const float *v, float *out, u32 p0,
-			 u32 p1);
+			 const float *st, u32 kv_type, const void *v,
+			 float *out, u32 p0, u32 p1);
+/*
+ * @n floats into a KV row of @kv_type (LLM_T_F16: rounded to nearest
+ * even, as F16C and ggml round).
+ */
+void llm_fwd_kv_store(u32 kv_type, void *dst, const float *src, u32 n);
 /* Model-load-time float work: the RoPE table. */
 void llm_model_init_rope(struct llm_model *m);
 

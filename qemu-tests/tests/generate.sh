@@ -82,6 +82,25 @@ check "the converted model gives llama.cpp's file's 255 tokens in the kernel" \
 	cmp -s /tmp/conv.ids /tmp/ref.ids
 rm -f /tmp/conv.gguf
 
+# An F16 KV cache (kv_type, applied at the next load): the kernel's tokens
+# are userspace's with --kv-type f16.
+check "kv_type=f16 is accepted at run time" \
+	sh -c 'echo f16 > /sys/module/llm/parameters/kv_type'
+check_eq "parameter kv_type reads f16" f16 "$(llm_param kv_type)"
+check_fails "kv_type=q8 is refused" \
+	sh -c 'echo q8 > /sys/module/llm/parameters/kv_type'
+check_eq "... and kv_type stays f16" f16 "$(llm_param kv_type)"
+check "llmctl load $M with an F16 KV cache" llmctl load -q $M
+check_eq "sysfs model_kv_type is f16" f16 "$(llm_sys model_kv_type)"
+for args in "--ids -n 255 -t 0 Once" "--ids -n 200 -t 1 -s 11 Tom"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	llmctl generate -q $args > /tmp/k16.out 2>&1
+	# shellcheck disable=SC2086
+	llmctl generate -q -m $M --kv-type f16 $args > /tmp/u16.out 2>&1
+	check "f16 KV: kernel = userspace, $args" cmp -s /tmp/k16.out /tmp/u16.out
+done
+check "kv_type=f32 again" sh -c 'echo f32 > /sys/module/llm/parameters/kv_type'
+
 check "llmctl unload" llmctl unload
 check_eq "the arena is empty after unload" 0 "$(llm_sys arena_used)"
 check "rmmod llm" llm_unload

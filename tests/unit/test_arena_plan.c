@@ -49,7 +49,7 @@ static int kernel_layout(const void *img, u64 len, u64 bytes, u32 sessions,
 		ret = llm_exec_init(&ex, &m, LLM_BATCH_DEFAULT,
 				    llm_online_cpus(), n_ctx, &arena);
 	if (!ret)
-		ret = llm_kv_init(&kv, &m, sessions * n_ctx, &arena);
+		ret = llm_kv_init(&kv, &m, LLM_T_F32, sessions * n_ctx, &arena);
 out:
 	free(ctx);
 	free(mem);

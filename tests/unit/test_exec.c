@@ -4,7 +4,8 @@
  * are bitwise the same whatever the batch it was fed in, whatever the size
  * of an FPU section and whatever the number of threads.  Each test feeds
  * the same tokens two ways to the shipped stories260K models (F32, Q8_0,
- * Q4_0; scalar and SIMD kernels) and compares the bytes.
+ * Q4_0; scalar and SIMD kernels; F32 and F16 KV caches) and compares the
+ * bytes.
  */
 #include <stdlib.h>
 
@@ -33,9 +34,9 @@ static u32 token_at(const struct llm_model *m, u32 i)
 /*
  * Feed the prompt in batches of @batch (0: one llm_decode per token) with
  * FPU sections of @macs (0: the default), then decode greedily, keeping
- * every set of logits.  0 on success.
+ * every set of logits.  @flags: llm_runtime_open()'s.  0 on success.
  */
-static int feed(struct run *r, const char *model, bool ref, u32 batch,
+static int feed(struct run *r, const char *model, u32 flags, u32 batch,
 		u64 macs)
 {
 	struct llm_ctx *c = &r->rt.ctx;
@@ -43,7 +44,7 @@ static int feed(struct run *r, const char *model, bool ref, u32 batch,
 	char err[256];
 	int ret;
 
-	ret = llm_runtime_open(&r->rt, check_model(model), 256, 64, ref, err,
+	ret = llm_runtime_open(&r->rt, check_model(model), 256, 64, flags, err,
 			       sizeof(err));
 	if (ret) {
 		check_fail(__FILE__, __LINE__, "%s: %s", model, err);
@@ -95,7 +96,7 @@ static bool same(const struct run *a, const struct run *b)
 {
 	const struct llm_ctx *x = &a->rt.ctx, *y = &b->rt.ctx;
 	const struct llm_config *cfg = &a->rt.model.cfg;
-	size_t row = cfg->kv_dim * sizeof(float);
+	size_t row = cfg->kv_dim * x->kv->elem;
 	u32 l, p;
 
 	if (x->n_past != y->n_past ||
@@ -104,30 +105,37 @@ static bool same(const struct run *a, const struct run *b)
 		return false;
 	for (l = 0; l < cfg->n_layers; l++)
 		for (p = 0; p < x->n_past; p++)
-			if (memcmp(llm_kv_k(x, l, p), llm_kv_k(y, l, p), row) ||
-			    memcmp(llm_kv_v(x, l, p), llm_kv_v(y, l, p), row))
+			if (memcmp(llm_kv_k(x, l, p, 0), llm_kv_k(y, l, p, 0),
+				   row) ||
+			    memcmp(llm_kv_v(x, l, p, 0), llm_kv_v(y, l, p, 0),
+				   row))
 				return false;
 	return true;
 }
 
+/* The ways compare() runs each model: llm_runtime_open() flags. */
+static const u32 modes[] = { 0, LLM_RT_REF, LLM_RT_KV_F16 };
+static const char *const mode_names[] = { "simd", "scalar", "simd, f16 KV" };
+
 /* Compare feeding (batch_a, macs_a) with (batch_b, macs_b) everywhere. */
 static void compare(u32 batch_a, u64 macs_a, u32 batch_b, u64 macs_b)
 {
-	size_t i;
-	int ref;
+	size_t i, mi;
 
 	for (i = 0; i < ARRAY_SIZE(models); i++)
-		for (ref = 0; ref < 2; ref++) {
+		for (mi = 0; mi < ARRAY_SIZE(modes); mi++) {
 			struct run a, b;
 
 			memset(&a, 0, sizeof(a));
 			memset(&b, 0, sizeof(b));
-			CHECK_EQ(feed(&a, models[i], ref, batch_a, macs_a), 0);
-			CHECK_EQ(feed(&b, models[i], ref, batch_b, macs_b), 0);
+			CHECK_EQ(feed(&a, models[i], modes[mi], batch_a,
+				      macs_a), 0);
+			CHECK_EQ(feed(&b, models[i], modes[mi], batch_b,
+				      macs_b), 0);
 			if (!same(&a, &b))
 				check_fail(__FILE__, __LINE__,
 					   "%s (%s): batch %u/%llu vs %u/%llu differ",
-					   models[i], ref ? "scalar" : "simd",
+					   models[i], mode_names[mi],
 					   batch_a, (unsigned long long)macs_a,
 					   batch_b, (unsigned long long)macs_b);
 			drop(&a);
@@ -238,7 +246,7 @@ static void sessions_batched_equal_alone(void)
 	bytes = 2 * N_SESS * llm_ctx_bytes(&rt.model, 64, 64) +
 		llm_exec_bytes(&rt.model, N_SESS + 1, 1, 64) +
 		llm_exec_bytes(&rt.model, 32, 1, 64) +
-		llm_kv_bytes(&rt.model, 2 * N_SESS * 64);
+		llm_kv_bytes(&rt.model, LLM_T_F32, 2 * N_SESS * 64);
 	mem = malloc(bytes);
 	solo = calloc(2 * N_SESS, sizeof(*solo));
 	want = calloc((size_t)N_SESS * (N_STEPS + 1) * nv, sizeof(float));
@@ -248,7 +256,8 @@ static void sessions_batched_equal_alone(void)
 	CHECK_EQ(llm_exec_init(&shared, &rt.model, N_SESS + 1, 1, 64, &arena),
 		 0);
 	CHECK_EQ(llm_exec_init(&alone, &rt.model, 32, 1, 64, &arena), 0);
-	CHECK_EQ(llm_kv_init(&kv, &rt.model, 2 * N_SESS * 64, &arena), 0);
+	CHECK_EQ(llm_kv_init(&kv, &rt.model, LLM_T_F32, 2 * N_SESS * 64,
+			     &arena), 0);
 	for (i = 0; i < 2 * N_SESS; i++) {
 		CHECK_EQ(llm_ctx_init(&solo[i], &rt.model, 64, 64, &arena), 0);
 		solo[i].ex = &alone;
@@ -327,11 +336,12 @@ static void kv_pool(void)
 	CHECK_EQ(llm_runtime_open(&rt, check_model(models[0]), 64, 64, false,
 				  err, sizeof(err)), 0);
 	bytes = 2 * llm_ctx_bytes(&rt.model, 64, 64) +
-		llm_kv_bytes(&rt.model, 3 * LLM_KV_PAGE);
+		llm_kv_bytes(&rt.model, LLM_T_F32, 3 * LLM_KV_PAGE);
 	mem = malloc(bytes);
 	CHECK(mem);
 	llm_arena_init(&arena, mem, bytes);
-	CHECK_EQ(llm_kv_init(&kv, &rt.model, 3 * LLM_KV_PAGE, &arena), 0);
+	CHECK_EQ(llm_kv_init(&kv, &rt.model, LLM_T_F32, 3 * LLM_KV_PAGE,
+			     &arena), 0);
 	CHECK_EQ(llm_ctx_init(&a, &rt.model, 64, 64, &arena), 0);
 	CHECK_EQ(llm_ctx_init(&b, &rt.model, 64, 64, &arena), 0);
 	a.ex = b.ex = &rt.ex;
@@ -387,6 +397,69 @@ static void limits(void)
 	llm_runtime_close(&rt);
 }
 
+static u32 f2bits(float f)
+{
+	u32 u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+/*
+ * An F16 KV cache holds the F32 cache's rows rounded to half: exactly so
+ * in layer 0, whose keys and values do not depend on the cache; the
+ * logits stay close (later layers see the rounded rows).
+ */
+static void f16_kv_rounds_the_f32_cache(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(models); i++) {
+		const struct llm_ctx *x, *y;
+		struct run a, b;
+		u32 p, e, n_vocab, kv_dim;
+		double worst = 0, top = 0;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		CHECK_EQ(feed(&a, models[i], 0, 32, 0), 0);
+		CHECK_EQ(feed(&b, models[i], LLM_RT_KV_F16, 32, 0), 0);
+		x = &a.rt.ctx;
+		y = &b.rt.ctx;
+		kv_dim = a.rt.model.cfg.kv_dim;
+		n_vocab = a.rt.model.cfg.n_vocab;
+		CHECK_EQ(x->kv->elem, 4);
+		CHECK_EQ(y->kv->elem, 2);
+		CHECK_EQ(y->kv->type, LLM_T_F16);
+		for (p = 0; p < x->n_past; p++) {
+			const float *k = (const float *)llm_kv_k(x, 0, p, 0);
+			const float *v = (const float *)llm_kv_v(x, 0, p, 0);
+			const u16 *hk = (const u16 *)llm_kv_k(y, 0, p, 0);
+			const u16 *hv = (const u16 *)llm_kv_v(y, 0, p, 0);
+
+			for (e = 0; e < kv_dim; e++) {
+				CHECK_EQ(hk[e], llm_fp32_bits_to_fp16(
+						 f2bits(k[e])));
+				CHECK_EQ(hv[e], llm_fp32_bits_to_fp16(
+						 f2bits(v[e])));
+			}
+		}
+		for (e = 0; e < (N_DECODE + 1) * n_vocab; e++) {
+			double d = a.logits[e] - b.logits[e];
+
+			worst = d < 0 ? (-d > worst ? -d : worst) :
+				(d > worst ? d : worst);
+			d = a.logits[e] < 0 ? -a.logits[e] : a.logits[e];
+			top = d > top ? d : top;
+		}
+		fprintf(stderr, "%s: %s: largest |f16 - f32| logit %.3g of %.3g\n",
+			__func__, models[i], worst, top);
+		CHECK(worst <= 0.02 * top);
+		drop(&a);
+		drop(&b);
+	}
+}
+
 int main(void)
 {
 	check_run("batched_prefill_equals_token_by_token",
@@ -398,6 +471,7 @@ int main(void)
 		  thread_count_does_not_matter);
 	check_run("sessions_batched_equal_alone",
 		  sessions_batched_equal_alone);
+	check_run("f16_kv_rounds_the_f32_cache", f16_kv_rounds_the_f32_cache);
 	check_run("kv_pool", kv_pool);
 	check_run("limits", limits);
 	return check_done();

@@ -1050,18 +1050,42 @@ out:
 }
 
 /* The references do what llm/core/forward.c did, in its order. */
+/* @k's attention kernel for F32 rows @f or, @f16, F16 rows @h. */
+static void scores(const struct llm_kernels *k, bool f16, const float *q,
+		   const float *f, const u16 *h, u64 stride, u32 hd,
+		   float scale, float *att, u32 n)
+{
+	if (f16)
+		k->attn_scores_f16(q, h, stride, hd, scale, att, n);
+	else
+		k->attn_scores(q, f, stride, hd, scale, att, n);
+}
+
+static void values(const struct llm_kernels *k, bool f16, float *out,
+		   const float *att, float sum, const float *f, const u16 *h,
+		   u64 stride, u32 hd, u32 n)
+{
+	if (f16)
+		k->attn_values_f16(out, att, sum, h, stride, hd, n);
+	else
+		k->attn_values(out, att, sum, f, stride, hd, n);
+}
+
 /*
  * The attention kernels against the reference, on head sizes with and
  * without a tail of 8 and rows spread as in a KV page: scores to
  * rounding, values to the bit; both the same in pieces of positions.
+ * @f16: the kernels for F16 rows, on rows rounded to half, whose
+ * reference must equal the F32 one on the widened rows.
  */
-static void attention(void)
+static void attention_one(bool f16)
 {
 	static const u32 hds[] = { 1, 8, 12, 48, 64, 72, 100, 128 };
 	static const u32 ns[] = { 1, 3, 4, 5, 16, 37 };
 	const struct llm_kernels *k = simd_kernels();
 	const u32 stride = 260, cap_n = 37;
 	float *kv = xalloc((u64)stride * cap_n * sizeof(float));
+	u16 *hkv = xalloc((u64)stride * cap_n * sizeof(u16));
 	float q[128], a[37], b[37], oa[128], ob[128], oc[128];
 	size_t hi, ni;
 	int rep;
@@ -1074,13 +1098,26 @@ static void attention(void)
 				float scale = 1.0f / sqrtf((float)hd);
 				float sum = 0;
 
-				for (i = 0; i < stride * n; i++)
+				for (i = 0; i < stride * n; i++) {
 					kv[i] = rndf() * (rep + 1);
+					if (!f16)
+						continue;
+					hkv[i] = llm_fp32_to_fp16(kv[i]);
+					kv[i] = llm_fp16_to_fp32(hkv[i]);
+				}
 				for (i = 0; i < hd; i++)
 					q[i] = rndf();
-				k->attn_scores(q, kv, stride, hd, scale, a, n);
+				scores(k, f16, q, kv, hkv, stride, hd, scale,
+				       a, n);
 				llm_attn_scores_ref(q, kv, stride, hd, scale, b,
 						    n);
+				if (f16) {
+					llm_attn_scores_f16_ref(q, hkv, stride,
+								hd, scale, oc,
+								n);
+					CHECK(!memcmp(oc, b,
+						      n * sizeof(float)));
+				}
 				for (t = 0; t < n; t++) {
 					double d = 0;
 
@@ -1097,9 +1134,9 @@ static void attention(void)
 				}
 				for (t = 0; t < n; t += j) {
 					j = piece(t, n);
-					k->attn_scores(q, kv + t * stride,
-						       stride, hd, scale,
-						       b + t, j);
+					scores(k, f16, q, kv + t * stride,
+					       hkv + t * stride, stride, hd,
+					       scale, b + t, j);
 				}
 				if (!split_same(a, b, n, "attn_scores"))
 					goto out;
@@ -1110,7 +1147,8 @@ static void attention(void)
 				}
 				for (i = 0; i < hd; i++)
 					oa[i] = ob[i] = oc[i] = rndf();
-				k->attn_values(oa, a, sum, kv, stride, hd, n);
+				values(k, f16, oa, a, sum, kv, hkv, stride, hd,
+				       n);
 				llm_attn_values_ref(ob, a, sum, kv, stride, hd,
 						    n);
 				if (memcmp(oa, ob, hd * sizeof(float))) {
@@ -1121,9 +1159,9 @@ static void attention(void)
 				}
 				for (t = 0; t < n; t += j) {
 					j = piece(t, n);
-					k->attn_values(oc, a + t, sum,
-						       kv + t * stride, stride,
-						       hd, j);
+					values(k, f16, oc, a + t, sum,
+					       kv + t * stride,
+					       hkv + t * stride, stride, hd, j);
 				}
 				if (!split_same(oa, oc, hd, "attn_values"))
 					goto out;
@@ -1132,6 +1170,14 @@ static void attention(void)
 	}
 out:
 	free(kv);
+	free(hkv);
+}
+
+static void attention(void)
+{
+	attention_one(false);
+	if (!check_failed())
+		attention_one(true);
 }
 
 static void elementwise_ref(void)
@@ -1162,7 +1208,9 @@ static int table_complete(const struct llm_kernels *k)
 {
 	return k->quantize_act && k->mm_f32 && k->mm_f16 && k->mm_q8_0 &&
 	       k->mm_q4_0 && k->sum_sq && k->rms_scale && k->rmsnorm &&
-	       k->silu_mul && k->vmax && k->exp_sum && k->vdiv && k->vexp;
+	       k->silu_mul && k->vmax && k->exp_sum && k->vdiv && k->vexp &&
+	       k->attn_scores && k->attn_values && k->attn_scores_f16 &&
+	       k->attn_values_f16;
 }
 
 static void tables(void)
