@@ -34,6 +34,9 @@
 #include "quant/kernels.h"
 #include "quant/quant.h"
 
+/* --kv-f16: llm_runtime_open()'s flag for an F16 KV cache, or 0 */
+static u32 kv_flags;
+
 static const char prompt_text[] =
 	"Once upon a time, there was a little girl named Lily. She loved to "
 	"play outside in the park with her friends. One day, she saw a big "
@@ -57,7 +60,8 @@ static int run(const char *path, bool ref, u32 tokens, const char *text,
 	char err[256];
 	int ret;
 
-	ret = llm_runtime_open(&rt, path, 1024, strlen(text) + 1, ref, err,
+	ret = llm_runtime_open(&rt, path, 1024, strlen(text) + 1,
+			       (ref ? LLM_RT_REF : 0) | kv_flags, err,
 			       sizeof(err));
 	if (ret) {
 		fprintf(stderr, "bench: %s: %s\n", path, err);
@@ -311,7 +315,8 @@ static int llama_mode_one(const char *path, bool ref, u32 n_prompt,
 	 * is open: room for 64 bytes a token.
 	 */
 	n_ctx = (n_prompt > n_gen + 1 ? n_prompt : n_gen + 1) + 1;
-	ret = llm_runtime_open(&rt, path, n_ctx, 64 * n_ctx + 1024, ref, err,
+	ret = llm_runtime_open(&rt, path, n_ctx, 64 * n_ctx + 1024,
+			       (ref ? LLM_RT_REF : 0) | kv_flags, err,
 			       sizeof(err));
 	if (ret) {
 		fprintf(stderr, "bench: %s: %s\n", path, err);
@@ -427,13 +432,14 @@ static double sessions_rate(struct llm_runtime *rt, u32 n, u32 steps)
 
 	bytes = n * llm_ctx_bytes(m, n_ctx, 64) +
 		llm_exec_bytes(m, max_t(u32, n, 8), llm_pool_size(), n_ctx) +
-		llm_kv_bytes(m, n * n_ctx);
+		llm_kv_bytes(m, LLM_T_F32, n * n_ctx);
 	mem = malloc(bytes);
 	if (!f || !c || !tok || !mem)
 		goto out;
 	llm_arena_init(&arena, mem, bytes);
 	if (llm_exec_init(&ex, m, max_t(u32, n, 8), llm_pool_size(), n_ctx,
-			  &arena) || llm_kv_init(&kv, m, n * n_ctx, &arena))
+			  &arena) ||
+	    llm_kv_init(&kv, m, LLM_T_F32, n * n_ctx, &arena))
 		goto out;
 	for (i = 0; i < n; i++) {
 		u32 prompt[8];
@@ -514,8 +520,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bench [-j THREADS] [-n TOKENS] MODEL.gguf...\n"
-		"       bench -p PROMPT_TOKENS [-n TOKENS] [-j THREADS] [--ref] [--tsv] MODEL.gguf...\n"
-		"       bench --prompt TEXT [-n TOKENS] [-j THREADS] [--ref] [--tsv] MODEL.gguf...\n"
+		"       bench -p PROMPT_TOKENS [-n TOKENS] [-j THREADS] [--ref] [--kv-f16] [--tsv] MODEL.gguf...\n"
+		"       bench --prompt TEXT [-n TOKENS] [-j THREADS] [--ref] [--kv-f16] [--tsv] MODEL.gguf...\n"
 		"       bench -s SESSIONS [-n TOKENS] [-j THREADS] MODEL.gguf...\n"
 		"\n"
 		"Without -p: each model with the scalar and the SIMD kernels, a\n"
@@ -528,7 +534,8 @@ static void usage(FILE *out)
 		"With -s: 1, 2, 4 ... SESSIONS conversations decoding TOKENS (64)\n"
 		"each, together, one token of each per step (continuous batching),\n"
 		"their summed tokens/s and its ratio to one conversation's.\n"
-		"-j THREADS: llm_pool_init(THREADS), 0 for one per CPU (default 1).\n");
+		"-j THREADS: llm_pool_init(THREADS), 0 for one per CPU (default 1).\n"
+		"--kv-f16: an F16 KV cache (llmctl generate --kv-type f16).\n");
 }
 
 static int parse_u32(const char *opt, const char *s, u32 *out)
@@ -574,6 +581,8 @@ int main(int argc, char **argv)
 			text = argv[++i];
 		} else if (!strcmp(a, "--ref")) {
 			ref = true;
+		} else if (!strcmp(a, "--kv-f16")) {
+			kv_flags = LLM_RT_KV_F16;
 		} else if (!strcmp(a, "--tsv")) {
 			tsv = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
