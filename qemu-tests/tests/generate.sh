@@ -94,9 +94,11 @@ check "llmctl load $M with an F16 KV cache" llmctl load -q $M
 check_eq "sysfs model_kv_type is f16" f16 "$(llm_sys model_kv_type)"
 for args in "--ids -n 255 -t 0 Once" "--ids -n 200 -t 1 -s 11 Tom"; do
 	# shellcheck disable=SC2086 # the words are the arguments
-	llmctl generate -q $args > /tmp/k16.out 2>&1
+	llmctl generate -q $args > /tmp/k16.out
 	# shellcheck disable=SC2086
-	llmctl generate -q -m $M --kv-type f16 $args > /tmp/u16.out 2>&1
+	llmctl generate -q -m $M --kv-type f16 $args > /tmp/u16.out
+	check_range "f16 KV: the kernel gave token ids, $args" 100 255 \
+		"$(wc -l < /tmp/k16.out)"
 	check "f16 KV: kernel = userspace, $args" cmp -s /tmp/k16.out /tmp/u16.out
 done
 check "kv_type=f32 again" sh -c 'echo f32 > /sys/module/llm/parameters/kv_type'
