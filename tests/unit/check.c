@@ -82,3 +82,39 @@ void *check_read_file(const char *path, size_t *len)
 		*len = n;
 	return buf;
 }
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+void check_seed(uint64_t seed)
+{
+	rng_state = seed;
+}
+
+uint32_t rnd32(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+float rndf(void)
+{
+	return (float)((int32_t)rnd32() / 2147483648.0);
+}
+
+uint32_t f2bits(float f)
+{
+	uint32_t b;
+
+	memcpy(&b, &f, sizeof(b));
+	return b;
+}
+
+float bits2f(uint32_t b)
+{
+	float f;
+
+	memcpy(&f, &b, sizeof(f));
+	return f;
+}

@@ -26,6 +26,18 @@ const char *check_model(const char *name);
 /* Whole file into a malloc'd buffer; NULL on error. */
 void *check_read_file(const char *path, size_t *len);
 
+/*
+ * A small deterministic generator for test data (xorshift64*), seeded by
+ * check_seed() so that each program draws its own fixed sequence.
+ */
+void check_seed(uint64_t seed);
+uint32_t rnd32(void);
+/* uniform in [-1, 1) */
+float rndf(void);
+/* A float's bits and back. */
+uint32_t f2bits(float f);
+float bits2f(uint32_t b);
+
 #define CHECK(cond) do {						\
 	if (!(cond)) {							\
 		check_fail(__FILE__, __LINE__, "%s", #cond);		\

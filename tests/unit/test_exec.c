@@ -397,14 +397,6 @@ static void limits(void)
 	llm_runtime_close(&rt);
 }
 
-static u32 f2bits(float f)
-{
-	u32 u;
-
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
 /*
  * An F16 KV cache holds the F32 cache's rows rounded to half: exactly so
  * in layer 0, whose keys and values do not depend on the cache; the

@@ -20,38 +20,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static u64 rng_state = 0x243f6a8885a308d3ull;
-
-static u32 rnd32(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (u32)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-/* uniform in [-1, 1) */
-static float rndf(void)
-{
-	return (float)((int32_t)rnd32() / 2147483648.0);
-}
-
-static u32 f2bits(float f)
-{
-	u32 b;
-
-	memcpy(&b, &f, sizeof(b));
-	return b;
-}
-
-static float bits2f(u32 b)
-{
-	float f;
-
-	memcpy(&f, &b, sizeof(f));
-	return f;
-}
-
 static void *xalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
@@ -1234,6 +1202,7 @@ static void tables(void)
 
 int main(void)
 {
+	check_seed(0x243f6a8885a308d3ull);
 	llm_log_quiet = 1;
 	RUN(tables);
 	RUN(act_bytes);

@@ -24,38 +24,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static u64 rng_state = 0x9e3779b97f4a7c15ull;
-
-static u32 rnd32(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (u32)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-/* uniform in [-1, 1) */
-static float rndf(void)
-{
-	return (float)((int32_t)rnd32() / 2147483648.0);
-}
-
-static float bits2f(u32 b)
-{
-	float f;
-
-	memcpy(&f, &b, sizeof(f));
-	return f;
-}
-
-static u32 f2bits(float f)
-{
-	u32 b;
-
-	memcpy(&b, &f, sizeof(b));
-	return b;
-}
-
 /*
  * Value of a non-negative half below inf; 0x7c00 stands for 2^16, the next
  * step an unbounded exponent would give, so rounding to it means inf.
@@ -1198,6 +1166,7 @@ static void golden_files(void)
 
 int main(void)
 {
+	check_seed(0x9e3779b97f4a7c15ull);
 	llm_log_quiet = 1;
 	RUN(type_table);
 	RUN(row_bytes);
