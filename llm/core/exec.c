@@ -367,7 +367,7 @@ static void attn_task(void *arg, u32 task, u32 worker)
 		for (p = 0; p < n_pos; p = e) {
 			e = min_t(u64, p + b.cap / 64 + 1, n_pos);
 			spend(&b, (u64)(e - p) * 64);
-			llm_fwd_attn_exp(att, st, p, e);
+			llm_fwd_attn_exp(m, att, st, p, e);
 		}
 		for (p = 0; p < n_pos; p = e) {
 			e = min(chunk_end(p, step), n_pos);

@@ -125,15 +125,18 @@ void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
 			st[0] = att[t];
 }
 
-void llm_fwd_attn_exp(float *att, float *st, u32 p0, u32 p1)
+void llm_fwd_attn_exp(const struct llm_model *m, float *att, float *st,
+		      u32 p0, u32 p1)
 {
 	float maxv = st[0], sum = p0 ? st[1] : 0.0f;
 	u32 t;
 
-	for (t = p0; t < p1; t++) {
-		att[t] = llm_expf(att[t] - maxv);
+	/* e^(att - max) by the table's exp (vexp: llm_expf() in the reference) */
+	for (t = p0; t < p1; t++)
+		att[t] -= maxv;
+	m->kernels->vexp(att + p0, att + p0, p1 - p0);
+	for (t = p0; t < p1; t++)
 		sum += att[t];
-	}
 	st[1] = sum;
 }
 

@@ -218,7 +218,8 @@ void llm_fwd_mm(const struct llm_model *m, u32 type,
 void llm_fwd_attn_scores(const struct llm_model *m, const float *q,
 			 u32 kv_type, const void *k, float *att, float *st,
 			 u32 p0, u32 p1);
-void llm_fwd_attn_exp(float *att, float *st, u32 p0, u32 p1);
+void llm_fwd_attn_exp(const struct llm_model *m, float *att, float *st,
+		      u32 p0, u32 p1);
 void llm_fwd_attn_values(const struct llm_model *m, const float *att,
 			 const float *st, u32 kv_type, const void *v,
 			 float *out, u32 p0, u32 p1);
