@@ -36,6 +36,9 @@
 #                      half of what this machine has available)
 #   BENCH_QEMU_BIG     1: run shapes of 1 GB or more under TCG too; 0: not
 #                      even under KVM
+#   BENCH_QEMU_THREADS threads on both sides: the module's threads
+#                      parameter and bench -j (default 1; the guest has 2
+#                      CPUs)
 #   TOKENS             tokens generated for stories260K (default 128)
 #   BUILD              build directory (default build)
 # Exit status 1 when a guest failed (its rows say "fail").
@@ -48,6 +51,7 @@ SHAPES=${BENCH_QEMU_SHAPES:-stories260K stories15M stories110M TinyLlama-1.1B}
 TYPES=${BENCH_TYPES:-f32 q8_0 q4_0}
 TOKENS=${TOKENS:-128}
 MAX_MB=${BENCH_QEMU_MAX_MB:-3072}
+THREADS=${BENCH_QEMU_THREADS:-1}
 CTX=256
 BASE_MB=160
 MIN_MB=512
@@ -153,7 +157,7 @@ for shape in $SHAPES; do
 # memory: ${mem}M
 dmesg -n 1
 P="$prompt"
-check "insmod llm.ko" insmod /llm.ko arena_mb=$arena sessions=1 sessions_kernel=0 max_context=$CTX || return
+check "insmod llm.ko" insmod /llm.ko arena_mb=$arena sessions=1 sessions_kernel=0 max_context=$CTX threads=$THREADS || return
 S=/sys/kernel/llm
 for m in$names; do
 	for ref in $refs; do
@@ -168,7 +172,7 @@ for m in$names; do
 		llmctl unload
 		# userspace: the same request through the same core
 		r=; [ \$ref = 1 ] && r=--ref
-		u=\$(/extra/bench --prompt "\$P" -n $n --tsv \$r /extra/\$m | sed 1d | cut -f4-7)
+		u=\$(/extra/bench --prompt "\$P" -n $n -j $THREADS --tsv \$r /extra/\$m | sed 1d | cut -f4-7)
 		echo "BENCHROW \$m \$kernels \$k" \$ks "|" \$u
 	done
 done
@@ -203,7 +207,7 @@ accel=$(cat "$D"/*/run.err 2>/dev/null |
 	sed -n 's/.*, accel \([a-z]*\),.*/\1/p' | sort -u | tr '\n' ' ')
 accel=${accel% }
 [ "${accel:-tcg}" != tcg ] || accel="tcg, plain emulation"
-echo "kernel vs userspace, in one QEMU guest per model shape (QEMU: $accel)"
+echo "kernel vs userspace, in one QEMU guest per model shape (QEMU: $accel; $THREADS thread(s) on both sides)"
 echo "  prompt: its tokens, prefilled; gen: tokens generated (fewer for bigger models, emulation"
 echo "  is slow); pp, tg: prefill, decode tok/s; k/u = kernel / userspace, the figure to read"
 for msg in ${notes[@]+"${notes[@]}"}; do

@@ -32,6 +32,12 @@
 #define LLM_TASK_MACS_REF	(256u << 10)
 /* ... and reads at most this much of the weights (1 MiB: ~100 us). */
 #define LLM_TASK_BYTES		(1u << 20)
+/*
+ * Work is split into more tasks for more threads only down to this many
+ * multiply-adds a task: below it, handing a task to another thread costs
+ * more than it saves (a tiny model runs on the caller alone).
+ */
+#define LLM_SPLIT_MACS		(64u << 10)
 /* Row ranges are multiples of this (SwiGLU quantizes whole Q8_0 blocks). */
 #define ROW_GRAIN		32u
 
@@ -107,6 +113,7 @@ int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
 	ex->n_workers = n_workers;
 	ex->n_ctx = n_ctx;
 	ex->task_macs = task_macs(m);
+	ex->split_macs = LLM_SPLIT_MACS;
 	ex->x = llm_arena_alloc(arena, l.f_embd, 0);
 	ex->xb = llm_arena_alloc(arena, l.f_embd, 0);
 	ex->xb2 = llm_arena_alloc(arena, l.f_embd, 0);
@@ -182,6 +189,7 @@ struct mm_part {
 struct mm_job {
 	const struct llm_model *m;
 	u64 cap;			/* multiply-adds per task */
+	u64 split;			/* ... and at least, to use threads */
 	struct mm_part part[3];
 	u32 n_parts, n_tasks;
 };
@@ -201,9 +209,14 @@ static void plan_part(struct mm_job *j, struct mm_part *p, u32 n_tok,
 		tok = clamp_t(u64, cap / (per * ROW_GRAIN), 1, n_tok);
 	}
 	r = r / ROW_GRAIN * ROW_GRAIN;
-	/* two tasks per thread at least, for balance, when rows allow */
+	/*
+	 * two tasks per thread at least, for balance, when rows allow and
+	 * a task keeps j->split multiply-adds
+	 */
 	want = LLM_ALIGN_UP((rows + 2 * workers - 1) / (2 * workers),
 			    (u64)ROW_GRAIN);
+	want = max(want, LLM_ALIGN_UP(j->split / (per * tok) + 1,
+				      (u64)ROW_GRAIN));
 	if (workers > 1 && r > want)
 		r = want;
 	p->rows_per_task = r;
@@ -384,7 +397,7 @@ static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
 {
 	const struct llm_config *cfg = &ex->m->cfg;
 	struct attn_job j = { .ex = ex, .layer = layer };
-	u32 longest = 0, t;
+	u32 longest = 0, t, per;
 	u64 cost;
 
 	for (t = 0; t < n; t++)
@@ -393,9 +406,10 @@ static void attention(struct llm_exec *ex, u32 layer, u32 n, u32 workers)
 	cost = (u64)longest * (2 * cfg->head_dim + 64);
 	j.heads_per_task = clamp_t(u64, attn_cap(ex) / cost, 1,
 				   cfg->n_heads);
-	if (workers > 1 && n == 1)
-		j.heads_per_task = min(j.heads_per_task,
-				       (cfg->n_heads + workers - 1) / workers);
+	/* one token: groups for every thread, if each keeps split_macs */
+	per = (cfg->n_heads + workers - 1) / workers;
+	if (workers > 1 && n == 1 && cost * per >= ex->split_macs)
+		j.heads_per_task = min(j.heads_per_task, per);
 	j.n_groups = (cfg->n_heads + j.heads_per_task - 1) / j.heads_per_task;
 	llm_parallel_for(n * j.n_groups, workers, attn_task, &j);
 }
@@ -458,7 +472,8 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 	const struct llm_config *cfg = &m->cfg;
 	const struct llm_layer *L = &m->layers[l];
 	u32 d = cfg->n_embd, t;
-	struct mm_job j = { .m = m, .cap = ex->task_macs };
+	struct mm_job j = { .m = m, .cap = ex->task_macs,
+			      .split = ex->split_macs };
 	struct mm_part *p;
 
 	/* attention block */
@@ -549,7 +564,8 @@ static void logits(struct llm_exec *ex, u32 n)
 	bool q = wants_q8(&m->output);
 
 	while (t < n) {
-		struct mm_job j = { .m = m, .cap = ex->task_macs };
+		struct mm_job j = { .m = m, .cap = ex->task_macs,
+				    .split = ex->split_macs };
 		float *y;
 
 		for (g = 0; t < n && g < LLM_EXEC_LOGITS; t++) {

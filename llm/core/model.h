@@ -119,6 +119,7 @@ struct llm_exec {
 	u32 n_workers;		/* threads one step may use */
 	u32 n_ctx;		/* longest context it serves (attention) */
 	u64 task_macs;		/* most multiply-adds in one FPU section */
+	u64 split_macs;		/* least work a task is split down to */
 	float *x;		/* n_batch * n_embd hidden states */
 	float *xb;		/* n_batch * n_embd normed / attention out */
 	float *xb2;		/* n_batch * n_embd projection out */

@@ -56,6 +56,8 @@ static int feed(struct run *r, const char *model, u32 flags, u32 batch,
 		return -ENOMEM;
 	if (macs)
 		c->ex->task_macs = macs;
+	/* split work for every thread however small: the tests' models are */
+	c->ex->split_macs = 0;
 	for (i = 0; i < N_PROMPT; i++)
 		toks[i] = token_at(&r->rt.model, i);
 	while (done < N_PROMPT) {
