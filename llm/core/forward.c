@@ -21,8 +21,9 @@ void llm_fwd_embed(const struct llm_model *m, u32 token, float *x)
 {
 	const struct llm_weight *e = &m->tok_embd;
 
-	llm_dequantize_row_ref(e->type, e->data + (u64)token * e->row_bytes,
-			       x, e->cols);
+	/* by the table's layout: a tied classifier may be repacked */
+	llm_dequantize_row_mm(e->type, e->layout, e->data, e->rows,
+			      e->row_bytes, token, x, e->cols);
 }
 
 void llm_fwd_rmsnorm(const struct llm_model *m, float *out, const float *x,

@@ -834,9 +834,14 @@ int llm_model_repack(struct llm_model *m, struct llm_arena *arena)
 		for (i = 0; i < ARRAY_SIZE(w) && !ret; i++)
 			ret = repack(w[i], scratch);
 	}
-	/* a tied classifier is also the embedding table, read by rows */
-	if (!ret && !m->tied_output)
+	/*
+	 * a tied classifier is also the embedding table, which the embedding
+	 * reads through its layout (llm_dequantize_row_mm)
+	 */
+	if (!ret)
 		ret = repack(&m->output, scratch);
+	if (!ret && m->tied_output)
+		m->tok_embd.layout = m->output.layout;
 	llm_arena_rewind(arena, mark);
 	return ret;
 }

@@ -303,6 +303,67 @@ static void quantized_generates(void)
 	unlink(f32);
 }
 
+/*
+ * A tied classifier is repacked with the layers (llm_runtime_open() from
+ * the file) and the embedding then reads its rows through that layout:
+ * every logit is bitwise what the same file gives left as it lies
+ * (llm_runtime_open_mem()), for Q8_0 and Q4_0.
+ */
+static void tied_repacked_equals_rows(void)
+{
+	static const u32 types[] = { LLM_T_Q8_0, LLM_T_Q4_0 };
+	struct synth_shape s = { .seed = 8 };
+	char f32[] = "/tmp/llm-synth-XXXXXX", q[64];
+	struct synth_model m;
+	char err[256];
+	size_t i;
+	int fd;
+
+	synth_preset("stories260K", &s);
+	s.ffn = 192;
+	s.tied = true;
+	fd = mkstemp(f32);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(synth_model_build(&m, &s, err, sizeof(err)), 0);
+	CHECK_EQ(llm_gguf_writer_to_file(m.w, f32), 0);
+	synth_model_free(&m);
+	for (i = 0; i < ARRAY_SIZE(types) && !check_failed(); i++) {
+		struct llm_runtime a, b;
+		struct llm_quantize_stats st;
+		size_t len, nv;
+		void *img;
+		u32 t, tok = 1;
+
+		snprintf(q, sizeof(q), "%s.q", f32);
+		CHECK_EQ(llm_quantize_file(f32, q, types[i], 0, &st, err,
+					   sizeof(err)), 0);
+		img = check_read_file(q, &len);
+		CHECK(img);
+		CHECK_EQ(llm_runtime_open(&a, q, 64, 64, 0, err, sizeof(err)),
+			 0);
+		CHECK_EQ(llm_runtime_open_mem(&b, img, len, 64, 64, 0, err,
+					      sizeof(err)), 0);
+		CHECK(a.model.tied_output);
+		CHECK_EQ(a.model.output.layout, LLM_MM_X8);
+		CHECK_EQ(a.model.tok_embd.layout, LLM_MM_X8);
+		CHECK_EQ(b.model.tok_embd.layout, LLM_MM_ROWS);
+		nv = a.model.cfg.n_vocab;
+		for (t = 0; t < 24 && !check_failed(); t++) {
+			CHECK_EQ(llm_decode(&a.ctx, tok, true, NULL, NULL), 0);
+			CHECK_EQ(llm_decode(&b.ctx, tok, true, NULL, NULL), 0);
+			CHECK(!memcmp(a.ctx.logits, b.ctx.logits,
+				      nv * sizeof(float)));
+			tok = (tok * 37 + 11) % (u32)nv;
+		}
+		llm_runtime_close(&a);
+		llm_runtime_close(&b);
+		free(img);
+		unlink(q);
+	}
+	unlink(f32);
+}
+
 int main(void)
 {
 	llm_log_quiet = 1;
@@ -313,5 +374,6 @@ int main(void)
 	RUN(text_round_trip);
 	RUN(generates_words);
 	RUN(quantized_generates);
+	RUN(tied_repacked_equals_rows);
 	return check_done();
 }
