@@ -110,6 +110,12 @@ static int open_image(struct llm_runtime *rt, const void *image, u64 len,
 		return -ENOMEM;
 	}
 	advise_huge(rt->mem, tables + need);
+	/*
+	 * Fault the arena in now, as the module's vmalloc_huge() does: else
+	 * a step's first touch of a KV page takes a page fault (zeroing a
+	 * 2 MiB page: milliseconds) in the middle of its work.
+	 */
+	memset(rt->mem, 0, tables + need);
 	llm_arena_init(&rt->arena, rt->mem, tables + need);
 	ret = llm_model_load(&rt->model, image, len, &rt->arena,
 			     flags & LLM_RT_REF,
