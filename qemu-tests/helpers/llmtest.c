@@ -14,6 +14,8 @@
  *   llmtest nr NR              ioctl number NR of the llm magic
  *   llmtest magic              a GET_INFO-shaped ioctl of another magic
  *   llmtest runas UID CMD...   run CMD as UID (and GID UID), no groups
+ *   llmtest drain              wait until the terminal on standard output
+ *                              has sent all it holds (tcdrain)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 
@@ -131,6 +134,8 @@ int main(int argc, char **argv)
 		return cmd_magic();
 	if (!strcmp(cmd, "runas") && argc >= 4)
 		return cmd_runas(argv + 2);
+	if (!strcmp(cmd, "drain") && argc == 2)
+		return tcdrain(STDOUT_FILENO) ? 1 : 0;
 	fprintf(stderr, "usage: see the comment at the top of llmtest.c\n");
 	return 2;
 }
