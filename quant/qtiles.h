@@ -423,6 +423,39 @@ static __always_inline void q_row_gemv(const struct llm_mm *mm, u64 r, u32 t,
 	mm->y[t * mm->y_stride + r] = acc;
 }
 
+#if QT_VNNI
+/*
+ * The 8-column passes in functions of their own, one per format and
+ * layout: inlined into q_rows() with the shorter passes, their arrays
+ * made a KASAN build's frame pass the kernel's 2 KiB limit.
+ */
+#define QT_TILE8(name, q4, x8)						\
+static noinline void name(const struct llm_mm *mm,			\
+			  const struct mm_rows *w, u32 t0)		\
+{									\
+	q_tile(mm, w, t0, 8, q4, x8);					\
+}
+QT_TILE8(q_tile8_q4_x8, true, true)
+QT_TILE8(q_tile8_q4_rows, true, false)
+QT_TILE8(q_tile8_q8_x8, false, true)
+QT_TILE8(q_tile8_q8_rows, false, false)
+#endif
+
+/* A pass of MM_TOK columns from @t0. */
+static __always_inline void q_tile_full(const struct llm_mm *mm,
+					const struct mm_rows *w, u32 t0,
+					bool q4, bool x8)
+{
+#if QT_VNNI
+	if (q4)
+		(x8 ? q_tile8_q4_x8 : q_tile8_q4_rows)(mm, w, t0);
+	else
+		(x8 ? q_tile8_q8_x8 : q_tile8_q8_rows)(mm, w, t0);
+#else
+	q_tile(mm, w, t0, MM_TOK, q4, x8);
+#endif
+}
+
 /* Every column against one group of 8 rows, MM_TOK columns at a time. */
 static __always_inline void q_rows(const struct llm_mm *mm,
 				   const struct mm_rows *w, bool q4, bool x8)
@@ -431,7 +464,7 @@ static __always_inline void q_rows(const struct llm_mm *mm,
 	u64 r;
 
 	for (; t + MM_TOK <= mm->n_tok; t += MM_TOK)
-		q_tile(mm, w, t, MM_TOK, q4, x8);
+		q_tile_full(mm, w, t, q4, x8);
 	if (MM_TOK > 4 && mm->n_tok - t >= 4) {
 		q_tile(mm, w, t, 4, q4, x8);
 		t += 4;

@@ -15,11 +15,11 @@ KDIR=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail
 
 # file:message pairs checkpatch may report.  Why each is fine:
 #  platform.h defines, for the userspace build only, the kernel's own
-#   spellings (__packed, READ_ONCE via volatile) so the core reads the same
-#   in both builds.
+#   spellings (__packed, noinline, READ_ONCE via volatile) so the core
+#   reads the same in both builds.
 #  ring.c tests LINUX_VERSION_CODE because this out-of-tree module builds
 #   for 6.1 and for kernels with vm_flags_clear() (6.3+).
-EXCEPTIONS='llm/core/platform.h:.*(__maybe_unused|__packed|volatile)
+EXCEPTIONS='llm/core/platform.h:.*(__maybe_unused|__packed|noinline|volatile)
 llm/ring.c:.*(LINUX_VERSION_CODE|constant on the right)'
 
 tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
