@@ -322,9 +322,9 @@ static void run_job(struct mm_job *j, u32 n_tok, u32 workers)
 
 /*
  * Attention's budget per section: a quarter of the matrix tiles', since
- * its madds stream a key or value row each (no reuse) and its exps are
- * scalar: 512 Ki with the SIMD kernels, 64 Ki with the scalar ones
- * (measured with scalar attention: 256 Ki took up to 1.7 ms).
+ * its madds stream a key or value row each (no reuse) and its exps cost
+ * more than madds: 512 Ki with the SIMD kernels, 64 Ki with the scalar
+ * ones (measured with scalar attention: 256 Ki took up to 1.7 ms).
  */
 static u64 attn_cap(const struct llm_exec *ex)
 {
@@ -376,7 +376,7 @@ static void attn_task(void *arg, u32 task, u32 worker)
 					    llm_kv_k(c, j->layer, p, kvo),
 					    att, st, p, e);
 		}
-		/* an exp costs some 64 multiply-adds (fmath.h, in double) */
+		/* an exp: some 64 madds in the reference (fmath.h), less in SIMD */
 		for (p = 0; p < n_pos; p = e) {
 			e = min_t(u64, p + b.cap / 64 + 1, n_pos);
 			spend(&b, (u64)(e - p) * 64);

@@ -265,26 +265,42 @@ static void generates_words(void)
 	free(img);
 }
 
+/*
+ * An F32 model of stories260K's shape with ffn 192 (so every matrix
+ * quantizes), seed @seed, classifier tied or not, written to a new file
+ * named from the mkstemp() template @path.  0 or -1.
+ */
+static int write_f32(char *path, u32 seed, bool tied)
+{
+	struct synth_shape s = { .seed = seed };
+	struct synth_model m;
+	char err[256];
+	int fd, ret;
+
+	synth_preset("stories260K", &s);
+	s.ffn = 192;
+	s.tied = tied;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (synth_model_build(&m, &s, err, sizeof(err)))
+		return -1;
+	ret = llm_gguf_writer_to_file(m.w, path);
+	synth_model_free(&m);
+	return ret ? -1 : 0;
+}
+
 /* Through llmctl quantize's code to Q8_0 and Q4_0, then generate. */
 static void quantized_generates(void)
 {
 	static const u32 types[] = { LLM_T_Q8_0, LLM_T_Q4_0 };
-	struct synth_shape s = { .seed = 5 };
 	char f32[] = "/tmp/llm-synth-XXXXXX", q[64];
-	struct synth_model m;
 	char err[256];
 	struct text t;
 	size_t i;
-	int fd;
 
-	synth_preset("stories260K", &s);
-	s.ffn = 192;			/* every matrix quantizes */
-	fd = mkstemp(f32);
-	CHECK(fd >= 0);
-	close(fd);
-	CHECK_EQ(synth_model_build(&m, &s, err, sizeof(err)), 0);
-	CHECK_EQ(llm_gguf_writer_to_file(m.w, f32), 0);
-	synth_model_free(&m);
+	CHECK_EQ(write_f32(f32, 5, false), 0);
 	for (i = 0; i < ARRAY_SIZE(types) && !check_failed(); i++) {
 		struct llm_quantize_stats st;
 
@@ -312,22 +328,11 @@ static void quantized_generates(void)
 static void tied_repacked_equals_rows(void)
 {
 	static const u32 types[] = { LLM_T_Q8_0, LLM_T_Q4_0 };
-	struct synth_shape s = { .seed = 8 };
 	char f32[] = "/tmp/llm-synth-XXXXXX", q[64];
-	struct synth_model m;
 	char err[256];
 	size_t i;
-	int fd;
 
-	synth_preset("stories260K", &s);
-	s.ffn = 192;
-	s.tied = true;
-	fd = mkstemp(f32);
-	CHECK(fd >= 0);
-	close(fd);
-	CHECK_EQ(synth_model_build(&m, &s, err, sizeof(err)), 0);
-	CHECK_EQ(llm_gguf_writer_to_file(m.w, f32), 0);
-	synth_model_free(&m);
+	CHECK_EQ(write_f32(f32, 8, true), 0);
 	for (i = 0; i < ARRAY_SIZE(types) && !check_failed(); i++) {
 		struct llm_runtime a, b;
 		struct llm_quantize_stats st;
