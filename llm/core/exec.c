@@ -682,36 +682,68 @@ int llm_exec_forward(struct llm_ctx *c, const u32 *tokens, u32 n,
 	return llm_exec_run(c->ex, &f, 1, cancelled, arg);
 }
 
-int llm_exec_prepare(struct llm_ctx *c, const u32 *tokens, u32 n)
+int llm_exec_stage(const struct llm_stage *s, bool (*cancelled)(void *arg),
+		   void *arg)
 {
+	struct llm_ctx *c = s->c;
 	struct llm_exec *ex = c->ex;
+	u32 t, n = s->n;
 	int ret;
+
+	if (!n || n > ex->n_batch || s->first > s->last ||
+	    s->last > c->m->cfg.n_layers || c->m != ex->m ||
+	    c->n_ctx > ex->n_ctx)
+		return -EINVAL;
+	/* tokens enter at layer 0, logits leave after the last */
+	if ((s->tokens && s->first) ||
+	    (s->logits && s->last != c->m->cfg.n_layers))
+		return -EINVAL;
+	if (s->pos > c->n_past)
+		return -ERANGE;
+	if (s->pos + n > c->n_ctx)
+		return -ENOSPC;
+	for (t = 0; t < n; t++) {
+		struct llm_item *it = &ex->item[t];
+
+		it->c = c;
+		it->token = s->tokens ? s->tokens[t] : 0;
+		if (it->token >= c->m->cfg.n_vocab)
+			return -EINVAL;
+		it->pos = s->pos + t;
+		it->logits = s->logits && t == n - 1;
+	}
+	if (llm_kv_reserve(c, s->pos + n))
+		return -ENOSPC;
+	if (s->tokens)
+		embed(ex, n);
+	ret = layers(ex, n, s->first, s->last, cancelled, arg);
+	if (ret)
+		return ret;
+	if (s->logits) {
+		llm_yield();
+		logits(ex, n);
+	}
+	if (s->commit) {
+		for (t = 0; t < n; t++)
+			if (s->tokens)
+				c->tokens[s->pos + t] = s->tokens[t];
+		c->n_past = s->pos + n;
+	}
+	return 0;
+}
+
+int llm_ctx_commit(struct llm_ctx *c, u32 pos, const u32 *tokens, u32 n)
+{
 	u32 t;
 
-	if (!n || n > ex->n_batch)
-		return -EINVAL;
-	for (t = 0; t < n; t++) {
-		ex->item[t].c = c;
-		ex->item[t].token = tokens[t];
-		ex->item[t].logits = false;
-	}
-	ret = check_items(ex, n);
-	if (!ret)
-		embed(ex, n);
-	return ret;
-}
-
-int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
-		    bool (*cancelled)(void *arg), void *arg)
-{
-	if (last > c->m->cfg.n_layers || first > last)
-		return -EINVAL;
-	return layers(c->ex, n, first, last, cancelled, arg);
-}
-
-void llm_exec_finish(struct llm_ctx *c, u32 n, bool want_logits)
-{
-	c->ex->item[n - 1].logits = want_logits;
-	logits(c->ex, n);
-	commit_items(c->ex, n);
+	if (pos > c->n_past)
+		return -ERANGE;
+	if (n > c->n_ctx - pos ||
+	    (u64)pos + n > (u64)c->n_pages * LLM_KV_PAGE)
+		return -ENOSPC;
+	if (tokens)
+		for (t = 0; t < n; t++)
+			c->tokens[pos + t] = tokens[t];
+	c->n_past = pos + n;
+	return 0;
 }

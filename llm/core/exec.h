@@ -45,15 +45,38 @@ int llm_exec_run(struct llm_exec *ex, const struct llm_feed *f, u32 n_feeds,
 		 bool (*cancelled)(void *arg), void *arg);
 
 /*
- * The same as llm_exec_forward() in pieces, for a layer range [first,
- * last) (a node of the ring runs only its layers): prepare checks the
- * tokens and embeds them into c->ex->x; layers runs a range on the hidden
- * states there; finish computes the last token's logits if wanted and
- * moves the context on by @n.
+ * One node's share of a step when a ring of machines splits the layers
+ * (netfilter/): @n positions of @c from @pos through layers [first, last).
+ * @tokens, if not NULL, are embedded first (the head); otherwise the
+ * hidden states are already in c->ex->x (n rows of n_embd floats, put
+ * there by the caller), which hold the result afterwards.  With @logits,
+ * the last position's logits go to c->logits (the last node).  With
+ * @commit, the context moves to pos + n (and takes @tokens); otherwise it
+ * stays where it was, so a step the ring fails to finish leaves it
+ * unchanged.  @pos may be at or before c->n_past: computing a position
+ * again writes the same K/V (a retry, or a node catching up).  0, or
+ * -ERANGE (pos past c->n_past), -ENOSPC, -EINVAL, -EINTR as
+ * llm_exec_forward().  The caller has the executor to itself.
  */
-int llm_exec_prepare(struct llm_ctx *c, const u32 *tokens, u32 n);
-int llm_exec_layers(struct llm_ctx *c, u32 n, u32 first, u32 last,
-		    bool (*cancelled)(void *arg), void *arg);
-void llm_exec_finish(struct llm_ctx *c, u32 n, bool want_logits);
+struct llm_stage {
+	struct llm_ctx *c;
+	u32 pos, n;
+	const u32 *tokens;
+	u32 first, last;
+	bool logits;
+	bool commit;
+};
+
+int llm_exec_stage(const struct llm_stage *s, bool (*cancelled)(void *arg),
+		   void *arg);
+
+/*
+ * Move @c on to @pos + @n, taking @tokens (if not NULL) for positions
+ * [pos, pos + n): the head runs its stage with commit false and commits
+ * so once the ring has answered (the stage put those positions' K/V in
+ * its cache).  0, or -ERANGE (pos past c->n_past), -ENOSPC (past the
+ * context or the pages mapped: no stage ran there).
+ */
+int llm_ctx_commit(struct llm_ctx *c, u32 pos, const u32 *tokens, u32 n);
 
 #endif /* LLM_EXEC_H */
