@@ -46,6 +46,8 @@ CORE_SRCS := \
 	quant/ref.c \
 	quant/avx2.c \
 	quant/avx512vnni.c
+# the network ring's wire format (netfilter/wire.h): shared core too
+CORE_SRCS += netfilter/wire.c
 
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -Wshadow -ffp-contract=off -fno-math-errno \
@@ -72,7 +74,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 
 .PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench bench-run mmbench setup soak \
 	sampler-bench \
-	debug-kernel debug-test other-kernel-test test-kmods demo-test \
+	debug-kernel debug-test other-kernel-test test-kmods demo-test ring-test \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus \
 	fpu-bound
 
@@ -291,14 +293,34 @@ $(BUILD)/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c \
 		$(FUZZ_TOKENIZER_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
 
+# The network ring's packet parser (netfilter/wire.c), seeded with valid
+# packets of every type that the target itself writes (FUZZ_WIRE_SEEDS).
+FUZZ_WIRE_MAX_LEN ?= 9100
+.PHONY: fuzz-wire
+$(BUILD)/fuzz/obj/netfilter/wire.o $(BUILD)/fuzz/fuzz_wire: \
+	netfilter/wire.h uapi/llm.h llm/core/platform.h
+
+$(BUILD)/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c \
+		$(BUILD)/fuzz/obj/netfilter/wire.o
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^)
+
 fuzz-test:
 	@if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
 	    $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then \
 		$(MAKE) --no-print-directory BUILD=$(BUILD) fuzz-gguf; \
 		$(MAKE) --no-print-directory BUILD=$(BUILD) fuzz-tokenizer; \
+		$(MAKE) --no-print-directory BUILD=$(BUILD) fuzz-wire; \
 	else \
 		echo "SKIP fuzz: gguf: $(FUZZ_CC) cannot build libFuzzer targets"; \
+		echo "SKIP fuzz: wire: $(FUZZ_CC) cannot build libFuzzer targets"; \
 	fi
+
+fuzz-wire: $(BUILD)/fuzz/fuzz_wire
+	@rm -rf $(BUILD)/fuzz/seeds-wire
+	@FUZZ_WIRE_SEEDS=$(BUILD)/fuzz/seeds-wire $(BUILD)/fuzz/fuzz_wire \
+		> /dev/null || { echo "FAIL fuzz: wire: the seeds"; exit 1; }
+	@tests/fuzz/run-fuzz.sh wire $(BUILD)/fuzz/fuzz_wire $(BUILD)/fuzz/wire \
+		$(FUZZ_SECONDS) $(FUZZ_WIRE_MAX_LEN) $(BUILD)/fuzz/seeds-wire
 
 # The tokenizer over the real vocabulary, seeded with a few texts.
 fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer
@@ -356,6 +378,11 @@ qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh
+
+# Not in make test: the tests of several guests joined in a ring
+# (qemu-tests/ring/*.sh, 2 or 3 guests each, one test at a time).
+ring-test: module $(BUILD)/llmctl.static qemu-extra
+	@qemu-tests/ring.sh
 
 test:
 	@scripts/setup.sh
