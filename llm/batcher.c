@@ -120,3 +120,27 @@ int llm_batcher_forward(struct llm_batcher *b, struct llm_ctx *c,
 	spin_unlock(&b->lock);
 	return e.ret;
 }
+
+int llm_batcher_exclusive(struct llm_batcher *b,
+			  int (*fn)(struct llm_exec *ex, void *arg), void *arg)
+{
+	int ret;
+
+	spin_lock(&b->lock);
+	while (b->busy) {
+		spin_unlock(&b->lock);
+		wait_event(b->done, !READ_ONCE(b->busy));
+		spin_lock(&b->lock);
+	}
+	b->busy = true;
+	b->steps++;
+	spin_unlock(&b->lock);
+
+	ret = fn(b->ex, arg);
+
+	spin_lock(&b->lock);
+	b->busy = false;
+	wake_up_all(&b->done);
+	spin_unlock(&b->lock);
+	return ret;
+}

@@ -36,4 +36,11 @@ int llm_batcher_forward(struct llm_batcher *b, struct llm_ctx *c,
 			const u32 *tokens, u32 n, bool logits,
 			bool (*cancelled)(void *arg), void *arg);
 
+/*
+ * Run @fn with the executor to itself, between steps (the ring's stages
+ * move hidden states in and out of it).  Sleeps; returns fn's result.
+ */
+int llm_batcher_exclusive(struct llm_batcher *b,
+			  int (*fn)(struct llm_exec *ex, void *arg), void *arg);
+
 #endif /* LLM_BATCHER_H */

@@ -11,6 +11,7 @@
  * refuse unknown flags and non-zero reserved fields with EINVAL.
  */
 #include <linux/fs.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/capability.h>
 #include <linux/sched/signal.h>
@@ -22,6 +23,7 @@
 #include "loader.h"
 #include "ring.h"
 #include "params.h"
+#include "../netfilter/node.h"
 
 struct llm_ioc {
 	unsigned int cmd;
@@ -41,6 +43,8 @@ static const struct llm_ioc llm_iocs[] = {
 	{ LLM_IOC_RING_SETUP, sizeof(struct llm_ring_setup), true },
 	{ LLM_IOC_RING_ENTER, sizeof(struct llm_ring_enter), true },
 	{ LLM_IOC_CANCEL, 0, true },
+	{ LLM_IOC_NODE_SET, sizeof(struct llm_node_config), false },
+	{ LLM_IOC_NODE_GET, sizeof(struct llm_node_status), false },
 };
 
 /*
@@ -445,6 +449,44 @@ static const struct llm_ioc *find_ioc(unsigned int cmd, long *err)
 	return NULL;
 }
 
+/* The network ring (netfilter/config.c): CAP_NET_ADMIN in the namespace. */
+static long llm_ioctl_node_set(void __user *uarg, u32 iocsize)
+{
+	struct llm_node_config cfg;
+	int ret;
+
+	if (!llm_node_capable())
+		return -EPERM;
+	ret = llm_copy_in(&cfg, sizeof(cfg), uarg, iocsize);
+	if (ret < 0)
+		return ret;
+	ret = llm_node_set(&cfg);
+	memzero_explicit(&cfg, sizeof(cfg));
+	return ret;
+}
+
+static long llm_ioctl_node_get(void __user *uarg, u32 iocsize)
+{
+	struct llm_node_status *st;
+	int ret;
+
+	if (!llm_node_capable())
+		return -EPERM;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	ret = llm_copy_in(st, sizeof(*st), uarg, iocsize);
+	if (ret >= 0) {
+		int size = ret;
+
+		memset(st, 0, sizeof(*st));
+		llm_node_get(st);
+		ret = llm_copy_out(uarg, st, size);
+	}
+	kfree(st);
+	return ret;
+}
+
 long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct llm_session *s = file->private_data;
@@ -487,6 +529,10 @@ long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return llm_ioctl_ring_setup(s, uarg, size);
 	case _IOC_NR(LLM_IOC_RING_ENTER):
 		return llm_ioctl_ring_enter(s, uarg, size);
+	case _IOC_NR(LLM_IOC_NODE_SET):
+		return llm_ioctl_node_set(uarg, size);
+	case _IOC_NR(LLM_IOC_NODE_GET):
+		return llm_ioctl_node_get(uarg, size);
 	default:	/* LLM_IOC_CANCEL: no lock, its next step notices */
 		llm_req_cancel(s, LLM_STOP_CANCELLED);
 		return 0;

@@ -14,6 +14,7 @@
 #include <linux/vmalloc.h>
 #include <linux/sched.h>
 
+#include "../netfilter/node.h"
 #include "kmodel.h"
 #include "session.h"
 #include "params.h"
@@ -144,6 +145,7 @@ static void retire_locked(bool installing)
 	WRITE_ONCE(km->dead, true);	/* steps look without the lock */
 	spin_unlock(&km->lock);
 	wait_event(km->idle, unused(km));
+	llm_node_model_gone();
 	llm_sessions_model_gone(km);
 	pr_info("model '%s' unloaded\n", km->model.name);
 	llm_kmodel_put(km);
@@ -153,6 +155,59 @@ static void publish_arena_locked(void)
 {
 	WRITE_ONCE(kms.used, kms.arena.used - kms.mark_empty);
 	WRITE_ONCE(kms.peak, kms.arena.peak - kms.mark_empty);
+}
+
+void llm_kmodel_lock(void)
+{
+	mutex_lock(&kms.install_lock);
+}
+
+void llm_kmodel_unlock(void)
+{
+	mutex_unlock(&kms.install_lock);
+}
+
+struct llm_kmodel *llm_kmodel_current_locked(void)
+{
+	struct llm_kmodel *km;
+
+	lockdep_assert_held(&kms.install_lock);
+	spin_lock(&kms.lock);
+	km = kms.loaded;
+	if (km)
+		kref_get(&km->ref);
+	spin_unlock(&kms.lock);
+	return km;
+}
+
+void *llm_kmodel_tail_alloc(size_t bytes)
+{
+	void *p;
+
+	lockdep_assert_held(&kms.install_lock);
+	p = llm_arena_alloc(&kms.arena, bytes, 64);
+	if (p)
+		memset(p, 0, bytes);
+	publish_arena_locked();
+	return p;
+}
+
+size_t llm_kmodel_tail_mark(void)
+{
+	lockdep_assert_held(&kms.install_lock);
+	return llm_arena_mark(&kms.arena);
+}
+
+void llm_kmodel_tail_rewind(size_t mark)
+{
+	lockdep_assert_held(&kms.install_lock);
+	llm_arena_rewind(&kms.arena, mark);
+	publish_arena_locked();
+}
+
+unsigned int llm_kmodel_slots(void)
+{
+	return llm_sessions_max;
 }
 
 void llm_kmodel_unload(void)
@@ -233,6 +288,9 @@ static int bind_executor(struct llm_kmodel *km, char *err, size_t errlen)
 
 void llm_kmodel_release_ctx(struct llm_kmodel *km, unsigned int slot)
 {
+	/* a ring member's contexts hold the ring's conversations */
+	if (llm_node_role() == 2)
+		return;
 	if (!km || !llm_kmodel_use(km))
 		return;		/* a dying model's pool goes with its arena */
 	llm_ctx_reset(&km->ctx[slot]);

@@ -76,6 +76,22 @@ void llm_kmodel_unload(void);
 /* The largest image the arena can take. */
 size_t llm_kmodel_max_image(void);
 
+/*
+ * The network ring node's buffers come from the arena after the model
+ * (netfilter/config.c): all under the install lock, which also orders
+ * ring configuration against loads.  A load or unload takes the node
+ * down first (llm_node_model_gone()).
+ */
+void llm_kmodel_lock(void);
+void llm_kmodel_unlock(void);
+/* The current model with a reference (install lock held), or NULL. */
+struct llm_kmodel *llm_kmodel_current_locked(void);
+void *llm_kmodel_tail_alloc(size_t bytes);
+size_t llm_kmodel_tail_mark(void);
+void llm_kmodel_tail_rewind(size_t mark);
+/* Sessions every model has contexts for. */
+unsigned int llm_kmodel_slots(void);
+
 /* Arena figures for sysfs and GET_INFO. */
 void llm_kmodel_arena_stats(u64 *size, u64 *used, u64 *peak);
 

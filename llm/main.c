@@ -11,6 +11,7 @@
 #include <linux/vmalloc.h>
 #include <linux/mm.h>
 
+#include "../netfilter/node.h"
 #include "params.h"
 #include "core/platform.h"
 #include "kmodel.h"
@@ -153,6 +154,27 @@ unsigned int llm_threads;
 module_param_named(threads, llm_threads, uint, 0444);
 MODULE_PARM_DESC(threads, "Threads that compute one step, the caller included (default 0: one per online CPU at load; 1..1024; fixed at load)");
 
+/* The network ring (netfilter/, docs/ring.md); read at each use. */
+unsigned int llm_ring_timeout_ms = 10000;
+module_param_cb(ring_timeout_ms, &llm_positive_ops, &llm_ring_timeout_ms, 0644);
+MODULE_PARM_DESC(ring_timeout_ms, "Ring head: how long a step may wait for the ring's answer before it fails with ETIMEDOUT, ms (default 10000)");
+
+unsigned int llm_ring_rto_min_ms = 20;
+module_param_cb(ring_rto_min_ms, &llm_positive_ops, &llm_ring_rto_min_ms, 0644);
+MODULE_PARM_DESC(ring_rto_min_ms, "Ring: least retransmission timeout, ms; the timeout follows measured round trips above it (default 20)");
+
+unsigned int llm_ring_rto_max_ms = 1000;
+module_param_cb(ring_rto_max_ms, &llm_positive_ops, &llm_ring_rto_max_ms, 0644);
+MODULE_PARM_DESC(ring_rto_max_ms, "Ring: most retransmission timeout, ms, which back-off doubles up to (default 1000)");
+
+unsigned int llm_ring_retries = 6;
+module_param_cb(ring_retries, &llm_positive_ops, &llm_ring_retries, 0644);
+MODULE_PARM_DESC(ring_retries, "Ring: timeouts in a row after which a peer is declared dead (default 6)");
+
+unsigned int llm_ring_slots;
+module_param_cb(ring_slots, &llm_any_ops, &llm_ring_slots, 0644);
+MODULE_PARM_DESC(ring_slots, "Ring: frames being received at once, each a buffer of one prefill batch of hidden states in the arena; applies at the next ring up (default 0: 2 x sessions + 2)");
+
 static int check_module_params(void)
 {
 	/* Leave at least half of RAM to the rest of the system. */
@@ -228,9 +250,12 @@ static int __init llm_init(void)
 	ret = llm_sessions_init();
 	if (ret)
 		goto err_kmodel;
+	ret = llm_nf_init();
+	if (ret)
+		goto err_sessions_only;
 	ret = llm_requests_init();
 	if (ret)
-		goto err_sessions;
+		goto err_nf;
 	ret = llm_sysfs_init();
 	if (ret)
 		goto err_requests;
@@ -253,7 +278,9 @@ err_sysfs:
 	llm_sysfs_exit();
 err_requests:
 	llm_requests_exit();
-err_sessions:
+err_nf:
+	llm_nf_exit();
+err_sessions_only:
 	llm_sessions_exit();
 err_kmodel:
 	llm_kmodel_exit();
@@ -269,6 +296,7 @@ err_pool:
 static void __exit llm_exit(void)
 {
 	llm_device_exit();
+	llm_nf_exit();		/* the node goes down with its namespace hooks */
 	llm_sysfs_exit();
 	llm_requests_exit();
 	llm_oneshot_exit();

@@ -8,6 +8,7 @@
 #include <linux/sched/signal.h>
 #include <linux/workqueue.h>
 
+#include "../netfilter/node.h"
 #include "request.h"
 #include "session.h"
 #include "kmodel.h"
@@ -107,14 +108,42 @@ static void on_token(void *arg, u32 tok)
 
 static bool cancelled(void *arg);
 
-/* Steps go through the model's batcher, alone or with other sessions'. */
+/*
+ * Steps go through the model's batcher, alone or with other sessions';
+ * or, on the head of a network ring, round the ring (netfilter/).
+ */
 static int forward(void *arg, struct llm_ctx *c, const u32 *tokens, u32 n,
 		   bool logits)
 {
 	struct llm_session *s = arg;
+	struct llm_req *q = &s->req;
 
+	/* the layers were split otherwise when the request began */
+	if (q->net_gen != llm_node_generation())
+		return -ENETRESET;
+	if (llm_node_role()) {
+		const struct llm_sampling *sp = &q->r.sampling;
+		u32 sampling[3] = { sp->temp_milli, sp->top_k, sp->top_p_milli };
+
+		q->net_rng = q->gen.rng;
+		return llm_node_forward(s->slot, s->km, c, tokens, n, logits,
+					sampling, &q->net_rng, &q->net_token,
+					cancelled, s);
+	}
 	return llm_batcher_forward(&s->km->batcher, c, tokens, n, logits,
 				   cancelled, s);
+}
+
+/* The token a ring step brought back (forward() ran the ring). */
+static u32 sample(void *arg, struct llm_ctx *c, const struct llm_sampling *sp,
+		  u64 *rng)
+{
+	struct llm_session *s = arg;
+
+	if (!llm_node_role())
+		return llm_sample(c, sp, rng);
+	*rng = s->req.net_rng;
+	return s->req.net_token;
 }
 
 static bool cancelled(void *arg)
@@ -229,6 +258,7 @@ static void fill_request(struct llm_session *s, u32 prompt_len)
 	r->on_token = on_token;
 	r->cancelled = cancelled;
 	r->forward = forward;
+	r->sample = sample;
 	r->arg = s;
 }
 
@@ -412,9 +442,14 @@ static int begin(struct llm_session *s, struct llm_ctx *c)
 	unsigned int wall = READ_ONCE(llm_max_wall_ms);
 	int ret;
 
-	if (s->ctx_stale) {
+	/* a ring member's contexts are the ring's: requests go to the head */
+	if (llm_node_role() == 2)
+		return -EBUSY;
+	q->net_gen = llm_node_generation();
+	if (s->ctx_stale || s->net_gen != q->net_gen) {
 		llm_ctx_reset(c);
 		s->ctx_stale = false;
+		s->net_gen = q->net_gen;
 	}
 	q->r.deadline_ns = wall ? ktime_get_ns() + (u64)wall * NSEC_PER_MSEC :
 			   0;
@@ -462,7 +497,8 @@ int llm_req_step(struct llm_session *s)
 	atomic_dec(&counters.stepping);
 	llm_kmodel_unuse(km);
 	if (done)
-		end(s, 0, true);
+		end(s, q->r.stop_reason == LLM_STOP_ERROR ? q->r.error : 0,
+		    true);
 	return done;
 }
 

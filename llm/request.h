@@ -46,6 +46,10 @@ struct llm_req {
 	int result;		/* once DONE: 0, or -errno */
 	u32 n_toks;		/* token ids in the session's toks[] */
 	u64 user_data;		/* of the ring entry it came from */
+	/* a ring head's step: the token the last node drew, its rng after */
+	u32 net_token;
+	u64 net_rng;
+	u32 net_gen;		/* llm_node_generation() it began under */
 };
 
 /* How a prompt is taken (llm_req_submit()'s @how). */

@@ -68,6 +68,7 @@ struct llm_session {
 	/* the model the conversation is on (a reference), and its context */
 	struct llm_kmodel *km;
 	bool ctx_stale;			/* reset the context before next use */
+	u32 net_gen;			/* the ring split its context is of */
 
 	/* the slot's I/O buffers, reserved at module load */
 	char *prompt;			/* max_prompt_bytes */

@@ -37,12 +37,20 @@
 # LLM_MODELS=DIR instead of models/ (its *.gguf and *.bin files go to
 # /models in the guest).
 #
+# Every guest also gets the Debian modules llm.ko depends on (and the
+# crypto library ones it is about to: KMODS_ALWAYS), from the unpacked
+# modules of the kernel it boots, under /kmod with a modules.dep that
+# guest/lib.sh's llm_load and kmod_load follow.
+#
 # Standard output carries only the result lines; progress goes to stderr.
 # Exit status: 0 all passed, 1 some test failed, 2 the harness could not run.
+#
+# qemu-tests/ring.sh sources this file for its functions (main runs only
+# when run.sh itself is the program).
 
 set -eu
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$ROOT/qemu-tests
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
@@ -60,6 +68,12 @@ DEFAULT_MEMORY=512M
 # A guest that has not reached /init by then is stopped and booted again.
 BOOT_TIMEOUT=${LLM_QEMU_BOOT_TIMEOUT:-120}
 DEFAULT_SMP=2
+# Debian modules in every guest's /kmod besides what llm.ko depends on;
+# KMODS_EXTRA adds more (ring.sh: the NIC driver, sch_netem), and
+# INITRAMFS_HOOK, a function, is called with the root before it is packed.
+KMODS_ALWAYS=(libchacha20poly1305 udp_tunnel)
+KMODS_EXTRA=()
+INITRAMFS_HOOK=
 
 # Kernel log lines that fail a test wherever they appear (a KCSAN report
 # is "BUG: KCSAN: data-race in A / B"; a bare KCSAN would match the KCSAN
@@ -182,6 +196,140 @@ check_module() {
 	esac
 }
 
+# The kernel modules of the image we boot: the unpacked Debian tree beside
+# it (.../root/boot/vmlinuz-ABI: .../root/lib/modules/ABI), or a kernel
+# source tree's own (.../arch/x86/boot/bzImage: the tree, where
+# scripts/debug-kernel.sh built them), or LLM_KMODS=DIR.  Sets KMOD_DIR
+# (empty when there is none) and KMOD_PATH[name] for each module the tree
+# has (names with '_' for '-', as /proc/modules has them), KMOD_BUILTIN[name]
+# for those built into the kernel.
+find_kmods() {
+	local path name
+
+	KMOD_DIR=${LLM_KMODS:-}
+	if [ -z "$KMOD_DIR" ]; then
+		case $KIMG in
+		*/boot/vmlinuz-*)
+			KMOD_DIR=${KIMG%/boot/vmlinuz-*}/lib/modules/${KIMG##*/vmlinuz-} ;;
+		*/arch/x86/boot/bzImage)
+			KMOD_DIR=${KIMG%/arch/x86/boot/bzImage} ;;
+		esac
+	fi
+	if [ -z "$KMOD_DIR" ] || [ ! -f "$KMOD_DIR/modules.order" ]; then
+		note "warning: no modules.order for $KIMG (LLM_KMODS=DIR names its modules): the guests get no Debian modules"
+		KMOD_DIR=
+		return
+	fi
+	while read -r path; do
+		name=${path##*/}
+		name=${name%%.ko*}
+		KMOD_PATH[${name//-/_}]=$path
+	done < "$KMOD_DIR/modules.order"
+	if [ -f "$KMOD_DIR/modules.builtin" ]; then
+		while read -r path; do
+			name=${path##*/}
+			name=${name%%.ko*}
+			KMOD_BUILTIN[${name//-/_}]=1
+		done < "$KMOD_DIR/modules.builtin"
+	fi
+}
+
+# kmod_file NAME: the module's file in KMOD_DIR (modules.order names a
+# .ko that the Debian package may ship compressed).
+kmod_file() {
+	local f=$KMOD_DIR/${KMOD_PATH[$1]} z
+
+	for z in '' .xz .zst .gz; do
+		[ -f "$f$z" ] && { echo "$f$z"; return 0; }
+	done
+	return 1
+}
+
+# kmod_resolve NAME: append NAME's modules to KMOD_ORDER, what each
+# depends on (modinfo's depends, which depmod reads for modules.dep) before
+# it, each once.  Built-in ones are skipped (KMOD_BUILTIN_USED), missing
+# ones noted in KMOD_MISSING; status 1 then.
+kmod_resolve() {
+	local name=${1//-/_} file dep st=0
+
+	[ -n "${KMOD_SEEN[$name]:-}" ] && return "${KMOD_SEEN[$name]}"
+	KMOD_SEEN[$name]=0
+	if [ -n "${KMOD_BUILTIN[$name]:-}" ]; then
+		KMOD_BUILTIN_USED[$name]=1
+		return 0
+	fi
+	if [ -z "${KMOD_PATH[$name]:-}" ] || ! file=$(kmod_file "$name"); then
+		KMOD_SEEN[$name]=1
+		KMOD_MISSING+=("$name")
+		return 1
+	fi
+	for dep in $(modinfo -F depends "$file" | tr ',' ' '); do
+		kmod_resolve "$dep" || st=1
+	done
+	KMOD_ORDER+=("$name")
+	KMOD_SEEN[$name]=$st
+	return $st
+}
+
+# kmod_closure NAME...: set KMOD_ORDER to the modules NAMEs need, in load
+# order, NAMEs last (only those to load: built-in ones are left out).
+kmod_closure() {
+	local name
+
+	KMOD_ORDER=()
+	KMOD_SEEN=()
+	for name in "$@"; do
+		kmod_resolve "$name" || true
+	done
+}
+
+# Debian's modules into @1/kmod: KMODS_ALWAYS, KMODS_EXTRA and what llm.ko
+# depends on, each with what it depends on, uncompressed as NAME.ko; and
+# kmod/modules.dep ("NAME: DEP..." with every module NAME needs, in load
+# order; a line "llm: ..." for llm.ko) and kmod/modules.builtin (the names
+# asked for that are built in), which guest/lib.sh's kmod_load and llm_load
+# read.
+install_kmods() {
+	local root=$1 name file llm_deps=() all=()
+	local -A KMOD_SEEN=() KMOD_BUILTIN_USED=()
+	local -a KMOD_ORDER=() KMOD_MISSING=()
+
+	mkdir -p "$root/kmod"
+	: > "$root/kmod/modules.dep"
+	: > "$root/kmod/modules.builtin"
+	[ -n "$KMOD_DIR" ] || return 0
+	if [ -f "$ROOT/llm.ko" ]; then
+		read -ra llm_deps < <(modinfo -F depends "$ROOT/llm.ko" | tr ',' ' ') || true
+	fi
+	for name in "${KMODS_ALWAYS[@]}" "${KMODS_EXTRA[@]}"; do
+		name=${name//-/_}
+		kmod_closure "$name"
+		[ ${#KMOD_ORDER[@]} -gt 0 ] || continue
+		all+=("${KMOD_ORDER[@]}")
+		echo "$name: ${KMOD_ORDER[*]:0:${#KMOD_ORDER[@]}-1}" >> "$root/kmod/modules.dep"
+	done
+	if [ ${#llm_deps[@]} -gt 0 ]; then
+		kmod_closure "${llm_deps[@]}"
+		all+=("${KMOD_ORDER[@]}")
+		echo "llm: ${KMOD_ORDER[*]}" >> "$root/kmod/modules.dep"
+	fi
+	for name in "${!KMOD_BUILTIN_USED[@]}"; do
+		echo "$name" >> "$root/kmod/modules.builtin"
+	done
+	for name in $(printf '%s\n' "${all[@]}" | sort -u); do
+		file=$(kmod_file "$name")
+		case $file in
+		*.xz) xz -dc "$file" > "$root/kmod/$name.ko" ;;
+		*.zst) zstd -qdc "$file" > "$root/kmod/$name.ko" ;;
+		*.gz) gzip -dc "$file" > "$root/kmod/$name.ko" ;;
+		*) cp "$file" "$root/kmod/$name.ko" ;;
+		esac || die "cannot copy $file into the initramfs"
+	done
+	if [ ${#KMOD_MISSING[@]} -gt 0 ]; then
+		note "warning: $KMOD_DIR has no module $(printf '%s\n' "${KMOD_MISSING[@]}" | sort -u | tr '\n' ' ')(neither a file nor built in): kmod_load and llm_load fail on what needs them"
+	fi
+}
+
 # Static helper programs for the guest: qemu-tests/helpers/NAME.c ->
 # /bin/NAME, built into $BUILD/qemu-helpers (shared by every --out).
 build_helpers() {
@@ -242,7 +390,7 @@ build_initramfs() {
 	install_busybox "$root"
 
 	install -m 0755 "$HERE/guest/init" "$root/init"
-	install -m 0644 "$HERE/guest/lib.sh" "$root/guest/lib.sh"
+	install -m 0644 "$HERE"/guest/*.sh "$root/guest/"
 	cp "$TESTS_DIR"/*.sh "$root/tests/"
 	[ -f "$ROOT/llm.ko" ] && cp "$ROOT/llm.ko" "$root/llm.ko"
 	if [ -x "$BUILD/llmctl.static" ]; then
@@ -251,12 +399,14 @@ build_initramfs() {
 		note "warning: $BUILD/llmctl.static is missing (make user)"
 	fi
 	cp "$HELPERS"/* "$root/bin/" 2>/dev/null || true
+	install_kmods "$root"
 	# none (the harness's self-test): the tests that need one fail
 	if [ -d "$models" ]; then
 		find "$models" -maxdepth 1 -type f \( -name '*.gguf' -o -name '*.bin' \) \
 			-exec cp -t "$root/models/" {} +
 	fi
 	[ -d "$EXTRA_DIR" ] && cp -a "$EXTRA_DIR/." "$root/extra/"
+	[ -z "$INITRAMFS_HOOK" ] || "$INITRAMFS_HOOK" "$root"
 
 	(cd "$root" && find . | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$OUT/initramfs.cpio.gz.new"
@@ -347,10 +497,69 @@ first_splat() {
 	printf '%s\n' "$1" | head -1 | sed 's/^.*\(\[ *[0-9]*\.[0-9]*\]\)/\1/'
 }
 
+# verdict LOG STATUS TAG NAME LIMIT [WHY]: the result lines of a guest's
+# serial log LOG (its QEMU ended with STATUS, after at most LIMIT seconds;
+# the script was tests/NAME.sh), then a line "FAIL TAG: ..." for each way
+# the run went wrong: WHY, the harness's own reason when it stopped the
+# guest, or one read from the log; no result line; kernel splats (to stderr
+# too, prefixed with TAG).  Sets VERDICT_WHY to the run's failure, if any.
+verdict() {
+	local log=$1 st=$2 tag=$3 name=$4 limit=$5 why=${6:-} lines splats
+	local booted=0
+
+	grep -q '^=== llm-qemu: begin' "$log" && booted=1
+	if grep -q '^=== llm-qemu: results$' "$log"; then
+		lines=$(section "$log" results dmesg | grep -E '^(PASS|FAIL|SKIP) ' || true)
+	else
+		lines=$(grep -E "^(PASS|FAIL|SKIP) ${tag%%/*}/" "$log" || true)
+	fi
+	[ -n "$lines" ] && printf '%s\n' "$lines"
+	if [ -n "$why" ]; then
+		:
+	elif [ $booted = 0 ]; then
+		why="the guest did not reach /init, twice (qemu exit status $st; a boot hang is stopped after ${BOOT_TIMEOUT} s)"
+	elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
+		why="timed out after $limit s"
+	elif ! grep -q '^=== llm-qemu: done$' "$log"; then
+		why="the guest stopped before the end (qemu exit status $st)"
+		# panic=-1 with -no-reboot: a panic ends QEMU with 0.
+		[ "$st" -eq 0 ] && why+=": the kernel panicked or rebooted"
+	elif grep -q '^=== llm-qemu: script not run$' "$log"; then
+		why="the script was not run (lines above say why)"
+	elif ! grep -q "^=== llm-qemu: test-end $name\$" "$log"; then
+		why="the script stopped before its last line ($(grep -m1 '^=== llm-qemu: script exit' "$log" | sed 's/^=== llm-qemu: //'))"
+	fi
+	VERDICT_WHY=$why
+	[ -n "$why" ] && echo "FAIL $tag: run: $why"
+	[ -z "$lines" ] && echo "FAIL $tag: results: the script printed no result lines"
+	# Splats before llm.ko was first loaded (a kernel bug at boot)
+	# fail the test too, under their own name.
+	splats=$(kernel_splats "$log" early)
+	if [ -n "$splats" ]; then
+		echo "FAIL $tag: kernel log before llm.ko was loaded: $(first_splat "$splats")"
+		printf '%s\n' "$splats" | head -40 | sed "s|^|$tag: kernel, before llm.ko: |" >&2
+	fi
+	splats=$(kernel_splats "$log" late)
+	if [ -n "$splats" ]; then
+		echo "FAIL $tag: kernel log: $(first_splat "$splats")"
+		printf '%s\n' "$splats" | head -40 | sed "s|^|$tag: kernel: |" >&2
+	fi
+	return 0
+}
+
+# note_failure NAME TAG LOG: on stderr, where a failed guest's log is and,
+# after a verdict with a run failure, what it printed last before things
+# went wrong (prefixed with TAG).
+note_failure() {
+	note "$1: failed; full serial log: $3"
+	[ -n "$VERDICT_WHY" ] && sed '/^=== llm-qemu: script exit/,$d' "$3" |
+		tail -5 | sed "s|^|$2: log: |" >&2
+	return 0
+}
+
 # Decide the outcome of one finished VM; result lines to RESULTS/NAME.
 judge() {
-	local name=$1 st=$2 log=$OUT/logs/$1.log res=$OUT/results/$1 lines
-	local splats why= booted=0
+	local name=$1 st=$2 log=$OUT/logs/$1.log res=$OUT/results/$1
 
 	# the console's tee may still be writing the last lines
 	[ $CONSOLE -eq 1 ] && sleep 0.3
@@ -359,53 +568,15 @@ judge() {
 
 	# The kernel never reached /init (a boot hang or crash under TCG, before
 	# any of our code runs): boot once more before calling it a failure.
-	grep -q '^=== llm-qemu: begin' "$log" && booted=1
-	if [ $booted = 0 ] && [ -z "${RETRIED[$name]:-}" ]; then
+	if ! grep -q '^=== llm-qemu: begin' "$log" && [ -z "${RETRIED[$name]:-}" ]; then
 		RETRIED[$name]=1
 		cp "$log" "$OUT/logs/$name.boot1.log"
 		note "$name: the guest did not reach /init (qemu exit status $st); booting it again (first log: $OUT/logs/$name.boot1.log)"
 		return 1
 	fi
 
-	if grep -q '^=== llm-qemu: results$' "$log"; then
-		lines=$(section "$log" results dmesg | grep -E '^(PASS|FAIL|SKIP) ' || true)
-	else
-		lines=$(grep -E '^(PASS|FAIL|SKIP) qemu/' "$log" || true)
-	fi
-	{
-		[ -n "$lines" ] && printf '%s\n' "$lines"
-		if [ $booted = 0 ]; then
-			why="the guest did not reach /init, twice (qemu exit status $st; a boot hang is stopped after ${BOOT_TIMEOUT} s)"
-		elif [ "$st" -eq 124 ] || [ "$st" -eq 137 ]; then
-			why="timed out after ${T_LIMIT[$name]} s"
-		elif ! grep -q '^=== llm-qemu: done$' "$log"; then
-			why="the guest stopped before the end (qemu exit status $st)"
-			# panic=-1 with -no-reboot: a panic ends QEMU with 0.
-			[ "$st" -eq 0 ] && why+=": the kernel panicked or rebooted"
-		elif ! grep -q "^=== llm-qemu: test-end $name\$" "$log"; then
-			why="the script stopped before its last line ($(grep -m1 '^=== llm-qemu: script exit' "$log" | sed 's/^=== llm-qemu: //'))"
-		fi
-		[ -n "$why" ] && echo "FAIL qemu/$name: run: $why"
-		[ -z "$lines" ] && echo "FAIL qemu/$name: results: the script printed no result lines"
-		# Splats before llm.ko was first loaded (a kernel bug at boot)
-		# fail the test too, under their own name.
-		splats=$(kernel_splats "$log" early)
-		if [ -n "$splats" ]; then
-			echo "FAIL qemu/$name: kernel log before llm.ko was loaded: $(first_splat "$splats")"
-			printf '%s\n' "$splats" | head -40 | sed "s|^|qemu/$name: kernel, before llm.ko: |" >&2
-		fi
-		splats=$(kernel_splats "$log" late)
-		if [ -n "$splats" ]; then
-			echo "FAIL qemu/$name: kernel log: $(first_splat "$splats")"
-			printf '%s\n' "$splats" | head -40 | sed "s|^|qemu/$name: kernel: |" >&2
-		fi
-	} > "$res"
-	if grep -q '^FAIL ' "$res"; then
-		note "$name: failed; full serial log: $log"
-		# What the guest printed last before things went wrong.
-		[ -n "$why" ] && sed '/^=== llm-qemu: script exit/,$d' "$log" |
-			tail -5 | sed "s|^|qemu/$name: log: |" >&2
-	fi
+	verdict "$log" "$st" "qemu/$name" "$name" "${T_LIMIT[$name]}" > "$res"
+	grep -q '^FAIL ' "$res" && note_failure "$name" "qemu/$name" "$log"
 	return 0
 }
 
@@ -441,6 +612,7 @@ main() {
 	local name t0 secs
 	declare -ga SELECTED=() ALL_TESTS=() TESTS=() ACCEL=()
 	declare -gA RUNNING=() T_START=() T_LIMIT=() WATCHDOG=() RETRIED=()
+	declare -gA KMOD_PATH=() KMOD_BUILTIN=()
 
 	parse_args "$@"
 	pick_tests
@@ -453,6 +625,7 @@ main() {
 		die "qemu-system-x86_64 not found: run scripts/setup.sh"
 
 	find_kernel
+	find_kmods
 	pick_accel
 	check_module
 	mkdir -p "$OUT/logs" "$OUT/results"
@@ -482,4 +655,6 @@ main() {
 	exit 0
 }
 
-main "$@"
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi

@@ -37,7 +37,7 @@ if [ ! -x "$cp" ]; then
 fi
 
 cd "$ROOT"
-files=$(ls llm/*.[ch] llm/core/*.[ch] arena/*.[ch] quant/*.[ch] uapi/*.h samples/*/*.c qemu-tests/kmod/*.c 2>/dev/null |
+files=$(ls llm/*.[ch] llm/core/*.[ch] netfilter/*.[ch] arena/*.[ch] quant/*.[ch] uapi/*.h samples/*/*.c qemu-tests/kmod/*.c 2>/dev/null |
 	grep -v '\.mod\.c$')
 out=$("$cp" --no-tree -q --terse --show-types -f $files 2>&1 |
 	grep -E '^[^ ]+:[0-9]+: (ERROR|WARNING|CHECK)' |

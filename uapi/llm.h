@@ -224,6 +224,7 @@ enum llm_stop_reason {
 	LLM_STOP_CANCELLED,	/* CANCEL, RESET, close or a fatal signal */
 	LLM_STOP_TIMEOUT,	/* max_wall_ms passed */
 	LLM_STOP_BUFFER,	/* the caller's text buffer is full */
+	LLM_STOP_ERROR,		/* failed (the ring): the error says why */
 };
 
 /**
@@ -482,6 +483,160 @@ struct llm_ring_enter {
 	__u32 reserved;
 };
 
+/*
+ * The network ring: this machine as one node of a ring of machines that
+ * split a model's layers (docs/ring.md).  Per network namespace (the
+ * caller's), one node per kernel; both need CAP_NET_ADMIN or
+ * CAP_SYS_ADMIN.  The head (node 0) takes requests through every
+ * interface and runs the embedding and its layers; each node runs its
+ * layers and sends the hidden states on; the last computes the logits and
+ * samples, and the token goes back to the head.
+ */
+#define LLM_NODE_KEY_LEN	32
+#define LLM_NODE_MAX		16	/* nodes in a ring */
+
+/* struct llm_node_config.op */
+enum llm_node_op {
+	LLM_NODE_UP = 1,	/* join (or reconfigure) the ring */
+	LLM_NODE_DOWN,		/* leave it: requests on it fail, state freed */
+};
+
+/**
+ * struct llm_node_peer - a neighbour on the ring
+ * @addr: its IPv4 address, network byte order
+ * @port: its UDP port, host byte order
+ * @node: its node id
+ */
+struct llm_node_peer {
+	__u32 addr;
+	__u16 port;
+	__u16 node;
+};
+
+/**
+ * struct llm_node_config - LLM_IOC_NODE_SET
+ * @size: sizeof(struct llm_node_config)
+ * @op: enum llm_node_op
+ * @ring_id: names the ring; packets of another ring are dropped
+ * @node: this node's id, 0 (the head) .. n_nodes - 1
+ * @n_nodes: nodes in the ring, 2 .. LLM_NODE_MAX
+ * @layer_first: first layer this node runs
+ * @layer_last: one past its last layer (the last node's is n_layers)
+ * @port: local UDP port, host byte order (also the kernel socket's)
+ * @mtu: largest IP packet to send, 576 .. 9000 (0: 1500)
+ * @flags: zero
+ * @prev: the node that sends to this one
+ * @next: the node this one sends to
+ * @key: the ring's pre-shared key (LLM_IOC_NODE_GET never returns it)
+ */
+struct llm_node_config {
+	__u32 size;
+	__u32 op;
+	__u32 ring_id;
+	__u32 node;
+	__u32 n_nodes;
+	__u32 layer_first;
+	__u32 layer_last;
+	__u32 port;
+	__u32 mtu;
+	__u32 flags;
+	struct llm_node_peer prev;
+	struct llm_node_peer next;
+	__u8 key[LLM_NODE_KEY_LEN];
+};
+
+/* struct llm_node_link.state */
+enum llm_link_state {
+	LLM_LINK_NONE = 0,	/* not configured */
+	LLM_LINK_HANDSHAKE,	/* exchanging nonces */
+	LLM_LINK_UP,		/* keys agreed, traffic flows */
+	LLM_LINK_DEAD,		/* retries ran out; handshaking again */
+};
+
+/* Drop causes counted per link (struct llm_node_link.drops[]). */
+enum llm_drop_cause {
+	LLM_DROP_NOT_PEER,	/* from no peer: counted in unknown_drops */
+	LLM_DROP_MALFORMED,	/* short, bad magic, version, type, fields */
+	LLM_DROP_CHECKSUM,	/* UDP checksum */
+	LLM_DROP_BAD_TAG,	/* failed authentication */
+	LLM_DROP_REPLAY,	/* counter seen before or below the window */
+	LLM_DROP_OVERSIZED,	/* frame or fragment beyond the buffers */
+	LLM_DROP_STALE,		/* another ring, config or handshake */
+	LLM_DROP_NO_BUFFER,	/* no reassembly slot or queue room */
+	LLM_DROP_FRAGMENT,	/* an IP fragment, or GSO */
+	LLM_DROP_CAUSES,
+};
+
+/**
+ * struct llm_node_link - one neighbour's counters
+ * @peer: who
+ * @state: enum llm_link_state
+ * @rtt_us: smoothed round trip, microseconds (0: none measured)
+ * @rto_us: the retransmission timeout now
+ * @packets_in, @bytes_in, @packets_out, @bytes_out: UDP payloads
+ * @frames_in, @frames_out: frames delivered / sent (acknowledged)
+ * @retransmits: fragments sent again
+ * @nacks_in, @nacks_out: requests for missing fragments
+ * @dup_frames: frames received again (acknowledged again)
+ * @reasm_timeouts: frames dropped half-received
+ * @handshakes: key agreements completed
+ * @deaths: times the link was declared dead
+ * @drops: packets dropped, by enum llm_drop_cause
+ */
+struct llm_node_link {
+	struct llm_node_peer peer;
+	__u32 state;
+	__u32 rtt_us;
+	__u32 rto_us;
+	__u32 reserved;
+	__u64 packets_in;
+	__u64 bytes_in;
+	__u64 packets_out;
+	__u64 bytes_out;
+	__u64 frames_in;
+	__u64 frames_out;
+	__u64 retransmits;
+	__u64 nacks_in;
+	__u64 nacks_out;
+	__u64 dup_frames;
+	__u64 reasm_timeouts;
+	__u64 handshakes;
+	__u64 deaths;
+	__u64 drops[LLM_DROP_CAUSES];
+};
+
+/**
+ * struct llm_node_status - LLM_IOC_NODE_GET
+ * @size: sizeof(struct llm_node_status)
+ * @up: 1 when this namespace's node is configured
+ * @config: as set, key zeroed
+ * @links: [0] the link to prev, [1] the link to next (the same peer in a
+ *	ring of two: then [1] repeats [0])
+ * @frames: frames of hidden states this node computed on
+ * @steps: head: steps sent round the ring and answered
+ * @step_errors: head: steps that failed (dead peer, timeout)
+ * @compute_ns: time running this node's layers
+ * @wait_ns: head: time waiting for the ring's answer
+ * @slots_used: reassembly buffers in use now
+ * @slots: reassembly buffers reserved
+ * @unknown_drops: packets to our port from no configured peer (address
+ *	and port): no link to count them on
+ */
+struct llm_node_status {
+	__u32 size;
+	__u32 up;
+	struct llm_node_config config;
+	struct llm_node_link links[2];
+	__u64 frames;
+	__u64 steps;
+	__u64 step_errors;
+	__u64 compute_ns;
+	__u64 wait_ns;
+	__u32 slots_used;
+	__u32 slots;
+	__u64 unknown_drops;
+};
+
 #define LLM_IOC_GET_INFO	_IOWR(LLM_IOC_MAGIC, 0x00, struct llm_info)
 #define LLM_IOC_LOAD		_IOWR(LLM_IOC_MAGIC, 0x01, struct llm_load)
 #define LLM_IOC_UNLOAD		_IO(LLM_IOC_MAGIC, 0x02)
@@ -500,5 +655,7 @@ struct llm_ring_enter {
  * waits in read(), GENERATE or RING_ENTER.
  */
 #define LLM_IOC_CANCEL		_IO(LLM_IOC_MAGIC, 0x0a)
+#define LLM_IOC_NODE_SET	_IOW(LLM_IOC_MAGIC, 0x0b, struct llm_node_config)
+#define LLM_IOC_NODE_GET	_IOWR(LLM_IOC_MAGIC, 0x0c, struct llm_node_status)
 
 #endif /* _UAPI_LINUX_LLM_H */

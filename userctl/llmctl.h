@@ -91,5 +91,7 @@ int cmd_chat(int argc, char **argv);
 void help_chat(FILE *out);
 int cmd_stats(int argc, char **argv);
 void help_stats(FILE *out);
+int cmd_ring(int argc, char **argv);
+void help_ring(FILE *out);
 
 #endif /* LLMCTL_H */

@@ -22,6 +22,8 @@ static const struct llmctl_cmd cmds[] = {
 	{ "unload", "drop the kernel's model (root)", cmd_unload, help_unload },
 	{ "stats", "request and token counters, once or --watch",
 	  cmd_stats, help_stats },
+	{ "ring", "join, leave or watch a network ring of machines (root)",
+	  cmd_ring, help_ring },
 };
 
 static void usage(FILE *out)

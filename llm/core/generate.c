@@ -155,6 +155,7 @@ int llm_gen_begin(struct llm_gen *g, struct llm_ctx *c, struct llm_request *r)
 	r->n_prompt = 0;
 	r->n_gen = 0;
 	r->stop_reason = LLM_STOP_NONE;
+	r->error = 0;
 	r->prefill_ns = 0;
 	r->decode_ns = 0;
 
@@ -189,6 +190,24 @@ static u32 interrupted(const struct llm_request *r)
 	return over_time(r) ? LLM_STOP_TIMEOUT : LLM_STOP_CANCELLED;
 }
 
+/*
+ * Why forward() failed: the context is full, the request was stopped, or
+ * (the ring) the step itself failed.
+ */
+static void failed(struct llm_gen *g, int ret)
+{
+	struct llm_request *r = g->r;
+
+	if (ret == -ENOSPC) {
+		llm_gen_end(g, LLM_STOP_CONTEXT);
+	} else if (ret == -EINTR) {
+		llm_gen_end(g, interrupted(r));
+	} else {
+		r->error = ret;
+		llm_gen_end(g, LLM_STOP_ERROR);
+	}
+}
+
 /* One batch of prompt tokens; the logits only after the last. */
 static int prefill_step(struct llm_gen *g)
 {
@@ -202,8 +221,7 @@ static int prefill_step(struct llm_gen *g)
 
 		if (ret) {
 			/* -ENOSPC: the KV pool is out of pages */
-			llm_gen_end(g, ret == -ENOSPC ? LLM_STOP_CONTEXT :
-				    interrupted(r));
+			failed(g, ret);
 			return 1;
 		}
 		g->prefill_left -= n;
@@ -229,7 +247,8 @@ static int decode_step(struct llm_gen *g)
 		llm_gen_end(g, LLM_STOP_MAX_TOKENS);
 		return 1;
 	}
-	tok = llm_sample(c, &r->sampling, &g->rng);
+	tok = r->sample ? r->sample(r->arg, c, &r->sampling, &g->rng) :
+		llm_sample(c, &r->sampling, &g->rng);
 	/* a BOS mid-text starts a new document in the training data */
 	if (tok == v->eos || tok == v->bos) {
 		llm_gen_end(g, LLM_STOP_EOS);
@@ -256,8 +275,7 @@ static int decode_step(struct llm_gen *g)
 	}
 	ret = feed(c, r, &tok, 1, true);
 	if (ret) {
-		llm_gen_end(g, ret == -EINTR ? interrupted(r) :
-			    LLM_STOP_CONTEXT);
+		failed(g, ret);
 		return 1;
 	}
 	c->pending = LLM_TOKEN_NONE;

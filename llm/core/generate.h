@@ -46,11 +46,19 @@ struct llm_request {
 	 */
 	int (*forward)(void *arg, struct llm_ctx *c, const u32 *tokens,
 		       u32 n, bool logits);
+	/*
+	 * Picks each token (optional; default: llm_sample() on c->logits).
+	 * The kernel's ring head gets the token the ring's last node drew,
+	 * with the generator's state after it.
+	 */
+	u32 (*sample)(void *arg, struct llm_ctx *c,
+		      const struct llm_sampling *s, u64 *rng);
 	void *arg;
 	/* out */
 	u32 n_prompt;		/* tokens the prompt became */
 	u32 n_gen;		/* tokens generated */
 	u32 stop_reason;	/* enum llm_stop_reason */
+	int error;		/* LLM_STOP_ERROR: forward()'s -errno */
 	u64 prefill_ns;		/* time spent in prompt steps */
 	u64 decode_ns;		/* time spent in generation steps */
 };

@@ -7,6 +7,8 @@
 #   PASS qemu/NAME: what
 #   FAIL qemu/NAME: what: why
 #   SKIP qemu/NAME: what: why
+# (in a ring guest, qemu-tests/ring.sh, "ring/NAME[nodeK]" for "qemu/NAME":
+# LLM_TAG, which /init sets).
 # Checks return 0 when they passed and 1 when they did not, so a script can
 # stop early with `check ... || return` (a script that exits instead of
 # running to its last line is reported as failed by the host).
@@ -16,6 +18,7 @@ LLM_SYS=/sys/kernel/llm
 LLM_PARAMS=/sys/module/llm/parameters
 LLM_DEV=/dev/llm
 _LLM_OUT=/tmp/.check.out
+LLM_TAG=${LLM_TAG:-qemu/$LLM_TEST}
 
 _llm_result() {
 	echo "$*"
@@ -23,17 +26,17 @@ _llm_result() {
 }
 
 pass() {
-	_llm_result "PASS qemu/$LLM_TEST: $1"
+	_llm_result "PASS $LLM_TAG: $1"
 	return 0
 }
 
 fail() {
-	_llm_result "FAIL qemu/$LLM_TEST: $1: ${2:-failed}"
+	_llm_result "FAIL $LLM_TAG: $1: ${2:-failed}"
 	return 1
 }
 
 skip() {
-	_llm_result "SKIP qemu/$LLM_TEST: $1: ${2:-skipped}"
+	_llm_result "SKIP $LLM_TAG: $1: ${2:-skipped}"
 	return 0
 }
 
@@ -158,8 +161,35 @@ llm_load_mark() {
 	echo "llm-qemu: insmod llm.ko" > /dev/kmsg
 }
 
+# kmod_deps NAME: the Debian modules NAME needs, in load order ("llm" for
+# llm.ko), as the host wrote them into /kmod/modules.dep (qemu-tests/run.sh).
+kmod_deps() {
+	sed -n "s/^$1: *//p" /kmod/modules.dep 2>/dev/null
+}
+
+# kmod_load NAME...: load the Debian modules NAME (sch_netem, virtio_net,
+# libchacha20poly1305, ...) from /kmod with what they need, each unless it
+# is loaded already or built into the kernel.
+kmod_load() {
+	local m d
+
+	for m in "$@"; do
+		grep -qx "$m" /kmod/modules.builtin 2>/dev/null && continue
+		for d in $(kmod_deps "$m") "$m"; do
+			grep -q "^$d " /proc/modules && continue
+			if [ ! -f "/kmod/$d.ko" ]; then
+				echo "kmod_load: no /kmod/$d.ko (KMODS_ALWAYS or KMODS_EXTRA in qemu-tests/run.sh, or the kernel has no such module)" >&2
+				return 1
+			fi
+			insmod "/kmod/$d.ko" || return
+		done
+	done
+}
+
 # llm_load [PARAM=VALUE...] / llm_unload / llm_loaded
+# (llm_load first loads the Debian modules llm.ko depends on)
 llm_load() {
+	kmod_load $(kmod_deps llm) || return
 	llm_load_mark
 	insmod "$LLM_KO" "$@" || return
 	# under kmemleak: where this load sits, to read leak traces by
@@ -237,3 +267,184 @@ wait_until() {
 now_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
+
+# ---- ring guests (qemu-tests/ring.sh) ----
+#
+# Node K of N is joined to its neighbours by point-to-point links: link L
+# joins node L (end 1, 10.77.L.1, MAC 52:54:00:77:LL:01) and node (L+1)%N
+# (end 2, 10.77.L.2, MAC 52:54:00:77:LL:02); N links, one when N is 2.
+# /init (ring_setup) brings them up and writes the variables below to
+# /tmp/ring.env, which this file reads: NODE, NODES, NEXT_IF, NEXT_ADDR
+# (the next node's address on the link to it), NEXT_LOCAL (ours on that
+# link), PREV_IF, PREV_ADDR, PREV_LOCAL; with 2 nodes NEXT_* and PREV_*
+# name the same link.
+
+RING_PORT=7000
+BARRIER_PORT=7999
+BARRIER_TIMEOUT=${BARRIER_TIMEOUT:-60}
+TC=/usr/sbin/tc
+
+# _ring_mac LINK END, _ring_if MAC: the MAC of one end of a link; the
+# interface that has it (none yet: status 1).
+_ring_mac() {
+	printf '52:54:00:77:%02x:%02x' "$1" "$2"
+}
+
+_ring_if() {
+	local d
+
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] &&
+			{ echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+# ring_setup: with NODE and NODES set, load the NIC driver, give the links
+# their addresses, bring them up and write /tmp/ring.env.  Run by /init.
+ring_setup() {
+	local nl=$NODES nxt prv nif pif nmac pmac
+
+	[ "$NODES" -eq 2 ] && nl=1
+	nxt=$NODE
+	prv=$(((NODE + NODES - 1) % NODES))
+	if [ "$nxt" -lt "$nl" ]; then
+		nmac=$(_ring_mac "$nxt" 1)
+		NEXT_LOCAL=10.77.$nxt.1 NEXT_ADDR=10.77.$nxt.2
+	else	# 2 nodes, node 1: its next is node 0, over link 0
+		nmac=$(_ring_mac 0 2)
+		NEXT_LOCAL=10.77.0.2 NEXT_ADDR=10.77.0.1
+	fi
+	if [ "$prv" -lt "$nl" ]; then
+		pmac=$(_ring_mac "$prv" 2)
+		PREV_LOCAL=10.77.$prv.2 PREV_ADDR=10.77.$prv.1
+	else	# 2 nodes, node 0: its previous is node 1, over link 0
+		pmac=$(_ring_mac 0 1)
+		PREV_LOCAL=10.77.0.1 PREV_ADDR=10.77.0.2
+	fi
+	kmod_load virtio_pci virtio_net || return
+	if ! wait_until 100 _ring_if "$nmac" > /dev/null ||
+	   ! wait_until 100 _ring_if "$pmac" > /dev/null; then
+		echo "ring_setup: no interface with MAC $nmac and $pmac: $(cat /sys/class/net/*/address | tr '\n' ' ')" >&2
+		return 1
+	fi
+	nif=$(_ring_if "$nmac")
+	pif=$(_ring_if "$pmac")
+	ip link set lo up &&
+	ip addr add "$NEXT_LOCAL/24" dev "$nif" &&
+	ip link set "$nif" up || return
+	if [ "$pif" != "$nif" ]; then
+		ip addr add "$PREV_LOCAL/24" dev "$pif" &&
+		ip link set "$pif" up || return
+	fi
+	if ! wait_until 100 grep -qx up "/sys/class/net/$nif/operstate" ||
+	   ! wait_until 100 grep -qx up "/sys/class/net/$pif/operstate"; then
+		echo "ring_setup: $nif or $pif is not up" >&2
+		return 1
+	fi
+	cat > /tmp/ring.env <<-END
+	export NODE=$NODE NODES=$NODES
+	export NEXT_IF=$nif NEXT_ADDR=$NEXT_ADDR NEXT_LOCAL=$NEXT_LOCAL
+	export PREV_IF=$pif PREV_ADDR=$PREV_ADDR PREV_LOCAL=$PREV_LOCAL
+	END
+	. /tmp/ring.env
+	echo "=== llm-qemu: ring node $NODE of $NODES: next $NEXT_IF $NEXT_LOCAL -> $NEXT_ADDR, prev $PREV_IF $PREV_LOCAL -> $PREV_ADDR (at $(now_ms) ms)"
+}
+
+# node_addr K: an address of node K on a link we share with it (every node
+# is a neighbour of every other in rings of 2 and 3); ours for K = NODE.
+node_addr() {
+	if [ "$1" -eq "$NODE" ]; then
+		echo "$NEXT_LOCAL"
+	elif [ "$1" -eq $(((NODE + 1) % NODES)) ]; then
+		echo "$NEXT_ADDR"
+	elif [ "$1" -eq $(((NODE + NODES - 1) % NODES)) ]; then
+		echo "$PREV_ADDR"
+	else
+		echo "node_addr: node $1 is no neighbour of node $NODE" >&2
+		return 1
+	fi
+}
+
+# barrier NAME [TIMEOUT_S]: wait until every node has reached barrier
+# NAME (default BARRIER_TIMEOUT, 60 s); status 1, with a message on
+# stderr, when they did not in time.  Every node must pass the same
+# barriers in the same order: each is numbered, so that a late datagram
+# of one cannot count for the next.  Use it as
+#   check "barrier NAME" barrier NAME || return
+# It travels over the ring links (UDP port BARRIER_PORT), so netem on a
+# link delays it; what is lost is sent again (see _barrier).
+barrier() {
+	local seq
+
+	seq=$(($(cat /tmp/.barrier-seq 2>/dev/null || echo 0) + 1))
+	echo "$seq" > /tmp/.barrier-seq
+	_barrier "$seq:$1" "${2:-$BARRIER_TIMEOUT}"
+}
+
+# _barrier ID TIMEOUT_S: every other node sends "ready ID K" to node 0
+# (llmtest udp-ask resends it every 0.25 s) until node 0 answers "go ID";
+# node 0 answers once it has heard from all, then keeps answering resent
+# readies until they stop for 0.6 s.  A "go" lost all the same is sent
+# again when node 0 waits at a later barrier and hears that node's ready
+# for this one (node 0 keeps the IDs it has passed in /tmp/.barrier-done).
+_barrier() {
+	local id=$1 t=$2 got=" " n=1 k m mid end left
+
+	[ "$NODES" -gt 1 ] || return 0
+	if [ "$NODE" -ne 0 ]; then
+		llmtest udp-ask "$(node_addr 0)" $BARRIER_PORT "ready $id $NODE" \
+			"$t" "go $id" > /dev/null && return 0
+		echo "barrier $id: node 0 did not say go within $t s" >&2
+		return 1
+	fi
+	end=$(($(now_ms) + t * 1000))
+	while [ $n -lt "$NODES" ]; do
+		left=$((end - $(now_ms)))
+		if [ $left -le 0 ]; then
+			echo "barrier $id: only nodes 0${got% } arrived within $t s" >&2
+			return 1
+		fi
+		m=$(llmtest udp-wait $BARRIER_PORT "$((left / 1000 + 1))" ready) ||
+			continue
+		k=${m##* }
+		mid=${m#ready }
+		mid=${mid% *}
+		if [ "$mid" != "$id" ]; then
+			grep -qxF "$mid" /tmp/.barrier-done 2>/dev/null &&
+				llmtest udp-send "$(node_addr "$k")" $BARRIER_PORT "go $mid"
+			continue
+		fi
+		case $got in *" $k "*) continue ;; esac
+		got="$got$k "
+		n=$((n + 1))
+	done
+	echo "$id" >> /tmp/.barrier-done
+	for k in $got; do
+		llmtest udp-send "$(node_addr "$k")" $BARRIER_PORT "go $id"
+	done
+	while m=$(llmtest udp-wait $BARRIER_PORT 0.6 "ready $id"); do
+		llmtest udp-send "$(node_addr "${m##* }")" $BARRIER_PORT "go $id"
+	done
+	return 0
+}
+
+# netem_on IFACE ARGS...: put a netem qdisc with ARGS (loss 10%, delay
+# 20ms 10ms, ...) on IFACE's output, in place of what it had (iproute2's
+# tc: Debian's busybox tc knows no netem); netem_off IFACE takes it away.
+netem_on() {
+	local dev=$1
+
+	shift
+	kmod_load sch_netem || return
+	$TC qdisc replace dev "$dev" root netem "$@"
+}
+
+netem_off() {
+	$TC qdisc del dev "$1" root
+}
+
+# In a ring guest, after ring_setup: the variables above.
+if [ -r /tmp/ring.env ]; then
+	. /tmp/ring.env
+fi

@@ -16,17 +16,38 @@
  *   llmtest runas UID CMD...   run CMD as UID (and GID UID), no groups
  *   llmtest drain              wait until the terminal on standard output
  *                              has sent all it holds (tcdrain)
+ *
+ * For the ring guests' barriers (guest/lib.sh), over UDP/IPv4; a message
+ * matches EXPECTED when it equals it or starts with it and a space:
+ *
+ *   llmtest udp-send ADDR PORT MESSAGE
+ *                              send MESSAGE to ADDR:PORT, one datagram
+ *   llmtest udp-wait PORT TIMEOUT_S [EXPECTED]
+ *                              wait on PORT for a datagram (one that
+ *                              matches EXPECTED; others are dropped) and
+ *                              print it; exit 1 after TIMEOUT_S seconds
+ *                              (may have a fraction) without one
+ *   llmtest udp-ask ADDR PORT MESSAGE TIMEOUT_S EXPECTED
+ *                              from PORT, send MESSAGE to ADDR:PORT every
+ *                              0.25 s until a datagram that matches
+ *                              EXPECTED comes to PORT; print it, exit 1
+ *                              after TIMEOUT_S without one
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "uapi/llm.h"
 
@@ -114,6 +135,101 @@ static int cmd_runas(char **argv)
 	return 127;
 }
 
+/* A UDP socket, bound to PORT on every address unless PORT is 0. */
+static int udp_socket(unsigned int port)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_ANY),
+	};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || (port && bind(fd, (struct sockaddr *)&sa, sizeof(sa)))) {
+		fprintf(stderr, "llmtest: udp port %u: %s\n", port,
+			strerrorname_np(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static struct sockaddr_in udp_addr(const char *addr, const char *port)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(strtoul(port, NULL, 0)),
+	};
+
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		fprintf(stderr, "llmtest: not an IPv4 address: %s\n", addr);
+		exit(2);
+	}
+	return sa;
+}
+
+static int udp_send(int fd, const struct sockaddr_in *sa, const char *msg)
+{
+	if (sendto(fd, msg, strlen(msg), 0, (const struct sockaddr *)sa,
+		   sizeof(*sa)) < 0) {
+		fprintf(stderr, "llmtest: udp send: %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int udp_matches(const char *msg, const char *expected)
+{
+	size_t n = expected ? strlen(expected) : 0;
+
+	return !expected || (!strncmp(msg, expected, n) &&
+			     (msg[n] == '\0' || msg[n] == ' '));
+}
+
+/*
+ * Wait on FD until DEADLINE for a datagram that matches EXPECTED and print
+ * it (status 0); with TO, send MSG there first and again every 0.25 s.
+ * Status 1 at the deadline.
+ */
+static int udp_wait(int fd, double deadline, const char *expected,
+		    const struct sockaddr_in *to, const char *msg)
+{
+	char buf[1501];
+	double next = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double now = now_s(), until = deadline;
+		ssize_t len;
+
+		if (now >= deadline)
+			return 1;
+		if (to && now >= next) {
+			udp_send(fd, to, msg);
+			next = now + 0.25;
+		}
+		if (to && next < until)
+			until = next;
+		if (poll(&pfd, 1, (int)((until - now) * 1000) + 1) <= 0)
+			continue;
+		len = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (len < 0)
+			continue;
+		buf[len] = '\0';
+		if (!udp_matches(buf, expected))
+			continue;
+		printf("%s\n", buf);
+		return 0;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -136,6 +252,22 @@ int main(int argc, char **argv)
 		return cmd_runas(argv + 2);
 	if (!strcmp(cmd, "drain") && argc == 2)
 		return tcdrain(STDOUT_FILENO) ? 1 : 0;
+	if (!strcmp(cmd, "udp-send") && argc == 5) {
+		struct sockaddr_in to = udp_addr(argv[2], argv[3]);
+
+		return udp_send(udp_socket(0), &to, argv[4]);
+	}
+	if (!strcmp(cmd, "udp-wait") && (argc == 4 || argc == 5))
+		return udp_wait(udp_socket(strtoul(argv[2], NULL, 0)),
+				now_s() + strtod(argv[3], NULL),
+				argc == 5 ? argv[4] : NULL, NULL, NULL);
+	if (!strcmp(cmd, "udp-ask") && argc == 7) {
+		struct sockaddr_in to = udp_addr(argv[2], argv[3]);
+
+		return udp_wait(udp_socket(strtoul(argv[3], NULL, 0)),
+				now_s() + strtod(argv[5], NULL), argv[6], &to,
+				argv[4]);
+	}
 	fprintf(stderr, "usage: see the comment at the top of llmtest.c\n");
 	return 2;
 }

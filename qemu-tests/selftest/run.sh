@@ -10,10 +10,14 @@
 # apart), a hung guest, a kernel crash, and a guest that
 # never reaches /init (its init fails, or its boot outlasts the boot
 # timeout: booted twice) each make run.sh print a FAIL line and exit
-# non-zero.  Prints "PASS harness: ..."
+# non-zero.  With --ring, the same for qemu-tests/ring.sh with the rings
+# of selftest/ring/ (2 or 3 VMs each, 80 s for the longest, hence not by
+# default: make test runs this): one node's failing check, one node's
+# kernel crash (the others are stopped soon after), one node that never
+# ends its script (stopped after node 0 ended).  Prints "PASS harness: ..."
 # or "FAIL harness: ..." lines; exits 1 if any check failed.
 #
-# usage: qemu-tests/selftest/run.sh [-j N]     (BUILD as for run.sh)
+# usage: qemu-tests/selftest/run.sh [-j N] [--ring]    (BUILD as for run.sh)
 
 set -eu
 
@@ -23,6 +27,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 OUT=$BUILD/selftest
 RUN=$ROOT/qemu-tests/run.sh
+RING=$ROOT/qemu-tests/ring.sh
 JOBS=2
 FAILED=0
 
@@ -30,6 +35,7 @@ FAILED=0
 declare -A EXPECT_STATUS=(
 	[pass]=0 [fail]=1 [silent]=1 [early_exit]=1 [warn]=1 [warn_early]=1
 	[hang]=1 [oops]=1 [noinit]=1 [boothang]=1
+	[ring_fail]=1 [ring_crash]=1 [ring_hang]=1
 )
 declare -A EXPECT_LINES=(
 	[pass]='^PASS qemu/pass: true succeeds$'
@@ -42,11 +48,15 @@ declare -A EXPECT_LINES=(
 	[oops]='^FAIL qemu/oops: run: the guest stopped before the end'
 	[noinit]='^FAIL qemu/noinit: run: the guest did not reach /init, twice'
 	[boothang]='^FAIL qemu/boothang: run: the guest did not reach /init, twice'
+	[ring_fail]='^FAIL ring/ring_fail\[node1\]: false succeeds \(it does not\): '
+	[ring_crash]='^FAIL ring/ring_crash\[node1\]: run: the guest stopped before the end'
+	[ring_hang]='^FAIL ring/ring_hang\[node1\]: run: still running 10 s after node 0 ended$'
 )
 # How a case's run.sh is started, beyond the common options.
 declare -A CASE_ENV=(
 	[noinit]='LLM_QEMU_APPEND=rdinit=/bin/false'
 	[boothang]='LLM_QEMU_BOOT_TIMEOUT=1'
+	[ring_hang]='RING_GRACE=10'
 )
 declare -A WHAT=(
 	[pass]="a passing script passes (exit 0)"
@@ -59,9 +69,14 @@ declare -A WHAT=(
 	[oops]="a kernel crash fails the run"
 	[noinit]="a guest whose /init cannot run is booted again, then fails the run"
 	[boothang]="a boot that outlasts the boot timeout is stopped, booted again, then fails the run"
+	[ring_fail]="ring: one node's failing check fails the ring test, on that node's line"
+	[ring_crash]="ring: one node's kernel crash fails it, the others are stopped 10 s later"
+	[ring_hang]="ring: a node still running RING_GRACE s after node 0 ended is stopped and fails it"
 )
 # Run the long one first.
 CASES=(hang pass fail silent early_exit warn warn_early oops noinit boothang)
+# With --ring, before them.
+RING_CASES=(ring_hang ring_crash ring_fail)
 
 pass() {
 	echo "PASS harness: $1"
@@ -105,6 +120,20 @@ check_cli() {
 	else
 		fail "an unknown test name is refused (exit 2)" "exit status $st"
 	fi
+	# a ring test of two sizes runs as NAME@2 and NAME@3
+	got=$("$RING" --list | tr '\n' ' ')
+	if [[ " $got" == *" net_selftest@2 net_selftest@3 "* ]]; then
+		pass "ring.sh --list names each size of a '# nodes: 2,3' test"
+	else
+		fail "ring.sh --list names each size of a '# nodes: 2,3' test" "got: $got"
+	fi
+	st=0
+	"$RING" --tests-dir "$HERE/ring" no_such_test > /dev/null 2>&1 || st=$?
+	if [ $st -eq 2 ]; then
+		pass "ring.sh refuses an unknown test name (exit 2)"
+	else
+		fail "ring.sh refuses an unknown test name (exit 2)" "exit status $st"
+	fi
 }
 
 # One run.sh per case, in its own output directory; no models needed.
@@ -116,8 +145,12 @@ start_case() {
 	(
 		t0=$(date +%s)
 		st=0
+		case $name in
+		ring_*) run=("$RING" --tests-dir "$HERE/ring") ;;
+		*) run=("$RUN" -j 1 --tests-dir "$HERE/tests") ;;
+		esac
 		# shellcheck disable=SC2086
-		env ${CASE_ENV[$name]:-} LLM_MODELS=/nonexistent "$RUN" -j 1 --tests-dir "$HERE/tests" \
+		env ${CASE_ENV[$name]:-} LLM_MODELS=/nonexistent "${run[@]}" \
 			--extra "$OUT/extra" --out "$dir" "$name" \
 			> "$dir/stdout" 2> "$dir/stderr" || st=$?
 		echo "$st $(($(date +%s) - t0))" > "$dir/status"
@@ -140,7 +173,7 @@ check_case() {
 		fail "$what" "stdout has lines that are not results (see $dir/stdout)"
 		return
 	fi
-	if [ "$st" -ne 0 ] && ! grep -q "$dir/logs/$name.log" "$dir/stderr"; then
+	if [ "$st" -ne 0 ] && ! grep -q "$dir/logs/$name\.\(node1\.\)\{0,1\}log" "$dir/stderr"; then
 		fail "$what" "the log path was not printed (see $dir/stderr)"
 		return
 	fi
@@ -171,6 +204,22 @@ check_case() {
 			fail "$what" "it took ${secs}s for a 45 s timeout"
 			return
 		fi ;;
+	ring_fail)
+		if grep -q '^FAIL ring/ring_fail\[node0\]' "$dir/stdout" ||
+		   ! grep -q '^PASS ring/ring_fail\[node0\]: true succeeds$' "$dir/stdout"; then
+			fail "$what" "node 0's lines are not just its PASS line (see $dir/stdout)"
+			return
+		fi ;;
+	ring_crash)
+		if [ "$(grep -c '^FAIL ring/ring_crash\[node[02]\]: run: stopped 10 s after node 1 stopped before its end$' "$dir/stdout")" -ne 2 ]; then
+			fail "$what" "nodes 0 and 2 were not stopped for it (see $dir/stdout)"
+			return
+		fi ;;
+	ring_hang)
+		if ! grep -q '^FAIL ring/ring_hang\[node0\]: ring: not every node ended its script' "$dir/stdout"; then
+			fail "$what" "node 0 did not fail its end barrier (see $dir/stdout)"
+			return
+		fi ;;
 	esac
 	pass "$what (${secs}s)"
 }
@@ -181,7 +230,8 @@ main() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-j) JOBS=${2:?}; shift ;;
-		*) echo "usage: $0 [-j N]" >&2; exit 2 ;;
+		--ring) CASES=("${RING_CASES[@]}" "${CASES[@]}") ;;
+		*) echo "usage: $0 [-j N] [--ring]" >&2; exit 2 ;;
 		esac
 		shift
 	done
