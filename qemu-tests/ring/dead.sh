@@ -23,9 +23,16 @@ check "llmctl ring wait" llmctl ring wait --timeout 60 || return
 
 if [ "$NODE" -eq 0 ]; then
 	ring_same "before: one machine's tokens" --ids -n 40 -t 0 "Once upon a time"
-	# a long generation, and node 1 goes away while it runs
-	llmctl generate -q --ids -n 2000 -t 0.9 -s 3 "" > /tmp/long.out \
-		2> /tmp/long.err &
+	# generation after generation (a story ends at EOS), and node 1 goes
+	# away while one runs: the loop ends with the first that fails
+	(
+		s=1
+		while llmctl generate -q --ids -n 2000 -t 0.9 -s $s "" \
+			>> /tmp/long.out 2> /tmp/long.err; do
+			s=$((s + 1))
+		done
+		exit 1
+	) &
 	pid=$!
 	sleep 2
 	check "barrier: kill" barrier kill || return

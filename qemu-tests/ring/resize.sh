@@ -33,8 +33,16 @@ check "barrier: two" barrier two || return
 if [ "$NODE" -eq 0 ]; then
 	ring_same "two nodes: one machine's tokens" --ids -n 40 -t 0 \
 		"Once upon a time"
-	llmctl generate -q --ids -n 3000 -t 0.9 -s 11 "" > /tmp/long.out \
-		2> /tmp/long.err &
+	# requests one after another while the ring changes, until told
+	(
+		s=1
+		while [ ! -e /tmp/stop ] &&
+		      llmctl generate -q --ids -n 2000 -t 0.9 -s $s "" \
+			>> /tmp/long.out 2> /tmp/long.err; do
+			s=$((s + 1))
+		done
+		[ -e /tmp/stop ]
+	) &
 	gen=$!
 	sleep 2
 fi
@@ -43,6 +51,7 @@ check "grow: a ring of three" ring_up || return
 check "barrier: three" barrier three || return
 check "llmctl ring wait" llmctl ring wait --timeout 60
 if [ "$NODE" -eq 0 ]; then
+	touch /tmp/stop
 	wait $gen
 	rc=$?
 	echo "the request running across the change: status $rc, $(wc -w < /tmp/long.out) tokens: $(cat /tmp/long.err)"
