@@ -74,7 +74,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 
 .PHONY: all module module-build user tools samples qemu-extra test unit-test qemu-test demo bench bench-run mmbench setup soak \
 	sampler-bench \
-	debug-kernel debug-test other-kernel-test test-kmods demo-test ring-test \
+	debug-kernel debug-test other-kernel-test test-kmods demo-test ring-test bench-ring \
 	clean checkpatch fuzz-test fuzz-gguf fuzz-tokenizer hostile-corpus \
 	fpu-bound
 
@@ -186,6 +186,12 @@ bench-run: $(BUILD)/bench $(BUILD)/bench.static $(BUILD)/membw \
 	@echo "== kernel vs userspace in one QEMU guest per model"
 	@BUILD=$(BUILD) BENCH_QEMU_SHAPES="$(BENCH_QEMU_SHAPES)" \
 		BENCH_TYPES="$(BENCH_TYPES)" scripts/bench-qemu.sh
+	@echo
+	@BUILD=$(BUILD) scripts/bench-ring.sh
+
+# The network ring's figures alone (also the last part of make bench).
+bench-ring: module $(BUILD)/llmctl.static $(BUILD)/tools/mkmodel
+	@BUILD=$(BUILD) scripts/bench-ring.sh
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)

@@ -6,7 +6,8 @@
 # Builds the module, the user tools and what the guest tests want in
 # $BUILD/qemu-extra (make qemu-extra), then runs the unit tests (make
 # unit-test), the fuzz targets (make fuzz-test), checkpatch and sparse, the
-# docs checks, the QEMU harness self-test, the QEMU guest tests and make
+# docs checks, the QEMU harness self-test, the QEMU guest tests, the
+# network ring tests (several guests at once) and make
 # demo with its output to a file (scripts/demo-test.sh --quick).  Streams
 # every PASS/FAIL/SKIP line to stdout and ends with exactly one line
 #   N passed, N failed, N skipped
@@ -16,7 +17,7 @@
 # diagnostics go to stderr.
 #
 # usage: tests/run-all.sh [--skip STEP]...
-#   STEP: unit fuzz style selftest qemu demo
+#   STEP: unit fuzz style selftest qemu ring demo
 # Environment: BUILD (default build), JOBS (VMs at a time, default 2).
 
 set -u
@@ -84,7 +85,7 @@ main() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--skip) SKIP+="${2:?--skip needs a step} "; shift ;;
-		*) echo "usage: $0 [--skip unit|fuzz|style|selftest|qemu|demo]..." >&2; exit 2 ;;
+		*) echo "usage: $0 [--skip unit|fuzz|style|selftest|qemu|ring|demo]..." >&2; exit 2 ;;
 		esac
 		shift
 	done
@@ -129,6 +130,15 @@ main() {
 		result "SKIP qemu: the module or llmctl did not build"
 	else
 		step qemu qemu-tests/run.sh -j "$JOBS"
+	fi
+
+	# the network ring: 2 and 3 guests at a time (about 8 minutes)
+	if skipped ring; then
+		result "SKIP ring: skipped on request"
+	elif [ $built -eq 0 ]; then
+		result "SKIP ring: the module or llmctl did not build"
+	else
+		step ring qemu-tests/ring.sh
 	fi
 
 	# make demo as the README has it, output to a file (the stories110M
