@@ -71,7 +71,7 @@ DEFAULT_SMP=2
 # Debian modules in every guest's /kmod besides what llm.ko depends on;
 # KMODS_EXTRA adds more (ring.sh: the NIC driver, sch_netem), and
 # INITRAMFS_HOOK, a function, is called with the root before it is packed.
-KMODS_ALWAYS=(libchacha20poly1305 udp_tunnel)
+KMODS_ALWAYS=(libchacha20poly1305)
 KMODS_EXTRA=()
 INITRAMFS_HOOK=
 

@@ -14,6 +14,8 @@
 # usage: scripts/debug-kernel.sh [--flavour F] build
 #            x86_64_defconfig + the fragments, built from Debian's
 #            linux-source-6.1 (installed by apt if missing)
+#        scripts/debug-kernel.sh [--flavour F] ring-test [TEST...]
+#            the same for the network ring's tests (several guests)
 #        scripts/debug-kernel.sh [--flavour F] test [TEST...]
 #            builds llm.ko and the guest tools for that kernel and runs the
 #            QEMU tests on it (scripts/kernel-test.sh), 1 GiB guests, 900 s
@@ -116,7 +118,7 @@ run_tests() {
 	"$ROOT/scripts/kernel-test.sh" --kdir "$tree" \
 		--image "$tree/arch/x86/boot/bzImage" --work "$DIR/$fl" \
 		--memory 1G --timeout 900 "$@" |
-		sed -u "s#^\(PASS\|FAIL\|SKIP\) qemu/#\1 qemu-$fl/#" |
+		sed -u "s#^\(PASS\|FAIL\|SKIP\) \(qemu\|ring\)/#\1 \2-$fl/#" |
 		tee "$DIR/$fl/results.txt"
 	st=${PIPESTATUS[0]}
 	set -e
@@ -151,8 +153,8 @@ build)
 		(build_kernel "$fl")
 	done
 	;;
-test)
-	shift
+test|ring-test)
+	[ "$1" = ring-test ] && set -- --ring "${@:2}" || shift
 	for fl in "${FLAVOURS[@]}"; do
 		tree=$(ktree "$fl")
 		[ -f "$tree/arch/x86/boot/bzImage" ] && [ -f "$tree/Module.symvers" ] ||
@@ -166,6 +168,6 @@ test)
 	exit $status
 	;;
 *)
-	echo "usage: scripts/debug-kernel.sh [--flavour kasan|kcsan|all] build | test [TEST...] (--help)" >&2
+	echo "usage: scripts/debug-kernel.sh [--flavour kasan|kcsan|all] build | test [TEST...] | ring-test [TEST...] (--help)" >&2
 	exit 2 ;;
 esac

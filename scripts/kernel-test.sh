@@ -16,6 +16,8 @@
 #                  qemu-tests/tests; qemu-tests/soak for the soak, whose
 #                  size comes from LLM_QEMU_APPEND="soak_requests=N
 #                  soak_workers=N")
+#   --ring         the network ring's tests (qemu-tests/ring.sh, several
+#                  guests at once; default tests dir qemu-tests/ring)
 #
 # kbuild writes objects beside the sources, so llm.ko, the sample and test
 # modules and llmctl are built in a copy of the working tree (tracked files,
@@ -26,7 +28,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KDIR='' IMAGE='' WORK='' MEMORY='' TIMEOUT=() TESTS_DIR=''
+KDIR='' IMAGE='' WORK='' MEMORY='' TIMEOUT=() TESTS_DIR='' RING=0
 
 die() {
 	echo "kernel-test: $*" >&2
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--memory) MEMORY=${2:?--memory needs a size}; shift ;;
 	--timeout) TIMEOUT=(--timeout "${2:?--timeout needs seconds}"); shift ;;
 	--tests-dir) TESTS_DIR=${2:?--tests-dir needs a directory}; shift ;;
+	--ring) RING=1 ;;
 	-h|--help) sed -n '4,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -75,6 +78,11 @@ for san in "KASAN:__asan_:Kbuild must not say KASAN_SANITIZE := n" \
 	nm "$src/llm.ko" | grep -q " U $sym" ||
 		die "the kernel has CONFIG_$opt but llm.ko calls no $sym* function: it is not instrumented ($why)"
 done
+if [ $RING = 1 ]; then
+	LLM_KERNEL=$IMAGE LLM_QEMU_MEMORY=$MEMORY \
+		exec "$src/qemu-tests/ring.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} \
+		--tests-dir "$src/${TESTS_DIR:-qemu-tests/ring}" "$@"
+fi
 LLM_KERNEL=$IMAGE LLM_QEMU_MEMORY=$MEMORY \
 	exec "$src/qemu-tests/run.sh" ${TIMEOUT[@]+"${TIMEOUT[@]}"} \
 	--tests-dir "$src/${TESTS_DIR:-qemu-tests/tests}" "$@"
