@@ -261,6 +261,7 @@ bad:
 static const char *const stop_names[] = {
 	"none", "end of text", "token limit", "stop string",
 	"context full", "interrupted", "time limit", "buffer full",
+	"failed (the network ring)",
 };
 
 void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
