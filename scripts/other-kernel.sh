@@ -6,9 +6,10 @@
 # (linux-headers-6.12.*+deb12-amd64), to keep llm.ko building and working
 # beyond the 6.1 it targets.
 #
-# usage: scripts/other-kernel.sh [--abi ABI] [TEST...]
+# usage: scripts/other-kernel.sh [--abi ABI] [--ring] [TEST...]
 #   --abi ABI   a Debian kernel ABI name without the flavour, as in
 #               linux-headers-ABI-amd64 (e.g. 6.12.107+deb12)
+#   --ring      the network ring's tests (qemu-tests/ring.sh) instead
 #
 # The headers, kbuild and kernel image packages are fetched with
 # `apt-get download` and unpacked under build/kernels/ABI/ rather than
@@ -19,6 +20,7 @@ set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ABI=''
+RING=()
 
 die() {
 	echo "other-kernel: $*" >&2
@@ -28,6 +30,7 @@ die() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	--abi) ABI=${2:?--abi needs a name}; shift ;;
+	--ring) RING=(--ring) ;;
 	-h|--help) sed -n '4,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) break ;;
@@ -73,4 +76,4 @@ cc=$(sed -n 's/^CC = .*\$(CROSS_COMPILE)\(gcc-[0-9]*\).*/\1/p' \
 [ -z "$cc" ] || command -v "x86_64-linux-gnu-$cc" > /dev/null ||
 	"$ROOT/scripts/setup.sh" "$cc"
 exec "$ROOT/scripts/kernel-test.sh" --kdir "$KDIR" --image "$IMAGE" \
-	--work "$DIR" "$@"
+	--work "$DIR" ${RING[@]+"${RING[@]}"} "$@"
