@@ -29,13 +29,6 @@ struct llm_nf_net {
 
 static unsigned int llm_nf_net_id __read_mostly;
 
-struct llm_node *llm_nf_node(struct net *net)
-{
-	struct llm_nf_net *nn = net_generic(net, llm_nf_net_id);
-
-	return rcu_dereference_protected(nn->node, true);
-}
-
 void llm_nf_set_node(struct net *net, struct llm_node *node)
 {
 	struct llm_nf_net *nn = net_generic(net, llm_nf_net_id);

@@ -556,8 +556,8 @@ static void declare_dead(struct llm_link *l)
 	spin_unlock_bh(&l->lock);
 	pr_warn_ratelimited("ring: node %u (%pI4:%u) is not answering: declared dead\n",
 			    l->peer.node, &l->peer.addr, l->peer.port);
+	llm_stage_link_dead(n, l);	/* tells the head, on a member */
 	llm_link_fail_frames(l);
-	llm_stage_link_dead(n, l);
 	wake_up_all(&n->wait);
 }
 

@@ -163,7 +163,6 @@ extern unsigned int llm_ring_timeout_ms, llm_ring_rto_min_ms,
 /* hook.c */
 int llm_nf_init(void);
 void llm_nf_exit(void);
-struct llm_node *llm_nf_node(struct net *net);
 void llm_nf_set_node(struct net *net, struct llm_node *node);
 
 /* link.c */

@@ -198,6 +198,7 @@ void llm_stage_result(struct llm_node *n, struct llm_rslot *rs)
 	u32 session = rs->hdr.session, step = rs->hdr.step;
 	u32 rs_epoch = rs->hdr.epoch;
 	struct llm_link *from = rs->link;
+	bool stale;
 
 	llm_wire_result_parse(rs->body, &res);
 	llm_node_rslot_free(n, rs);
@@ -213,13 +214,15 @@ void llm_stage_result(struct llm_node *n, struct llm_rslot *rs)
 	}
 	w = &n->waiters[session];
 	spin_lock_bh(&n->rx_lock);
-	if (w->active && !w->done && w->step == step && w->tag == res.tag) {
+	stale = !(w->active && !w->done && w->step == step &&
+		  w->tag == res.tag);
+	if (!stale) {
 		w->res = res;
 		w->done = true;
-	} else {
-		from->st.drops[LLM_DROP_STALE]++;
 	}
 	spin_unlock_bh(&n->rx_lock);
+	if (stale)
+		llm_link_count_drop(from, LLM_DROP_STALE);
 	/* its answer is here: the DATA frame needs no more resending */
 	mutex_lock(&n->tx_mutex);
 	if (n->tx[session].busy && n->tx[session].hdr.step == step &&
@@ -229,10 +232,42 @@ void llm_stage_result(struct llm_node *n, struct llm_rslot *rs)
 	wake_up_all(&n->wait);
 }
 
-/* A neighbour died: a member tells the head about the steps it held. */
+/*
+ * A neighbour died: a member turns each step it could not pass on into an
+ * EHOSTUNREACH answer, sent back towards the head (which then fails the
+ * step at once, not after ring_timeout_ms).  In a ring of two the dead
+ * neighbour is the head itself: nobody to tell.
+ */
 void llm_stage_link_dead(struct llm_node *n, struct llm_link *l)
 {
-	wake_up_all(&n->wait);
+	struct llm_wire_result res = {
+		.status = -EHOSTUNREACH, .token = LLM_WIRE_NO_TOKEN,
+		.node = n->cfg.node,
+	};
+	struct llm_wire_data md;
+	u32 i;
+
+	if (!n->cfg.node || n->prev == l)
+		return;
+	mutex_lock(&n->tx_mutex);
+	for (i = 0; i < n->n_tx; i++) {
+		struct llm_txf *f = &n->tx[i];
+		u32 step = f->hdr.step, epoch = f->hdr.epoch;
+
+		if (!f->busy || f->link != l || f->hdr.type != LLM_WIRE_DATA ||
+		    llm_wire_data_parse(f->body, f->len, &md))
+			continue;
+		res.tag = md.tag;
+		llm_wire_result_pack(&res, f->body);
+		f->len = LLM_WIRE_RESULT_LEN;
+		memset(&f->hdr, 0, sizeof(f->hdr));
+		f->hdr.type = LLM_WIRE_RESULT;
+		f->hdr.session = i;
+		f->hdr.step = step;
+		f->hdr.epoch = epoch;
+		llm_link_send_frame(n->prev, f);
+	}
+	mutex_unlock(&n->tx_mutex);
 }
 
 /* The head's side of a step. */
