@@ -89,7 +89,7 @@ static void check_nack(const struct llm_wire_hdr *h, const u8 *body, u32 n)
 	u32 i;
 
 	if (!h->frag_count || h->frag_count > LLM_WIRE_MAX_FRAGS ||
-	    h->frag_idx || n != llm_nack_len(h->frag_count) ||
+	    h->frag_idx || h->frag_bytes || n != llm_nack_len(h->frag_count) ||
 	    n != h->frame_len)
 		die("NACK accepted with bad fields");
 	memset(map, 0, sizeof(map));
@@ -321,7 +321,7 @@ static void write_seeds(void)
 		base(&h, LLM_WIRE_NACK);
 		h.frag_count = c;
 		h.frame_len = llm_nack_len(c);
-		h.frag_bytes = 1400;
+		h.frag_bytes = 0;	/* a NACK cuts nothing */
 		seed(&h, NULL, h.frame_len);
 	}
 
