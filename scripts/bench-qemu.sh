@@ -157,7 +157,7 @@ for shape in $SHAPES; do
 # memory: ${mem}M
 dmesg -n 1
 P="$prompt"
-check "insmod llm.ko" insmod /llm.ko arena_mb=$arena sessions=1 sessions_kernel=0 max_context=$CTX threads=$THREADS || return
+check "insmod llm.ko" llm_load arena_mb=$arena sessions=1 sessions_kernel=0 max_context=$CTX threads=$THREADS || return
 S=/sys/kernel/llm
 for m in$names; do
 	for ref in $refs; do

@@ -80,7 +80,7 @@ cat > "$D/tests/demo.sh" <<EOT
 dmesg -n 1
 say() { printf '\n=== %s\n' "\$*"; }
 say "insmod llm.ko arena_mb=$arena max_new_tokens=$TOKENS"
-check "insmod llm.ko" insmod /llm.ko arena_mb=$arena max_new_tokens=$TOKENS || return
+check "insmod llm.ko" llm_load arena_mb=$arena max_new_tokens=$TOKENS || return
 say "llmctl load $(basename "$MODEL")"
 llmctl load /extra/model.gguf
 check_eq "the model is loaded" 1 "\$(cat /sys/kernel/llm/model_loaded)" || return
