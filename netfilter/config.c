@@ -327,11 +327,11 @@ static void ring_get(struct net *net, struct llm_node_status *st)
 		memset(st->config.key, 0, sizeof(st->config.key));
 		link_status(n->prev, &st->links[0]);
 		link_status(n->next, &st->links[1]);
-		st->frames = READ_ONCE(n->frames);
-		st->steps = READ_ONCE(n->steps);
-		st->step_errors = READ_ONCE(n->step_errors);
-		st->compute_ns = READ_ONCE(n->compute_ns);
-		st->wait_ns = READ_ONCE(n->wait_ns);
+		st->frames = atomic64_read(&n->frames);
+		st->steps = atomic64_read(&n->steps);
+		st->step_errors = atomic64_read(&n->step_errors);
+		st->compute_ns = atomic64_read(&n->compute_ns);
+		st->wait_ns = atomic64_read(&n->wait_ns);
 		st->slots = n->n_slots;
 		spin_lock_bh(&n->rx_lock);
 		for (i = 0; i < n->n_slots; i++)

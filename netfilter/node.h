@@ -137,7 +137,8 @@ struct llm_node {
 	u8 *txbuf, *rxbuf;		/* one packet: sealing, opening */
 
 	/* node totals (llm_node_status) */
-	u64 frames, steps, step_errors, compute_ns, wait_ns;
+	/* totals, from every session's step and the workers at once */
+	atomic64_t frames, steps, step_errors, compute_ns, wait_ns;
 	atomic_long_t unknown_drops;	/* the hook's, on any CPU */
 };
 

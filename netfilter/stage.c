@@ -141,8 +141,8 @@ static void member_frame(struct llm_node *n, struct llm_rslot *rs)
 	j.ret = llm_batcher_exclusive(&km->batcher, member_run, &j);
 	if (j.rs)
 		llm_node_rslot_free(n, j.rs);
-	WRITE_ONCE(n->compute_ns, n->compute_ns + ktime_get_ns() - t0);
-	WRITE_ONCE(n->frames, n->frames + 1);
+	atomic64_add(ktime_get_ns() - t0, &n->compute_ns);
+	atomic64_inc(&n->frames);
 	res.tag = j.md.tag;
 	if (j.ret) {
 		res.status = j.ret;
@@ -349,7 +349,7 @@ static int head_step(struct llm_node *n, struct head_job *j,
 	spin_unlock_bh(&n->rx_lock);
 	ret = llm_batcher_exclusive(&n->km->batcher, head_run, j);
 	t1 = ktime_get_ns();
-	WRITE_ONCE(n->compute_ns, n->compute_ns + t1 - t0);
+	atomic64_add(t1 - t0, &n->compute_ns);
 	limit = t1 + (u64)max(1u, READ_ONCE(llm_ring_timeout_ms)) *
 		NSEC_PER_MSEC;
 	while (!ret) {
@@ -372,7 +372,7 @@ static int head_step(struct llm_node *n, struct head_job *j,
 	w->active = false;
 	*res = w->res;
 	spin_unlock_bh(&n->rx_lock);
-	WRITE_ONCE(n->wait_ns, n->wait_ns + ktime_get_ns() - t1);
+	atomic64_add(ktime_get_ns() - t1, &n->wait_ns);
 	if (ret) {
 		/* nothing more to resend for a step nobody waits for */
 		mutex_lock(&n->tx_mutex);
@@ -461,10 +461,10 @@ int llm_node_forward(unsigned int slot, struct llm_kmodel *km,
 	}
 fail:
 	if (ret) {
-		WRITE_ONCE(n->step_errors, n->step_errors + 1);
+		atomic64_inc(&n->step_errors);
 		goto out;
 	}
-	WRITE_ONCE(n->steps, n->steps + 1);
+	atomic64_inc(&n->steps);
 	ret = llm_ctx_commit(c, j.pos, tokens, n_tok);
 	if (!ret && logits) {
 		*token = res.token;
