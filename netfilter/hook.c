@@ -162,9 +162,17 @@ static unsigned int take(struct llm_node *n, struct llm_link *l,
 		}
 		if (llm_frag_test(rs->pending, h.frag_idx) ||
 		    llm_frag_test(rs->done, h.frag_idx)) {
-			/* a duplicate packet: the replay check would drop it */
-			cause = LLM_DROP_REPLAY;
-			goto drop_locked;
+			/*
+			 * A fragment we have: resent (its ACK or a NACK
+			 * crossed it), or duplicated on the way.  Nothing to
+			 * do (a copy of a pending one would not even open).
+			 */
+			spin_unlock(&n->rx_lock);
+			spin_lock(&l->lock);
+			l->st.dup_frames++;
+			spin_unlock(&l->lock);
+			consume_skb(skb);
+			return NF_STOLEN;
 		}
 		if (skb_copy_bits(skb, off + LLM_WIRE_HDR, rs->body + off_body,
 				  body) ||

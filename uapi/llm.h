@@ -577,7 +577,8 @@ enum llm_drop_cause {
  * @frames_in, @frames_out: frames delivered / sent (acknowledged)
  * @retransmits: fragments sent again
  * @nacks_in, @nacks_out: requests for missing fragments
- * @dup_frames: frames received again (acknowledged again)
+ * @dup_frames: frames or fragments received again (a whole frame is
+ *	acknowledged again; a fragment being put together is dropped)
  * @reasm_timeouts: frames dropped half-received
  * @handshakes: key agreements completed
  * @deaths: times the link was declared dead
