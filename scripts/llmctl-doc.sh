@@ -28,7 +28,7 @@ same text.
 | 2 | bad command line |
 | 3 | `/dev/llm` is missing: the module is not loaded |
 | 4 | no model is loaded in the kernel |
-| 5 | permission denied (loading and unloading need CAP_SYS_ADMIN) |
+| 5 | permission denied (loading and unloading need CAP_SYS_ADMIN; `llmctl ring`, CAP_NET_ADMIN or CAP_SYS_ADMIN) |
 | 130 | interrupted by Ctrl-C (generation was stopped cleanly) |
 
 Errors from the module are turned into sentences, e.g. `llmctl: setting
