@@ -84,7 +84,16 @@ void llmctl_explain(const char *what, int err)
 		why = "interrupted";
 		break;
 	case ETIMEDOUT:
-		why = "the request took longer than the module's max_wall_ms";
+		why = "Connection timed out: the network ring did not answer within ring_timeout_ms (llmctl ring shows its links)";
+		break;
+	case EHOSTUNREACH:
+		why = "No route to host: a node of the network ring is not answering (llmctl ring shows which)";
+		break;
+	case ENETDOWN:
+		why = "Network is down: this node left the network ring during the request";
+		break;
+	case ENETRESET:
+		why = "Connection reset by network: the network ring was reconfigured during the request; send it again";
 		break;
 	case E2BIG:
 		why = "the input is larger than the module's limits allow";

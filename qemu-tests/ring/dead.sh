@@ -37,7 +37,8 @@ if [ "$NODE" -eq 0 ]; then
 		exit 1
 	) &
 	pid=$!
-	sleep 2
+	# a slow guest (a debug kernel) is still on its first request
+	wait_until 600 test -s /tmp/long.out
 	check "barrier: kill" barrier kill || return
 	t0=$(now_ms)
 	wait $pid
