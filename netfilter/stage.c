@@ -46,6 +46,30 @@ static void send_result(struct llm_node *n, struct llm_link *l, u32 session,
 	mutex_unlock(&n->tx_mutex);
 }
 
+/* Send @md's hidden states @x on to the next node, as DATA. */
+static int send_states(struct llm_node *n, u32 session, u32 step, u32 epoch,
+		       const struct llm_wire_data *md, const float *x)
+{
+	u64 bytes = (u64)md->n_pos * md->n_embd * sizeof(float);
+	struct llm_txf *f = &n->tx[session];
+	int ret;
+
+	mutex_lock(&n->tx_mutex);
+	f->busy = false;
+	llm_wire_data_pack(md, f->body);
+	memcpy(f->body + LLM_WIRE_DATA_META, x, bytes);
+	f->len = LLM_WIRE_DATA_META + bytes;
+	memset(&f->hdr, 0, sizeof(f->hdr));
+	f->hdr.type = LLM_WIRE_DATA;
+	f->hdr.elem = LLM_WIRE_F32;
+	f->hdr.session = session;
+	f->hdr.step = step;
+	f->hdr.epoch = epoch;
+	ret = llm_link_send_frame(n->next, f);
+	mutex_unlock(&n->tx_mutex);
+	return ret;
+}
+
 struct member_job {
 	struct llm_node *n;
 	struct llm_rslot *rs;
@@ -67,7 +91,6 @@ static int member_run(struct llm_exec *ex, void *arg)
 		.first = n->cfg.layer_first, .last = n->cfg.layer_last,
 		.logits = j->logits, .commit = true,
 	};
-	struct llm_txf *f;
 	int ret;
 
 	memcpy(ex->x, j->rs->body + LLM_WIRE_DATA_META, bytes);
@@ -76,21 +99,7 @@ static int member_run(struct llm_exec *ex, void *arg)
 	ret = llm_exec_stage(&st, NULL, NULL);
 	if (ret || n->is_last)
 		return ret;
-	f = &n->tx[j->session];
-	mutex_lock(&n->tx_mutex);
-	f->busy = false;
-	llm_wire_data_pack(&j->md, f->body);
-	memcpy(f->body + LLM_WIRE_DATA_META, ex->x, bytes);
-	f->len = LLM_WIRE_DATA_META + bytes;
-	memset(&f->hdr, 0, sizeof(f->hdr));
-	f->hdr.type = LLM_WIRE_DATA;
-	f->hdr.elem = LLM_WIRE_F32;
-	f->hdr.session = j->session;
-	f->hdr.step = j->step;
-	f->hdr.epoch = j->epoch;
-	ret = llm_link_send_frame(n->next, f);
-	mutex_unlock(&n->tx_mutex);
-	return ret;
+	return send_states(n, j->session, j->step, j->epoch, &j->md, ex->x);
 }
 
 /* Forget every ring conversation this member holds (a new split). */
@@ -287,7 +296,6 @@ static int head_run(struct llm_exec *ex, void *arg)
 	struct head_job *j = arg;
 	struct llm_node *n = j->n;
 	const struct llm_config *cfg = &ex->m->cfg;
-	u64 bytes = (u64)j->n_pos * cfg->n_embd * sizeof(float);
 	struct llm_stage st = {
 		.c = j->c, .pos = j->pos, .n = j->n_pos, .tokens = j->tokens,
 		.first = 0, .last = n->cfg.layer_last,
@@ -300,26 +308,12 @@ static int head_run(struct llm_exec *ex, void *arg)
 		.n_layers = cfg->n_layers, .n_vocab = cfg->n_vocab,
 		.tag = j->tag,
 	};
-	struct llm_txf *f = &n->tx[j->c - n->km->ctx];
 	int ret;
 
 	ret = llm_exec_stage(&st, NULL, NULL);
 	if (ret)
 		return ret;
-	mutex_lock(&n->tx_mutex);
-	f->busy = false;
-	llm_wire_data_pack(&md, f->body);
-	memcpy(f->body + LLM_WIRE_DATA_META, ex->x, bytes);
-	f->len = LLM_WIRE_DATA_META + bytes;
-	memset(&f->hdr, 0, sizeof(f->hdr));
-	f->hdr.type = LLM_WIRE_DATA;
-	f->hdr.elem = LLM_WIRE_F32;
-	f->hdr.session = j->c - n->km->ctx;
-	f->hdr.step = j->pos;
-	f->hdr.epoch = n->epoch;
-	ret = llm_link_send_frame(n->next, f);
-	mutex_unlock(&n->tx_mutex);
-	return ret;
+	return send_states(n, j->c - n->km->ctx, j->pos, n->epoch, &md, ex->x);
 }
 
 static bool link_dead(struct llm_node *n)
