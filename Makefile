@@ -36,6 +36,7 @@ CORE_SRCS := \
 	llm/core/model.c \
 	llm/core/exec.c \
 	llm/core/kv.c \
+	llm/core/slice.c \
 	llm/core/forward.c \
 	llm/core/sample.c \
 	llm/core/sampler.c \
@@ -277,7 +278,7 @@ FUZZ_MAX_LEN ?= 65536
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_GGUF_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
-	quant/types.c quant/ref.c quant/avx2.c quant/avx512vnni.c
+	llm/core/slice.c quant/types.c quant/ref.c quant/avx2.c quant/avx512vnni.c
 ifneq ($(filter x86_64-%,$(shell $(FUZZ_CC) -dumpmachine 2>/dev/null)),)
 $(BUILD)/fuzz/obj/quant/avx2.o: FUZZ_CFLAGS += $(AVX2_FLAGS)
 $(BUILD)/fuzz/obj/quant/avx512vnni.o: FUZZ_CFLAGS += $(VNNI_FLAGS)

@@ -32,7 +32,7 @@ struct llm_ioc {
 };
 
 static const struct llm_ioc llm_iocs[] = {
-	{ LLM_IOC_GET_INFO, sizeof(struct llm_info), false },
+	{ LLM_IOC_GET_INFO, LLM_INFO_SIZE_VER0, false },
 	{ LLM_IOC_LOAD, LLM_LOAD_SIZE_VER0, false },
 	{ LLM_IOC_UNLOAD, 0, false },
 	{ LLM_IOC_SET_PARAMS, sizeof(struct llm_params), true },
@@ -104,6 +104,8 @@ static long llm_ioctl_get_info(void __user *uarg, u32 iocsize)
 	struct llm_info info;
 	int osize, err;
 
+	BUILD_BUG_ON(offsetof(struct llm_info, layer_first) !=
+		     LLM_INFO_SIZE_VER0);
 	osize = llm_copy_in(&info, sizeof(info), uarg, iocsize);
 	if (osize < 0)
 		return osize;
@@ -120,6 +122,8 @@ static long llm_ioctl_get_info(void __user *uarg, u32 iocsize)
 	if (km) {
 		info.flags |= LLM_INFO_MODEL_LOADED;
 		fill_model_info(&info.model, km);
+		info.layer_first = km->model.layer_first;
+		info.layer_end = km->model.layer_end;
 		llm_kmodel_put(km);
 	}
 	info.limits.max_prompt_tokens = READ_ONCE(llm_max_prompt_tokens);
@@ -145,14 +149,16 @@ static long llm_ioctl_load(struct file *file, void __user *uarg,
 	osize = llm_copy_in(&l, sizeof(l), uarg, iocsize);
 	if (osize < 0)
 		return osize;
-	if (l.flags || l.op < LLM_LOAD_FD || l.op > LLM_LOAD_ABORT)
+	if (l.flags || l.op < LLM_LOAD_FD || l.op > LLM_LOAD_ABORT ||
+	    (l.op != LLM_LOAD_FD && (l.layer_first || l.layer_end)))
 		return -EINVAL;
 	/* one load call of this file at a time */
 	if (mutex_lock_interruptible(&s->lock))
 		return -ERESTARTSYS;
 	switch (l.op) {
 	case LLM_LOAD_FD:
-		ret = llm_load_fd(l.fd, err, sizeof(err));
+		ret = llm_load_fd(l.fd, l.layer_first, l.layer_end, err,
+				  sizeof(err));
 		break;
 	case LLM_LOAD_BEGIN:
 		ret = llm_upload_begin(file, l.len, err, sizeof(err));
@@ -173,7 +179,8 @@ static long llm_ioctl_load(struct file *file, void __user *uarg,
 		pr_err_ratelimited("load failed: %s\n", err);
 	llm_load_progress(&l.loaded, &l.total);
 	/* as much of the sentence as the caller's error[] holds */
-	strscpy(l.error, err, osize - offsetof(struct llm_load, error));
+	strscpy(l.error, err, min_t(size_t, sizeof(l.error),
+				    osize - offsetof(struct llm_load, error)));
 	out = llm_copy_out(uarg, &l, osize);
 	return ret ? ret : out;
 }

@@ -321,7 +321,7 @@ static int bind_contexts(struct llm_kmodel *km, char *err, size_t errlen)
 }
 
 static int build_locked(struct llm_kmodel *km, const void *image, u64 len,
-			char *err, size_t errlen)
+			u32 first, u32 end, char *err, size_t errlen)
 {
 	u8 *dst;
 	int ret;
@@ -342,8 +342,9 @@ static int build_locked(struct llm_kmodel *km, const void *image, u64 len,
 	}
 	copy_image(dst, image, len);
 	km->image_len = len;
-	ret = llm_model_load(&km->model, dst, len, &kms.arena,
-			     READ_ONCE(llm_force_scalar), err, errlen);
+	ret = llm_model_load_layers(&km->model, dst, len, first, end,
+				    &kms.arena, READ_ONCE(llm_force_scalar),
+				    err, errlen);
 	/* the arena's copy is ours to lay out for the tiles */
 	if (!ret && llm_model_repack(&km->model, &kms.arena)) {
 		snprintf(err, errlen, "the arena has no room to repack the weights");
@@ -354,7 +355,8 @@ static int build_locked(struct llm_kmodel *km, const void *image, u64 len,
 	return ret;
 }
 
-int llm_kmodel_install(const void *image, u64 len, char *err, size_t errlen)
+int llm_kmodel_install(const void *image, u64 len, u32 first, u32 end,
+		       char *err, size_t errlen)
 {
 	struct llm_kmodel *km;
 	int ret;
@@ -374,13 +376,15 @@ int llm_kmodel_install(const void *image, u64 len, char *err, size_t errlen)
 	mutex_lock(&kms.install_lock);
 	retire_locked(true);
 	llm_arena_rewind(&kms.arena, kms.mark_empty);
-	ret = build_locked(km, image, len, err, errlen);
+	ret = build_locked(km, image, len, first, end, err, errlen);
 	if (ret)
 		llm_arena_rewind(&kms.arena, kms.mark_empty);
 	publish_arena_locked();
 	if (!ret)
-		pr_info("model '%s' loaded: %u layers, %u embd, %u vocab, %llu params, %llu bytes; %u sessions x %u positions, KV cache %u positions; arena %llu of %zu bytes used\n",
-			km->model.name, km->model.cfg.n_layers, km->model.cfg.n_embd,
+		pr_info("model '%s' loaded: layers %u:%u of %u, %u embd, %u vocab, %llu params, %llu bytes; %u sessions x %u positions, KV cache %u positions; arena %llu of %zu bytes used\n",
+			km->model.name, km->model.layer_first,
+			km->model.layer_end, km->model.cfg.n_layers,
+			km->model.cfg.n_embd,
 			km->model.cfg.n_vocab, km->model.n_params, len,
 			llm_sessions_max, km->n_ctx,
 			km->kv.n_pages * LLM_KV_PAGE, READ_ONCE(kms.used),

@@ -65,10 +65,13 @@ static inline bool llm_kmodel_dead(struct llm_kmodel *km)
 /*
  * Make the GGUF image at @image (@len bytes, outside the arena) the model:
  * the current one is unloaded first, then the image is copied into the
- * arena and bound, and a context reserved for every session slot.  On
- * failure no model is loaded and @err says why.
+ * arena and bound, and a context reserved for every session slot.  With
+ * @end non-zero only layers [@first, @end) are bound (the image may be
+ * their slice, core/slice.h).  On failure no model is loaded and @err
+ * says why.
  */
-int llm_kmodel_install(const void *image, u64 len, char *err, size_t errlen);
+int llm_kmodel_install(const void *image, u64 len, u32 first, u32 end,
+		       char *err, size_t errlen);
 
 /* Unload the current model, if any (its requests end with ENODEV). */
 void llm_kmodel_unload(void);

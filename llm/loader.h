@@ -12,7 +12,11 @@
 struct file;
 struct device;
 
-int llm_load_fd(int fd, char *err, size_t errlen);
+/*
+ * The model in file descriptor @fd; with @end non-zero only its layers
+ * [@first, @end) (a ring node's share: core/slice.h), read piece by piece.
+ */
+int llm_load_fd(int fd, u32 first, u32 end, char *err, size_t errlen);
 int llm_upload_begin(struct file *owner, u64 len, char *err, size_t errlen);
 int llm_upload_data(struct file *owner, const void __user *data, u64 len);
 int llm_upload_commit(struct file *owner, char *err, size_t errlen);

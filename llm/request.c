@@ -130,6 +130,8 @@ static int forward(void *arg, struct llm_ctx *c, const u32 *tokens, u32 n,
 					sampling, &q->net_rng, &q->net_token,
 					cancelled, s);
 	}
+	if (!llm_model_whole(&s->km->model))
+		return -ENETDOWN;	/* the ring went down */
 	return llm_batcher_forward(&s->km->batcher, c, tokens, n, logits,
 				   cancelled, s);
 }
@@ -445,6 +447,9 @@ static int begin(struct llm_session *s, struct llm_ctx *c)
 	/* a ring member's contexts are the ring's: requests go to the head */
 	if (llm_node_role() == 2)
 		return -EBUSY;
+	/* a node's share of the layers (load --layers) serves only the ring */
+	if (!llm_model_whole(&s->km->model) && llm_node_role() != 1)
+		return -ENETDOWN;
 	q->net_gen = llm_node_generation();
 	if (s->ctx_stale || s->net_gen != q->net_gen) {
 		llm_ctx_reset(c);

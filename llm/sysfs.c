@@ -101,6 +101,23 @@ LLM_SHOW_MODEL(model_arch, "%s", km->model.arch, "");
 LLM_SHOW_MODEL(model_params, "%llu", km->model.n_params, 0ULL);
 LLM_SHOW_MODEL(model_bytes, "%llu", km->image_len, 0ULL);
 LLM_SHOW_MODEL(model_layers, "%u", km->model.cfg.n_layers, 0);
+/* the layers the arena holds, FIRST:LAST: all, or a ring node's share */
+static ssize_t model_layers_held_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
+{
+	struct llm_kmodel *km;
+	ssize_t n;
+	int err;
+
+	km = llm_kmodel_get(&err);
+	if (!km)
+		return sysfs_emit(buf, "\n");
+	n = sysfs_emit(buf, "%u:%u\n", km->model.layer_first,
+		       km->model.layer_end);
+	llm_kmodel_put(km);
+	return n;
+}
+LLM_ATTR(model_layers_held);
 LLM_SHOW_MODEL(model_vocab, "%u", km->model.cfg.n_vocab, 0);
 LLM_SHOW_MODEL(model_context_train, "%u", km->model.cfg.n_ctx_train, 0);
 LLM_SHOW_MODEL(model_context, "%u", km->n_ctx, 0);
@@ -163,6 +180,7 @@ static struct attribute *llm_attrs[] = {
 	&model_params_attr.attr,
 	&model_bytes_attr.attr,
 	&model_layers_attr.attr,
+	&model_layers_held_attr.attr,
 	&model_vocab_attr.attr,
 	&model_context_train_attr.attr,
 	&model_context_attr.attr,

@@ -133,6 +133,10 @@ static int check(const struct llm_node_config *c, const struct llm_kmodel *km)
 	    (c->node == 0 && c->layer_first) ||
 	    (c->node == nn - 1 && c->layer_last != km->model.cfg.n_layers))
 		return -EINVAL;
+	/* the model may hold only this node's share (load --layers) */
+	if (c->layer_first < km->model.layer_first ||
+	    c->layer_last > km->model.layer_end)
+		return -ERANGE;
 	if (llm_wire_frags(frame_max(km), llm_wire_frag_bytes(c->mtu)) >
 	    LLM_WIRE_MAX_FRAGS || frame_max(km) > LLM_WIRE_MAX_FRAME)
 		return -EMSGSIZE;

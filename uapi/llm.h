@@ -124,6 +124,8 @@ struct llm_limits {
  * @arena_peak: most bytes ever allocated
  * @model: the loaded model
  * @limits: the limits in force
+ * @layer_first: the loaded model's layers the arena holds, [@layer_first,
+ * @layer_end: @layer_end): 0 and model.n_layers for a whole model
  */
 struct llm_info {
 	__u32 size;
@@ -137,7 +139,12 @@ struct llm_info {
 	__u64 arena_peak;
 	struct llm_model_info model;
 	struct llm_limits limits;
+	__u32 layer_first;
+	__u32 layer_end;
 };
+
+/* struct llm_info as first published, without the layer range */
+#define LLM_INFO_SIZE_VER0	208
 
 #define LLM_INFO_MODEL_LOADED	(1U << 0)
 
@@ -161,6 +168,9 @@ enum llm_load_op {
  * @loaded: out: bytes received so far
  * @total: out: bytes expected in all
  * @error: out: on failure, a sentence saying what is wrong with the file
+ * @layer_first: with LLM_LOAD_FD, hold only layers [@layer_first,
+ *	@layer_end) of the model (a ring node's share); zero otherwise
+ * @layer_end: the end of that range; 0 for the whole model
  *
  * A model is loaded either in one call (LLM_LOAD_FD: read by the kernel
  * with kernel_read_file_from_fd(), so LSM and IMA policy apply; ETXTBSY
@@ -171,6 +181,14 @@ enum llm_load_op {
  * all in, that model is unloaded (requests of it that have not ended end
  * with ENODEV) and the new one installed.  If the new one is refused, no
  * model is loaded.
+ *
+ * A ring node needs only its own layers (LLM_IOC_NODE_SET): with a layer
+ * range, LLM_LOAD_FD reads only the file's metadata and the tensors those
+ * layers need (the embedding when the range starts at 0, the output norm
+ * and classifier when it ends at the last layer), so the file may be far
+ * bigger than the arena; @loaded and @total count those bytes.  Such a
+ * model serves only as that ring node: a request on it without the ring
+ * up ends with ENETDOWN.
  */
 struct llm_load {
 	__u32 size;
@@ -182,6 +200,8 @@ struct llm_load {
 	__u64 loaded;
 	__u64 total;
 	char error[LLM_ERROR_LEN];
+	__u32 layer_first;
+	__u32 layer_end;
 };
 
 /* struct llm_load as first published, with a 128-byte error[] */

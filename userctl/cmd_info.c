@@ -257,5 +257,11 @@ int cmd_info(int argc, char **argv)
 	       info.model.n_kv_heads, info.model.n_ff);
 	printf("%-18s %u (trained %u)\n", "context", info.model.n_ctx,
 	       info.model.n_ctx_train);
+	/* a kernel before the layer range fills in less */
+	if (info.size > offsetof(struct llm_info, layer_end) &&
+	    (info.layer_first || info.layer_end != info.model.n_layers))
+		printf("%-18s %u:%u of %u (a ring node's share)\n",
+		       "layers_held", info.layer_first, info.layer_end,
+		       info.model.n_layers);
 	return EXIT_OK;
 }

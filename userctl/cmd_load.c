@@ -20,17 +20,28 @@
 void help_load(FILE *out)
 {
 	fprintf(out,
-		"usage: llmctl load [--fd] [--quiet] MODEL.gguf\n"
+		"usage: llmctl load [--fd] [--quiet] [--layers FIRST:LAST] MODEL.gguf\n"
 		"\n"
 		"Copy MODEL.gguf into the kernel's arena and make it the model\n"
 		"that /dev/llm serves, replacing the one loaded (if any).  The\n"
 		"file is uploaded in pieces with a progress bar; with --fd the\n"
 		"kernel reads it itself from a file descriptor.  The module checks\n"
 		"the whole file and says what is wrong with it if it refuses it.\n"
-		"Needs CAP_SYS_ADMIN; fails while requests are running.\n"
+		"Needs CAP_SYS_ADMIN; requests of the model loaded before end\n"
+		"with ENODEV.\n"
 		"\n"
 		"Options:\n"
 		"  --fd        let the kernel read the file (no progress bar)\n"
+		"  --layers FIRST:LAST\n"
+		"              hold only layers FIRST up to but not including\n"
+		"              LAST: a network ring node's share (llmctl ring up\n"
+		"              --layers).  The kernel reads only the metadata\n"
+		"              and the tensors those layers need (the embedding\n"
+		"              if FIRST is 0, the output norm and classifier if\n"
+		"              LAST is the layer count), so MODEL.gguf may be\n"
+		"              bigger than the arena; the K/V cache holds those\n"
+		"              layers only.  Such a model serves requests only as\n"
+		"              the ring's head (ENETDOWN otherwise).  Implies --fd\n"
 		"  -q, --quiet no progress bar\n");
 }
 
@@ -109,6 +120,7 @@ static int upload(int dev, int file, unsigned long long size, bool quiet)
 int cmd_load(int argc, char **argv)
 {
 	bool by_fd = false, quiet = false;
+	unsigned int first = 0, end = 0;
 	const char *path = NULL;
 	struct llm_load l;
 	struct stat st;
@@ -122,6 +134,15 @@ int cmd_load(int argc, char **argv)
 			by_fd = true;
 		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			quiet = true;
+		} else if (!strcmp(argv[i], "--layers")) {
+			if (i + 1 == argc ||
+			    llmctl_parse_layers(argv[i + 1], &first, &end) ||
+			    first >= end) {
+				fprintf(stderr, "llmctl load: --layers wants FIRST:LAST with FIRST < LAST, e.g. 0:4\n");
+				return EXIT_USAGE;
+			}
+			by_fd = true;
+			i++;
 		} else if (argv[i][0] == '-' || path) {
 			help_load(stderr);
 			return EXIT_USAGE;
@@ -149,11 +170,17 @@ int cmd_load(int argc, char **argv)
 		l.size = sizeof(l);
 		l.op = LLM_LOAD_FD;
 		l.fd = file;
+		l.layer_first = first;
+		l.layer_end = end;
 		ret = load_ioctl(dev, &l, "the module refused the model");
 	} else {
 		ret = upload(dev, file, st.st_size, quiet || !isatty(2));
 	}
-	if (!ret && !quiet)
+	if (!ret && !quiet && end)
+		printf("loaded layers %u:%u of %s (%llu of its %llu bytes)\n",
+		       first, end, path, (unsigned long long)l.total,
+		       (unsigned long long)st.st_size);
+	else if (!ret && !quiet)
 		printf("loaded %s (%llu bytes)\n", path,
 		       (unsigned long long)st.st_size);
 	close(file);

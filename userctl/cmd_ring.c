@@ -44,9 +44,10 @@ void help_ring(FILE *out)
 		"the next node; each node runs its layers and sends them on; the\n"
 		"last node computes the logits and samples, and the token goes\n"
 		"back to the head.  Packets are authenticated and encrypted with\n"
-		"the ring's pre-shared key.  Every node loads the same model first\n"
-		"(llmctl load; loading or unloading one takes the node down), and\n"
-		"requests go to the head only.  The node belongs to the caller's\n"
+		"the ring's pre-shared key.  Every node loads the same model first,\n"
+		"whole (llmctl load) or only its own layers (llmctl load --layers\n"
+		"FIRST:LAST); loading or unloading one takes the node down.\n"
+		"Requests go to the head only.  The node belongs to the caller's\n"
 		"network namespace, and a kernel has one node up at a time.  All\n"
 		"of this needs CAP_NET_ADMIN or CAP_SYS_ADMIN (run as root).\n"
 		"\n"
@@ -274,6 +275,19 @@ static int ring_explain(int fd, const char *op, int err,
 			hint = buf;
 		} else {
 			hint = "the module refused the configuration (does --layers fit the loaded model? see llmctl info)";
+		}
+		break;
+	case ERANGE:
+		name = "ERANGE";
+		memset(&info, 0, sizeof(info));
+		info.size = sizeof(info);
+		if (c && ioctl(fd, LLM_IOC_GET_INFO, &info) == 0 &&
+		    info.size > offsetof(struct llm_info, layer_end)) {
+			snprintf(buf, sizeof(buf),
+				 "this node's model holds only layers %u:%u (llmctl load --layers), not all of --layers %u:%u",
+				 info.layer_first, info.layer_end,
+				 c->layer_first, c->layer_last);
+			hint = buf;
 		}
 		break;
 	case ENOENT:
@@ -773,47 +787,6 @@ static int ring_wait(int argc, char **argv)
 	return ret;
 }
 
-/* A decimal number from @min to @max, nothing else. */
-static int parse_dec(const char *s, unsigned int min, unsigned int max,
-		     unsigned int *out)
-{
-	unsigned long long v = 0;
-	const char *p;
-
-	if (!*s)
-		return -1;
-	for (p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (*p - '0');
-		if (v > max)
-			return -1;
-	}
-	if (v < min)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* "FIRST:LAST", two decimal numbers. */
-static int parse_layers(const char *arg, __u32 *first, __u32 *last)
-{
-	const char *colon = strchr(arg, ':');
-	unsigned int f, l;
-	char buf[16];
-
-	if (!colon || (size_t)(colon - arg) >= sizeof(buf))
-		return -1;
-	memcpy(buf, arg, colon - arg);
-	buf[colon - arg] = 0;
-	if (parse_dec(buf, 0, 0xffffffffu, &f) ||
-	    parse_dec(colon + 1, 0, 0xffffffffu, &l))
-		return -1;
-	*first = f;
-	*last = l;
-	return 0;
-}
-
 /* --prev/--next ADDR[:PORT]; a port of 0 means --port's. */
 static int parse_peer(const char *opt, const char *arg,
 		      struct llm_node_peer *p)
@@ -837,7 +810,7 @@ static int parse_peer(const char *opt, const char *arg,
 			opt, addr);
 		return -1;
 	}
-	if (colon && parse_dec(colon + 1, 1, 65535, &port)) {
+	if (colon && llmctl_parse_dec(colon + 1, 1, 65535, &port)) {
 		fprintf(stderr, "llmctl ring up: the port in --%s %s must be a number from 1 to 65535\n",
 			opt, arg);
 		return -1;
@@ -956,7 +929,7 @@ static int ring_up(int argc, char **argv)
 			help_ring(stdout);
 			return EXIT_OK;
 		case OPT_NODE:
-			if (parse_dec(optarg, 0, LLM_NODE_MAX - 1, &c.node)) {
+			if (llmctl_parse_dec(optarg, 0, LLM_NODE_MAX - 1, &c.node)) {
 				fprintf(stderr, "llmctl ring up: --node wants a node id from 0 to %d, not '%s'\n",
 					LLM_NODE_MAX - 1, optarg);
 				return EXIT_USAGE;
@@ -964,7 +937,7 @@ static int ring_up(int argc, char **argv)
 			have_node = true;
 			break;
 		case OPT_NODES:
-			if (parse_dec(optarg, 2, LLM_NODE_MAX, &c.n_nodes)) {
+			if (llmctl_parse_dec(optarg, 2, LLM_NODE_MAX, &c.n_nodes)) {
 				fprintf(stderr, "llmctl ring up: --nodes wants a number of nodes from 2 to %d, not '%s'\n",
 					LLM_NODE_MAX, optarg);
 				return EXIT_USAGE;
@@ -972,7 +945,7 @@ static int ring_up(int argc, char **argv)
 			have_nodes = true;
 			break;
 		case OPT_LAYERS:
-			if (parse_layers(optarg, &c.layer_first,
+			if (llmctl_parse_layers(optarg, &c.layer_first,
 					 &c.layer_last)) {
 				fprintf(stderr, "llmctl ring up: --layers wants FIRST:LAST, two layer numbers such as 0:16, not '%s'\n",
 					optarg);
@@ -991,14 +964,14 @@ static int ring_up(int argc, char **argv)
 			have_next = true;
 			break;
 		case OPT_PORT:
-			if (parse_dec(optarg, 1, 65535, &c.port)) {
+			if (llmctl_parse_dec(optarg, 1, 65535, &c.port)) {
 				fprintf(stderr, "llmctl ring up: --port wants a UDP port from 1 to 65535, not '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case OPT_MTU:
-			if (parse_dec(optarg, RING_MTU_MIN, RING_MTU_MAX, &c.mtu)) {
+			if (llmctl_parse_dec(optarg, RING_MTU_MIN, RING_MTU_MAX, &c.mtu)) {
 				fprintf(stderr, "llmctl ring up: --mtu wants a packet size from %d to %d bytes, not '%s'\n",
 					RING_MTU_MIN, RING_MTU_MAX, optarg);
 				return EXIT_USAGE;

@@ -90,7 +90,7 @@ void llmctl_explain(const char *what, int err)
 		why = "No route to host: a node of the network ring is not answering (llmctl ring shows which)";
 		break;
 	case ENETDOWN:
-		why = "Network is down: this node left the network ring during the request";
+		why = "Network is down: this node left the network ring during the request, or holds only some of the model's layers (llmctl load --layers) and its ring is not up";
 		break;
 	case ENETRESET:
 		why = "Connection reset by network: the network ring was reconfigured during the request; send it again";
@@ -112,4 +112,46 @@ bool llmctl_is_help(const char *arg)
 {
 	return !strcmp(arg, "-h") || !strcmp(arg, "--help") ||
 	       !strcmp(arg, "help");
+}
+
+/* A decimal number from @min to @max, nothing else. */
+int llmctl_parse_dec(const char *s, unsigned int min, unsigned int max,
+		     unsigned int *out)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	if (!*s)
+		return -1;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "FIRST:LAST", two decimal numbers. */
+int llmctl_parse_layers(const char *arg, unsigned int *first,
+			unsigned int *last)
+{
+	const char *colon = strchr(arg, ':');
+	unsigned int f, l;
+	char buf[16];
+
+	if (!colon || (size_t)(colon - arg) >= sizeof(buf))
+		return -1;
+	memcpy(buf, arg, colon - arg);
+	buf[colon - arg] = 0;
+	if (llmctl_parse_dec(buf, 0, 0xffffffffu, &f) ||
+	    llmctl_parse_dec(colon + 1, 0, 0xffffffffu, &l))
+		return -1;
+	*first = f;
+	*last = l;
+	return 0;
 }

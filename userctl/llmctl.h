@@ -41,6 +41,12 @@ bool llmctl_is_help(const char *arg);
 /* Numbers on the command line: "0.9" -> 900; plain unsigned integers. */
 int llmctl_parse_milli(const char *s, unsigned int max, unsigned int *out);
 int llmctl_parse_u32(const char *s, unsigned int *out);
+/* A decimal number from @min to @max, nothing else; 0 or -1. */
+int llmctl_parse_dec(const char *s, unsigned int min, unsigned int max,
+		     unsigned int *out);
+/* "FIRST:LAST", two decimal numbers (--layers); 0 or -1. */
+int llmctl_parse_layers(const char *arg, unsigned int *first,
+			unsigned int *last);
 void llmctl_print_stats(unsigned int n_prompt, unsigned int n_gen,
 			unsigned long long prefill_ns,
 			unsigned long long decode_ns, unsigned int reason);

@@ -641,8 +641,12 @@ static void commit_items(struct llm_exec *ex, u32 n)
 static int run_step(struct llm_exec *ex, u32 n, bool (*cancelled)(void *),
 		    void *arg)
 {
-	int ret = check_items(ex, n);
+	int ret;
 
+	/* a ring node's share runs as stages only */
+	if (!llm_model_whole(ex->m))
+		return -EINVAL;
+	ret = check_items(ex, n);
 	if (ret)
 		return ret;
 	embed(ex, n);
@@ -691,7 +695,8 @@ int llm_exec_stage(const struct llm_stage *s, bool (*cancelled)(void *arg),
 	int ret;
 
 	if (!n || n > ex->n_batch || s->first > s->last ||
-	    s->last > c->m->cfg.n_layers || c->m != ex->m ||
+	    s->first < c->m->layer_first || s->last > c->m->layer_end ||
+	    c->m != ex->m ||
 	    c->n_ctx > ex->n_ctx)
 		return -EINVAL;
 	/* tokens enter at layer 0, logits leave after the last */

@@ -45,6 +45,9 @@ struct gguf_rd {
 	const u8 *img;
 	u64 len;
 	u64 pos;
+	u64 file_len;		/* len, or more when img is a prefix */
+	bool prefix;		/* img is the file's start: no tensor data */
+	bool more;		/* ran out of the prefix: read more */
 	char *err;
 	size_t errlen;
 	char where[GGUF_SHOW_BYTES + 32];	/* what is being read */
@@ -109,6 +112,7 @@ static bool gguf_need(struct gguf_rd *r, u64 n)
 {
 	if (n <= r->len - r->pos)
 		return true;
+	r->more = true;
 	llm_snprintf(r->err, r->errlen,
 		     "file ends at byte %llu in %s: %llu bytes needed at byte %llu",
 		     ull(r->len), r->where, ull(n), ull(r->pos));
@@ -140,6 +144,7 @@ static int gguf_str(struct gguf_rd *r, struct llm_gguf_str *s)
 	if (gguf_u64(r, &n))
 		return -EINVAL;
 	if (n > r->len - r->pos) {
+		r->more = true;
 		llm_snprintf(r->err, r->errlen,
 			     "string of %llu bytes at byte %llu in %s runs past the end of the file (%llu bytes)",
 			     ull(n), ull(at), r->where, ull(r->len));
@@ -302,6 +307,7 @@ static int gguf_parse_header(struct gguf_rd *r, struct llm_gguf *g)
 	rest = r->len - r->pos;
 	if (g->n_kv > rest / GGUF_KV_MIN_BYTES ||
 	    g->n_kv > LLM_GGUF_MAX_ITEMS) {
+		r->more = true;
 		llm_snprintf(r->err, r->errlen,
 			     "the header claims %llu key/value pairs, more than the %llu bytes after it can hold",
 			     ull(g->n_kv), ull(rest));
@@ -309,6 +315,7 @@ static int gguf_parse_header(struct gguf_rd *r, struct llm_gguf *g)
 	}
 	if (g->n_tensors > rest / GGUF_TI_MIN_BYTES ||
 	    g->n_tensors > LLM_GGUF_MAX_ITEMS) {
+		r->more = true;
 		llm_snprintf(r->err, r->errlen,
 			     "the header claims %llu tensors, more than the %llu bytes after it can hold",
 			     ull(g->n_tensors), ull(rest));
@@ -351,6 +358,7 @@ static int gguf_parse_array(struct gguf_rd *r, struct llm_gguf_kv *kv)
 	       gguf_vtype_size[kv->arr_type];
 	rest = r->len - r->pos;
 	if (kv->arr_n > rest / size) {
+		r->more = true;
 		llm_snprintf(r->err, r->errlen,
 			     "key '%s' claims %llu %s elements at byte %llu, but only %llu bytes remain",
 			     r->name, ull(kv->arr_n),
@@ -653,21 +661,22 @@ static int gguf_place_tensors(struct gguf_rd *r, struct llm_gguf *g)
 	if (check_add_overflow(r->pos, (u64)g->alignment - 1, &data_off))
 		data_off = U64_MAX;
 	data_off &= ~((u64)g->alignment - 1);
-	if (data_off > r->len) {
+	g->tensors_end = r->pos;
+	if (data_off > r->file_len) {
 		if (!g->n_tensors) {
 			/* nothing to place: tolerate a file cut after its
 			 * tensor infos, as llama.cpp does
 			 */
-			g->data_offset = r->len;
+			g->data_offset = r->file_len;
 			return 0;
 		}
 		llm_snprintf(r->err, r->errlen,
 			     "the data section would start at byte %llu (aligned to %u), past the end of the file (%llu bytes)",
-			     ull(data_off), g->alignment, ull(r->len));
+			     ull(data_off), g->alignment, ull(r->file_len));
 		return -EINVAL;
 	}
 	g->data_offset = data_off;
-	room = r->len - data_off;
+	room = r->file_len - data_off;
 	for (i = 0; i < g->n_tensors; i++) {
 		struct llm_gguf_tensor *t = &g->tensors[i];
 
@@ -686,7 +695,8 @@ static int gguf_place_tensors(struct gguf_rd *r, struct llm_gguf *g)
 				     ull(data_off), ull(room));
 			return -EINVAL;
 		}
-		t->data = r->img + data_off + t->offset;
+		/* a prefix holds no data: only where it is */
+		t->data = r->prefix ? NULL : r->img + data_off + t->offset;
 	}
 	return 0;
 }
@@ -700,6 +710,7 @@ static int gguf_parse_tensors(struct gguf_rd *r, struct llm_gguf *g,
 	int ret;
 
 	if (g->n_tensors > rest / GGUF_TI_MIN_BYTES) {
+		r->more = true;
 		llm_snprintf(r->err, r->errlen,
 			     "the header claims %llu tensors, more than the %llu bytes after the key/value pairs (at byte %llu) can hold",
 			     ull(g->n_tensors), ull(rest), ull(r->pos));
@@ -742,27 +753,15 @@ static int gguf_parse_tensors(struct gguf_rd *r, struct llm_gguf *g,
 	return ret;
 }
 
-/**
- * llm_gguf_parse - check a GGUF image and index its metadata and tensors
- * @g: filled on success, zeroed on failure
- * @image: the whole file; must stay valid while @g is used
- * @len: bytes at @image
- * @arena: where the key/value and tensor tables go
- * @err: receives one sentence on failure (may be NULL)
- * @errlen: size of @err
- *
- * Nothing is logged.  Long loops yield the CPU now and then, so call from
- * a context that may sleep.
- *
- * Return: 0, -EINVAL for a malformed or unsupported image, -ENOMEM when
- * the arena is too small.  On failure the arena is rewound to where it was.
- */
-int llm_gguf_parse(struct llm_gguf *g, const void *image, u64 len,
-		   struct llm_arena *arena, char *err, size_t errlen)
+static int gguf_parse(struct llm_gguf *g, const void *image, u64 len,
+		      u64 file_len, bool prefix, struct llm_arena *arena,
+		      char *err, size_t errlen)
 {
 	struct gguf_rd r = {
 		.img = image,
 		.len = len,
+		.file_len = file_len,
+		.prefix = prefix,
 		.err = err,
 		.errlen = err ? errlen : 0,
 	};
@@ -783,6 +782,7 @@ int llm_gguf_parse(struct llm_gguf *g, const void *image, u64 len,
 	ret = gguf_parse_header(&r, &out);
 	if (!ret)
 		ret = gguf_parse_kvs(&r, &out, arena);
+	out.tensors_offset = r.pos;
 	if (!ret)
 		ret = gguf_parse_alignment(&r, &out);
 	if (!ret)
@@ -791,10 +791,84 @@ int llm_gguf_parse(struct llm_gguf *g, const void *image, u64 len,
 		llm_arena_rewind(arena, mark);
 		if (r.errlen && !err[0])
 			llm_snprintf(err, r.errlen, "malformed GGUF file");
+		/* the prefix ended before the tensor infos did */
+		if (r.more && len < file_len && ret == -EINVAL)
+			return -EAGAIN;
 		return ret;
 	}
 	*g = out;
 	return 0;
+}
+
+/**
+ * llm_gguf_parse - check a GGUF image and index its metadata and tensors
+ * @g: filled on success, zeroed on failure
+ * @image: the whole file; must stay valid while @g is used
+ * @len: bytes at @image
+ * @arena: where the key/value and tensor tables go
+ * @err: receives one sentence on failure (may be NULL)
+ * @errlen: size of @err
+ *
+ * Nothing is logged.  Long loops yield the CPU now and then, so call from
+ * a context that may sleep.
+ *
+ * Return: 0, -EINVAL for a malformed or unsupported image, -ENOMEM when
+ * the arena is too small.  On failure the arena is rewound to where it was.
+ */
+int llm_gguf_parse(struct llm_gguf *g, const void *image, u64 len,
+		   struct llm_arena *arena, char *err, size_t errlen)
+{
+	return gguf_parse(g, image, len, len, false, arena, err, errlen);
+}
+
+/**
+ * llm_gguf_parse_prefix - index a file from its first bytes
+ * @g: filled on success (every tensor's data NULL), zeroed on failure
+ * @prefix: the file's first @len bytes
+ * @len: bytes at @prefix
+ * @file_len: bytes in the whole file
+ * @arena: where the tables go
+ * @err: receives one sentence on failure (may be NULL)
+ * @errlen: size of @err
+ *
+ * The same checks as llm_gguf_parse(), with the tensors placed against
+ * @file_len: for reading only some tensors of a file (slice.h).
+ *
+ * Return: 0; -EAGAIN when the metadata goes on past @len (read more and
+ * try again); otherwise as llm_gguf_parse().
+ */
+int llm_gguf_parse_prefix(struct llm_gguf *g, const void *prefix, u64 len,
+			  u64 file_len, struct llm_arena *arena, char *err,
+			  size_t errlen)
+{
+	if (len > file_len)
+		len = file_len;
+	return gguf_parse(g, prefix, len, file_len, true, arena, err, errlen);
+}
+
+/**
+ * llm_gguf_table_bytes - arena bytes parsing a file takes at most
+ * @prefix: at least its first 24 bytes
+ * @len: bytes at @prefix
+ *
+ * Return: the bound from the header's counts, or 0 when @prefix is not a
+ * GGUF header (the parse then says why).
+ */
+u64 llm_gguf_table_bytes(const void *prefix, u64 len)
+{
+	const u8 *p = prefix;
+	u64 n_tensors, n_kv, per;
+
+	if (len < GGUF_HEADER_BYTES || llm_get_le32(p) != LLM_GGUF_MAGIC)
+		return 0;
+	n_tensors = llm_get_le64(p + 8);
+	n_kv = llm_get_le64(p + 16);
+	if (n_tensors > LLM_GGUF_MAX_ITEMS || n_kv > LLM_GGUF_MAX_ITEMS)
+		return 0;
+	/* the tables, a sort index each, and every allocation's padding */
+	per = sizeof(struct llm_gguf_tensor) + sizeof(u32) + 64;
+	return n_tensors * per +
+	       n_kv * (sizeof(struct llm_gguf_kv) + sizeof(u32) + 64) + 4096;
 }
 
 /* ------------------------------------------------------------------ */
@@ -848,6 +922,36 @@ const struct llm_gguf_tensor *llm_gguf_find_tensor(const struct llm_gguf *g,
 		if (llm_gguf_str_eq(g->tensors[i].name, name))
 			return &g->tensors[i];
 	return NULL;
+}
+
+/**
+ * llm_gguf_block - the block a tensor belongs to, by GGUF's naming
+ * @name: a tensor's name
+ * @blk: out: N of "blk.N.<rest>" (canonical decimal)
+ * @rest: out: what follows "blk.N."
+ *
+ * Return: true for a block's tensor, false for any other name.
+ */
+bool llm_gguf_block(struct llm_gguf_str name, u32 *blk,
+		    struct llm_gguf_str *rest)
+{
+	u64 i, n = 0;
+
+	if (name.len < 4 || memcmp(name.p, "blk.", 4))
+		return false;
+	for (i = 4; i < name.len && name.p[i] >= '0' && name.p[i] <= '9';
+	     i++) {
+		n = n * 10 + (name.p[i] - '0');
+		if (n > U32_MAX)
+			return false;
+	}
+	if (i == 4 || i == name.len || name.p[i] != '.' ||
+	    (name.p[4] == '0' && i > 5))
+		return false;
+	*blk = (u32)n;
+	rest->p = name.p + i + 1;
+	rest->len = name.len - i - 1;
+	return true;
 }
 
 /**

@@ -79,6 +79,8 @@ struct llm_gguf {
 	u32 alignment;		/* general.alignment, or 32 */
 	u64 n_kv;
 	u64 n_tensors;
+	u64 tensors_offset;	/* of the tensor infos (after the pairs) */
+	u64 tensors_end;	/* and of their end */
 	u64 data_offset;	/* of the tensor data section in the image */
 	struct llm_gguf_kv *kv;		/* n_kv entries, in the arena */
 	struct llm_gguf_tensor *tensors; /* n_tensors entries, in the arena */
@@ -91,6 +93,17 @@ struct llm_gguf {
  */
 int llm_gguf_parse(struct llm_gguf *g, const void *image, u64 len,
 		   struct llm_arena *arena, char *err, size_t errlen);
+
+/*
+ * The same over the first @len bytes of a file of @file_len bytes: every
+ * tensor's data is NULL, its offset checked against @file_len.  -EAGAIN
+ * when the metadata goes on past @len (read more and call again).
+ */
+int llm_gguf_parse_prefix(struct llm_gguf *g, const void *prefix, u64 len,
+			  u64 file_len, struct llm_arena *arena, char *err,
+			  size_t errlen);
+/* Arena bytes parsing the file @prefix starts takes, or 0: not GGUF. */
+u64 llm_gguf_table_bytes(const void *prefix, u64 len);
 
 const struct llm_gguf_kv *llm_gguf_find(const struct llm_gguf *g,
 					const char *key);
@@ -138,6 +151,10 @@ void llm_gguf_show_value(const struct llm_gguf_kv *kv, char *buf, size_t cap);
 
 /* "u32", "string", ... for a metadata value type; "unknown" otherwise. */
 const char *llm_gguf_vtype_name(u32 type);
+
+/* N and the rest of a tensor named "blk.N.<rest>"; false otherwise. */
+bool llm_gguf_block(struct llm_gguf_str name, u32 *blk,
+		    struct llm_gguf_str *rest);
 
 /* Compare a view with a NUL-terminated string. */
 bool llm_gguf_str_eq(struct llm_gguf_str s, const char *cstr);

@@ -40,10 +40,11 @@ int llm_kv_type_parse(const char *name, u32 *type)
 	return -EINVAL;
 }
 
+/* a ring node keeps the K/V of its own layers only */
 static u64 page_bytes(const struct llm_model *m, u32 type)
 {
-	return (u64)2 * m->cfg.n_layers * LLM_KV_PAGE * m->cfg.kv_dim *
-	       elem_bytes(type);
+	return (u64)2 * (m->layer_end - m->layer_first) * LLM_KV_PAGE *
+	       m->cfg.kv_dim * elem_bytes(type);
 }
 
 static u32 pages_for(u32 positions)
@@ -75,7 +76,8 @@ int llm_kv_init(struct llm_kv *kv, const struct llm_model *m, u32 type,
 	kv->type = type;
 	kv->elem = elem_bytes(type);
 	kv->n_pages = pages_for(positions);
-	kv->n_layers = m->cfg.n_layers;
+	kv->layer0 = m->layer_first;
+	kv->n_layers = m->layer_end - m->layer_first;
 	kv->kv_dim = m->cfg.kv_dim;
 	kv->mem = llm_arena_alloc(arena, kv->n_pages * kv->page_bytes, 0);
 	kv->free = llm_arena_alloc_array(arena, kv->n_pages, sizeof(u32), 0);

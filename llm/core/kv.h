@@ -7,7 +7,7 @@
  * follows the context in use rather than every slot's maximum.  Non-FPU.
  *
  * Page layout: K of layer 0 positions 0..P-1, K of layer 1, ..., then V
- * the same way; a row is kv_dim elements of the pool's type: F32, or F16
+ * the same way (a ring node's pages hold its own layers only); a row is kv_dim elements of the pool's type: F32, or F16
  * (half the memory and the attention's reads; keys and values rounded to
  * half precision, as llama.cpp's default cache keeps them).
  */
@@ -26,7 +26,8 @@ struct llm_kv {
 	u32 n_pages;
 	u32 n_free;
 	u32 *free;		/* stack of free page numbers */
-	u32 n_layers;
+	u32 layer0;		/* the first layer it holds */
+	u32 n_layers;		/* how many (the model's, or a node's) */
 	u32 kv_dim;
 	struct llm_spinlock lock;	/* n_free, free */
 };
@@ -62,7 +63,7 @@ static inline u8 *llm_kv_k(const struct llm_ctx *c, u32 layer, u32 pos,
 	const struct llm_kv *kv = c->kv;
 	u8 *page = kv->mem + c->pages[pos / LLM_KV_PAGE] * kv->page_bytes;
 
-	return page + (((u64)layer * LLM_KV_PAGE + pos % LLM_KV_PAGE) *
+	return page + (((u64)(layer - kv->layer0) * LLM_KV_PAGE + pos % LLM_KV_PAGE) *
 		       kv->kv_dim + off) * kv->elem;
 }
 

@@ -616,32 +616,6 @@ static int check_keys(struct binder *b)
 	return 0;
 }
 
-/*
- * Block number and the rest of "blk.N.<rest>"; N in canonical decimal.
- * False for any other name.
- */
-static bool block_tensor(struct llm_gguf_str name, u32 *blk,
-			 struct llm_gguf_str *rest)
-{
-	u64 i, skip, n = 0;
-
-	if (!has_prefix(name, "blk.", &skip))
-		return false;
-	for (i = skip; i < name.len && name.p[i] >= '0' && name.p[i] <= '9';
-	     i++) {
-		n = n * 10 + (name.p[i] - '0');
-		if (n > U32_MAX)
-			return false;
-	}
-	if (i == skip || i == name.len || name.p[i] != '.' ||
-	    (name.p[skip] == '0' && i > skip + 1))
-		return false;
-	*blk = (u32)n;
-	rest->p = name.p + i + 1;
-	rest->len = name.len - i - 1;
-	return true;
-}
-
 static bool is_layer_tensor(struct llm_gguf_str rest)
 {
 	size_t k;
@@ -697,11 +671,11 @@ static int check_tensors(struct binder *b)
 		    llm_gguf_str_eq(s, "output_norm.weight") ||
 		    llm_gguf_str_eq(s, "output.weight"))
 			continue;
-		if (block_tensor(s, &blk, &rest) && is_layer_tensor(rest) &&
+		if (llm_gguf_block(s, &blk, &rest) && is_layer_tensor(rest) &&
 		    blk < m->cfg.n_layers)
 			continue;
 		llm_gguf_show(name, sizeof(name), s);
-		if (block_tensor(s, &blk, &rest) && is_layer_tensor(rest)) {
+		if (llm_gguf_block(s, &blk, &rest) && is_layer_tensor(rest)) {
 			llm_snprintf(b->err, b->errlen, "tensor %s: the model has %u blocks (%s.block_count)",
 				     name, m->cfg.n_layers, m->arch);
 			return -EINVAL;
@@ -717,20 +691,24 @@ static int bind_weights(struct binder *b, struct llm_arena *arena)
 {
 	struct llm_model *m = b->m;
 	const struct llm_config *c = &m->cfg;
+	bool last = m->layer_end == c->n_layers;
+	bool tied = !llm_gguf_find_tensor(&m->gguf, "output.weight");
 	u32 i;
-	int ret;
+	int ret = 0;
 
-	ret = bind_tensor(b, &m->tok_embd, "token_embd.weight", c->n_embd,
-			  c->n_vocab, false);
-	if (!ret)
+	/* the embedding runs on the first layer's node, the rest on the last */
+	if (!m->layer_first || (last && tied))
+		ret = bind_tensor(b, &m->tok_embd, "token_embd.weight",
+				  c->n_embd, c->n_vocab, false);
+	if (!ret && last)
 		ret = bind_tensor(b, &m->output_norm, "output_norm.weight",
 				  c->n_embd, 1, false);
-	if (!ret)
+	if (!ret && last && !tied)
 		ret = bind_tensor(b, &m->output, "output.weight", c->n_embd,
-				  c->n_vocab, true);
+				  c->n_vocab, false);
 	if (ret)
 		return ret;
-	if (!m->output.data) {
+	if (last && tied) {
 		m->output = m->tok_embd;
 		m->tied_output = true;
 	}
@@ -741,7 +719,8 @@ static int bind_weights(struct binder *b, struct llm_arena *arena)
 			     c->n_layers);
 		return -ENOMEM;
 	}
-	for (i = 0; i < c->n_layers; i++) {
+	memset(m->layers, 0, (size_t)c->n_layers * sizeof(*m->layers));
+	for (i = m->layer_first; i < m->layer_end; i++) {
 		ret = bind_layer(b, i);
 		if (ret)
 			return ret;
@@ -752,6 +731,14 @@ static int bind_weights(struct binder *b, struct llm_arena *arena)
 int llm_model_load(struct llm_model *m, const void *image, u64 len,
 		   struct llm_arena *arena, bool force_ref,
 		   char *err, size_t errlen)
+{
+	return llm_model_load_layers(m, image, len, 0, 0, arena, force_ref,
+				     err, errlen);
+}
+
+int llm_model_load_layers(struct llm_model *m, const void *image, u64 len,
+			  u32 first, u32 end, struct llm_arena *arena,
+			  bool force_ref, char *err, size_t errlen)
 {
 	size_t mark = llm_arena_mark(arena);
 	struct binder b = { .m = m, .err = err, .errlen = errlen };
@@ -764,6 +751,16 @@ int llm_model_load(struct llm_model *m, const void *image, u64 len,
 	ret = bind_config(&b);
 	if (ret)
 		goto fail;
+	if (!end)
+		end = m->cfg.n_layers;
+	if (first >= end || end > m->cfg.n_layers) {
+		llm_snprintf(err, errlen, "layers %u:%u do not fit the model's %u layers",
+			     first, end, m->cfg.n_layers);
+		ret = -EINVAL;
+		goto fail;
+	}
+	m->layer_first = first;
+	m->layer_end = end;
 	ret = llm_vocab_load(&m->vocab, &m->gguf, arena, err, errlen);
 	if (ret)
 		goto fail;

@@ -71,7 +71,18 @@ struct llm_model {
 	u32 type_mask;			/* 1 << type for each type present */
 	u32 max_row;			/* longest activation a matvec reads */
 	bool tied_output;
+	/*
+	 * The layers bound, [first, end): all of them, or a ring node's
+	 * share (slice.h), with the embedding only when first is 0 and the
+	 * classifier only when end is n_layers.
+	 */
+	u32 layer_first, layer_end;
 };
+
+static inline bool llm_model_whole(const struct llm_model *m)
+{
+	return !m->layer_first && m->layer_end == m->cfg.n_layers;
+}
 
 /*
  * Bind @image (a whole GGUF file, which must outlive the model) as a model.
@@ -81,6 +92,14 @@ struct llm_model {
 int llm_model_load(struct llm_model *m, const void *image, u64 len,
 		   struct llm_arena *arena, bool force_ref,
 		   char *err, size_t errlen);
+/*
+ * The same binding only layers [@first, @end) (@end 0: to the last) and
+ * what they need: a ring node's share.  The image may be a slice
+ * (slice.h) that lacks the other layers' tensors.
+ */
+int llm_model_load_layers(struct llm_model *m, const void *image, u64 len,
+			  u32 first, u32 end, struct llm_arena *arena,
+			  bool force_ref, char *err, size_t errlen);
 
 /*
  * Lay the Q8_0 and Q4_0 matrices out for the matrix tiles (LLM_MM_X8,

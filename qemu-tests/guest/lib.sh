@@ -203,6 +203,16 @@ llm_unload() {
 	rmmod llm
 }
 
+# vals NAME...: the sysfs values of /sys/kernel/llm/NAME..., space-separated.
+vals() {
+	local f out=
+
+	for f in "$@"; do
+		out="$out${out:+ }$(llm_sys "$f")"
+	done
+	echo "$out"
+}
+
 llm_loaded() {
 	grep -q '^llm ' /proc/modules
 }

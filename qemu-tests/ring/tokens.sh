@@ -3,7 +3,8 @@
 # over 2 or 3 guests (each its own kernel, joined by point-to-point links),
 # for F32, Q8_0 and Q4_0, three prompts, greedy and seeded sampling: the
 # head's output is token for token what the userspace build of the same
-# core gives on one machine.  Then the counters: a token's frame per hop is
+# core gives on one machine, each node holding only its own layers (llmctl
+# load --layers: less arena than the whole model).  Then the counters: a token's frame per hop is
 # one packet of (44 + 64 x 4) bytes of body, nothing was dropped, and
 # every ring buffer went back to the arena.
 # nodes: 2,3
@@ -16,7 +17,14 @@ check "insmod llm.ko" llm_load || return
 for m in stories260K.gguf stories260K-Q8_0.gguf stories260K-Q4_0.gguf; do
 	M=/models/$m
 	need $M "the project's models/ directory"
+	# each node holds only its own layers (load --layers), in less arena
 	check "llmctl load $m" llmctl load $M || return
+	whole=$(llm_sys arena_used)
+	check "llmctl load --layers $(ring_layers) $m" \
+		llmctl load --layers "$(ring_layers)" $M || return
+	check_eq "model_layers_held" "$(ring_layers)" "$(llm_sys model_layers_held)"
+	check_range "the share takes less arena than the whole model's $whole bytes" \
+		1 $((whole - 1)) "$(llm_sys arena_used)"
 	used0=$(llm_sys arena_used)
 	check "ring up as node $NODE, layers $(ring_layers)" ring_up || return
 	check "barrier: up ($m)" barrier "up-$m" || return

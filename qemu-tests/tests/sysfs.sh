@@ -10,8 +10,8 @@ need $M "the project's models/ directory"
 
 FILES="abi_version arena_size arena_used arena_peak sessions_max
 sessions_active requests_running requests_computing_peak model_loaded model_name model_arch
-model_params model_bytes model_layers model_vocab model_context_train
-model_context model_types model_kernels load_bytes_done load_bytes_total
+model_params model_bytes model_layers model_layers_held model_vocab
+model_context_train model_context model_types model_kernels load_bytes_done load_bytes_total
 requests_total errors_total tokens_prompt_total tokens_generated_total
 prefill_tok_per_s decode_tok_per_s max_prompt_bytes max_prompt_tokens
 max_new_tokens max_context max_wall_ms"
@@ -30,24 +30,14 @@ one_value() {
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
-# vals NAME...: the values, space-separated.
-vals() {
-	local f out=
-
-	for f in "$@"; do
-		out="$out${out:+ }$(llm_sys "$f")"
-	done
-	echo "$out"
-}
-
 check "insmod llm.ko" llm_load || return
 check "every file is there and holds one line (no model)" one_value
 check_eq "with no model the model files are empty or 0" \
 	"0 0 0 0 0 0 0 0" \
 	"$(vals model_loaded model_params model_bytes model_layers model_vocab \
 	   model_context_train model_context arena_used)"
-check_eq "... and the names empty" "|||" \
-	"$(llm_sys model_name)|$(llm_sys model_arch)|$(llm_sys model_types)|$(llm_sys model_kernels)"
+check_eq "... and the names empty" "||||" \
+	"$(llm_sys model_name)|$(llm_sys model_arch)|$(llm_sys model_types)|$(llm_sys model_kernels)|$(llm_sys model_layers_held)"
 check_eq "fresh counters" "0 0 0 0 0.000 0.000 0 0" \
 	"$(vals requests_total errors_total tokens_prompt_total \
 	   tokens_generated_total prefill_tok_per_s decode_tok_per_s \
@@ -65,6 +55,8 @@ check_eq "model_name and model_arch are what GET_INFO says" \
 	"$(llm_sys model_name) ($(llm_sys model_arch))"
 check_eq "model_params" "$(sed -n 's/^parameters *//p' /tmp/info)" \
 	"$(llm_sys model_params)"
+check_eq "a whole model holds all its layers" "0:5" \
+	"$(llm_sys model_layers_held)"
 check_match "model_vocab and model_layers" \
 	"^shape +vocab $(llm_sys model_vocab), embd [0-9]+, layers $(llm_sys model_layers), " \
 	"$(grep '^shape' /tmp/info)"

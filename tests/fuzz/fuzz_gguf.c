@@ -8,6 +8,12 @@
  * arena as it was.  A success must describe only bytes inside the input,
  * and then every getter is called on every key, every string array is
  * walked to its end, and every tensor's first and last byte is read.
+ * Then the reader of a prefix (llm_gguf_parse_prefix()) on the input cut
+ * at a length the input picks: "read more" exactly when the cut falls
+ * before the end of the tensor infos, else the same tables.  And a ring
+ * node's slice (llm/core/slice.h) of a range the input picks, when the
+ * file names its layer count: it parses, with exactly the planned tensors
+ * and their bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +21,7 @@
 #include <string.h>
 
 #include "llm/core/gguf.h"
+#include "llm/core/slice.h"
 #include "arena/arena.h"
 
 #define ARENA_BYTES	(32u << 20)
@@ -84,6 +91,91 @@ static void exercise_kv(const struct llm_gguf *g, const struct llm_gguf_kv *kv,
 		die("a string array does not end where the parser said");
 }
 
+/* FNV-1a of the input: the choices a run makes from it. */
+static u64 pick(const u8 *img, size_t len)
+{
+	u64 h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ img[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void check_prefix(const struct llm_gguf *full, const u8 *img,
+			 size_t size)
+{
+	size_t cut = pick(img, size) % (size + 1);
+	u8 *pre = malloc(cut ? cut : 1);
+	struct llm_arena a;
+	struct llm_gguf g;
+	char err[256];
+	u64 i;
+	int ret;
+
+	if (!pre)
+		return;
+	memcpy(pre, img, cut);
+	llm_arena_init(&a, region + ARENA_BYTES / 2, ARENA_BYTES / 2);
+	ret = llm_gguf_parse_prefix(&g, pre, cut, size, &a, err, sizeof(err));
+	if (cut < full->tensors_end ? ret != -EAGAIN : ret != 0)
+		die("a prefix parse disagrees with the whole file's");
+	if (!ret && (g.n_tensors != full->n_tensors ||
+		     g.n_kv != full->n_kv ||
+		     g.data_offset != full->data_offset ||
+		     g.tensors_end != full->tensors_end))
+		die("a prefix parse found other tables");
+	for (i = 0; !ret && i < g.n_tensors; i++)
+		if (g.tensors[i].data ||
+		    g.tensors[i].offset != full->tensors[i].offset ||
+		    g.tensors[i].nbytes != full->tensors[i].nbytes)
+			die("a prefix parse placed a tensor otherwise");
+	free(pre);
+}
+
+static void check_slice(const struct llm_gguf *full, const u8 *img,
+			size_t size)
+{
+	u64 h = pick(img, size);
+	struct llm_arena a;
+	struct llm_slice s;
+	struct llm_gguf g;
+	char err[256];
+	u32 first, end;
+	u8 *out;
+	u64 i, k = 0;
+
+	llm_arena_init(&a, region + ARENA_BYTES / 2, ARENA_BYTES / 2);
+	first = (u32)(h >> 8) % 8;
+	end = first + 1 + (u32)(h >> 16) % 8;
+	if (llm_slice_plan(&s, full, first, end, &a, err, sizeof(err))) {
+		if (!err[0])
+			die("a refused slice left no message");
+		return;
+	}
+	if (s.len > (64u << 20))
+		return;
+	out = calloc(1, s.len ? s.len : 1);
+	if (!out)
+		return;
+	llm_slice_write_head(&s, out);
+	llm_slice_copy(&s, img, out);
+	if (llm_gguf_parse(&g, out, s.len, &a, err, sizeof(err)))
+		die("a slice of a good file does not parse");
+	if (g.n_tensors != s.n_pieces || g.n_kv != full->n_kv)
+		die("a slice has other tensors or keys than planned");
+	for (i = 0; i < full->n_tensors; i++) {
+		if (s.offset[i] == U64_MAX)
+			continue;
+		if (g.tensors[k].nbytes != full->tensors[i].nbytes ||
+		    memcmp(g.tensors[k].data, full->tensors[i].data,
+			   full->tensors[i].nbytes))
+			die("a slice's tensor differs from the file's");
+		k++;
+	}
+	free(out);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	llm_log_quiet = 1;
@@ -103,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!img)
 		return 0;
 	memcpy(img, data, size);
-	llm_arena_init(&arena, region, ARENA_BYTES);
+	llm_arena_init(&arena, region, ARENA_BYTES / 2);
 	ret = llm_gguf_parse(&g, img, size, &arena, err, sizeof(err));
 	if (ret) {
 		if (ret > 0 || !err[0] || arena.used || g.kv || g.tensors)
@@ -135,6 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				die("a parsed tensor is not found");
 		}
 	}
+	check_prefix(&g, img, size);
+	check_slice(&g, img, size);
 	free(img);
 	return 0;
 }

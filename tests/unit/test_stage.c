@@ -16,7 +16,7 @@
  * run twice, a frame lost part way), a node asked past its context
  * (-ERANGE, nothing moves), nodes that lost their state and catch up from
  * what they have, an F16 KV cache on every node, and nodes on different
- * numbers of threads.
+ * numbers of threads, and nodes that each hold only their own layers.
  */
 #include <stdlib.h>
 
@@ -25,6 +25,7 @@
 #include "llm/core/exec.h"
 #include "llm/core/kv.h"
 #include "llm/core/sampler.h"
+#include "llm/core/slice.h"
 
 #define N_GEN		48	/* tokens generated */
 #define N_CTX		256	/* positions of every context */
@@ -146,9 +147,16 @@ static int reference(struct llm_runtime *rt, const char *prompt,
 
 /* ---- the ring ---- */
 
+/* The model's file, while every node holds only its share (slice.h). */
+static const u8 *sliced_file;
+static size_t sliced_len;
+
 struct node {
 	void *mem;
 	struct llm_arena arena;
+	/* with a sliced ring: its own model, from its share of the file */
+	struct llm_model own;
+	u8 *slice;
 	struct llm_exec ex;
 	struct llm_kv kv;
 	struct llm_ctx c;
@@ -198,8 +206,10 @@ static void ring_close(struct ring *rg)
 {
 	u32 i;
 
-	for (i = 0; i < MAX_NODES; i++)
+	for (i = 0; i < MAX_NODES; i++) {
 		free(rg->node[i].mem);
+		free(rg->node[i].slice);
+	}
 	free(rg->wire);
 	free(rg->in);
 	free(rg->out);
@@ -207,7 +217,46 @@ static void ring_close(struct ring *rg)
 	memset(rg, 0, sizeof(*rg));
 }
 
-/* A ring over @m split as @sp, every node with a @kv_type KV pool. */
+/*
+ * Node @nd's own model of layers [first, last): its slice of the file,
+ * bound and repacked in its arena as the kernel does it.
+ */
+static int own_model(struct ring *rg, struct node *nd, u32 first, u32 last)
+{
+	size_t mark = llm_arena_mark(&nd->arena);
+	struct llm_gguf g;
+	struct llm_slice s;
+	char err[256];
+	int ret;
+
+	ret = llm_gguf_parse_prefix(&g, sliced_file, sliced_len, sliced_len,
+				    &nd->arena, err, sizeof(err));
+	if (!ret)
+		ret = llm_slice_plan(&s, &g, first, last, &nd->arena, err,
+				     sizeof(err));
+	if (!ret) {
+		nd->slice = calloc(1, s.len);
+		ret = nd->slice ? 0 : -ENOMEM;
+	}
+	if (ret)
+		return ret;
+	llm_slice_write_head(&s, nd->slice);
+	llm_slice_copy(&s, sliced_file, nd->slice);
+	llm_arena_rewind(&nd->arena, mark);
+	ret = llm_model_load_layers(&nd->own, nd->slice, s.len, first, last,
+				    &nd->arena, false, err, sizeof(err));
+	if (!ret)
+		ret = llm_model_repack(&nd->own, &nd->arena);
+	if (ret)
+		check_fail(__FILE__, __LINE__, "node [%u, %u): %d %s", first,
+			   last, ret, err);
+	return ret;
+}
+
+/*
+ * A ring over @m split as @sp, every node with a @kv_type KV pool; with
+ * sliced_file set, every node on its own model of its layers.
+ */
 static int ring_open(struct ring *rg, const struct llm_model *m,
 		     const struct split *sp, u32 kv_type, u32 batch)
 {
@@ -227,21 +276,34 @@ static int ring_open(struct ring *rg, const struct llm_model *m,
 		goto nomem;
 	for (i = 0; i < sp->n_nodes; i++) {
 		struct node *nd = &rg->node[i];
+		const struct llm_model *nm = m;
 		u64 bytes = llm_exec_bytes(m, BATCH, llm_pool_size(), N_CTX) +
 			    llm_kv_bytes(m, kv_type, N_CTX) +
-			    llm_ctx_bytes(m, N_CTX, MAX_PROMPT);
+			    llm_ctx_bytes(m, N_CTX, MAX_PROMPT) +
+			    (sliced_file ? sliced_len + (4u << 20) : 0);
 
 		nd->mem = malloc(bytes);
 		if (!nd->mem)
 			goto nomem;
 		llm_arena_init(&nd->arena, nd->mem, bytes);
-		ret = llm_exec_init(&nd->ex, m, BATCH, llm_pool_size(), N_CTX,
+		nd->first = first;
+		nd->last = first + sp->layers[i];
+		first = nd->last;
+		if (sliced_file) {
+			ret = own_model(rg, nd, nd->first, nd->last);
+			if (ret) {
+				ring_close(rg);
+				return ret;
+			}
+			nm = &nd->own;
+		}
+		ret = llm_exec_init(&nd->ex, nm, BATCH, llm_pool_size(), N_CTX,
 				    &nd->arena);
 		if (!ret)
-			ret = llm_kv_init(&nd->kv, m, kv_type, N_CTX,
+			ret = llm_kv_init(&nd->kv, nm, kv_type, N_CTX,
 					  &nd->arena);
 		if (!ret)
-			ret = llm_ctx_init(&nd->c, m, N_CTX, MAX_PROMPT,
+			ret = llm_ctx_init(&nd->c, nm, N_CTX, MAX_PROMPT,
 					   &nd->arena);
 		if (ret) {
 			ring_close(rg);
@@ -249,9 +311,6 @@ static int ring_open(struct ring *rg, const struct llm_model *m,
 		}
 		nd->c.ex = &nd->ex;
 		nd->c.kv = &nd->kv;
-		nd->first = first;
-		nd->last = first + sp->layers[i];
-		first = nd->last;
 	}
 	if (first != m->cfg.n_layers) {
 		ring_close(rg);
@@ -978,6 +1037,28 @@ static void threads_per_node_do_not_matter(void)
 	llm_pool_exit();
 }
 
+/*
+ * 6. Every node holding only its own layers (its slice of the file, bound
+ * with llm_model_load_layers(), as llmctl load --layers does): the same
+ * bits as one node with the whole model, every split, F32, Q8_0, Q4_0.
+ */
+static void sliced_nodes_equal_single_node(void)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(models) && !check_failed(); i++) {
+		const char *path = check_model(models[i]);
+		void *file = path ? check_read_file(path, &sliced_len) : NULL;
+
+		CHECK(file);
+		sliced_file = file;
+		compare_model(models[i], 0, splits, ARRAY_SIZE(splits), 2,
+			      NULL, NULL);
+		sliced_file = NULL;
+		free(file);
+	}
+}
+
 int main(void)
 {
 	llm_log_quiet = 1;
@@ -987,5 +1068,6 @@ int main(void)
 	RUN(lagging_node_catches_up);
 	RUN(f16_kv_ring_equals_single_node);
 	RUN(threads_per_node_do_not_matter);
+	RUN(sliced_nodes_equal_single_node);
 	return check_done();
 }
