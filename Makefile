@@ -45,6 +45,7 @@ CORE_SRCS := \
 	quant/types.c \
 	quant/repack.c \
 	quant/ref.c \
+	quant/kquants.c \
 	quant/avx2.c \
 	quant/avx512vnni.c
 # the network ring's wire format (netfilter/wire.h): shared core too
@@ -259,7 +260,13 @@ $(BUILD)/tools/mkmodel: $(MKMODEL_SRCS:%.c=$(BUILD)/rel/%.o) $(BUILD)/libllm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
 
-tools: $(BUILD)/tools/mkhostile $(BUILD)/tools/mkmodel
+# ggufcmp: do two GGUF files hold the same keys and tensors (any order)?
+$(BUILD)/tools/ggufcmp: $(BUILD)/rel/tests/tools/ggufcmp.o \
+		$(BUILD)/rel/userctl/modelfile.o $(BUILD)/libllm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+
+tools: $(BUILD)/tools/mkhostile $(BUILD)/tools/mkmodel $(BUILD)/tools/ggufcmp
 
 hostile-corpus: $(BUILD)/tools/mkhostile
 	@rm -rf $(BUILD)/qemu-extra/hostile
@@ -278,7 +285,7 @@ FUZZ_MAX_LEN ?= 65536
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_GGUF_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
-	llm/core/slice.c quant/types.c quant/ref.c quant/avx2.c quant/avx512vnni.c
+	llm/core/slice.c quant/types.c quant/ref.c quant/kquants.c quant/avx2.c quant/avx512vnni.c
 ifneq ($(filter x86_64-%,$(shell $(FUZZ_CC) -dumpmachine 2>/dev/null)),)
 $(BUILD)/fuzz/obj/quant/avx2.o: FUZZ_CFLAGS += $(AVX2_FLAGS)
 $(BUILD)/fuzz/obj/quant/avx512vnni.o: FUZZ_CFLAGS += $(VNNI_FLAGS)
@@ -293,7 +300,7 @@ $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
 
 FUZZ_TOKENIZER_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
-	llm/core/tokenizer.c quant/types.c quant/ref.c quant/avx2.c \
+	llm/core/tokenizer.c quant/types.c quant/ref.c quant/kquants.c quant/avx2.c \
 	quant/avx512vnni.c
 
 $(BUILD)/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c \
@@ -380,8 +387,19 @@ $(BIG_LAYERS): $(BUILD)/tools/mkmodel $(BUILD)/llmctl
 	$(BUILD)/llmctl quantize $(BUILD)/big-layers.gguf $@ q8_0 > /dev/null
 	@rm -f $(BUILD)/big-layers.gguf
 
+# A synthetic model whose rows are whole K-quant super-blocks (256), in
+# llama.cpp's three K mixes: for the kernel's K-quant tiles
+# (qemu-tests/tests/kquants.sh).
+KQ_MODELS := $(foreach t,q4_k_m q5_k_m q6_k,$(BUILD)/qemu-extra/kq-$(t).gguf)
+$(KQ_MODELS): $(BUILD)/tools/mkmodel $(BUILD)/llmctl
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 256 --layers 4 --heads 4 --kv-heads 2 \
+		--ffn 512 --vocab 512 --context 256 --seed 5 $@.f32
+	$(BUILD)/llmctl quantize $@.f32 $@ $(patsubst kq-%.gguf,%,$(notdir $@)) > /dev/null
+	@rm -f $@.f32
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
-qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS)
+qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS) $(KQ_MODELS)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh

@@ -21,6 +21,9 @@
  *     and d_x the act column's scale; y = acc.  That is the reference's
  *     order (llm_vec_dot_q*_ref, ggml's scalar dot), so these tiles give
  *     the reference's bits.  Each lane of a vector is one row.
+ *   Q4_K, Q5_K, Q6_K: kquants.c's term per super-block, its integers
+ *     computed with vectors, its float operations as the reference's,
+ *     added in super-block order: the reference's bits too.
  *   F32, F16: two 8-lane accumulators c0, c1, starting at +0.0f; for
  *     i = 0, 16, 32, ... while i + 16 <= cols:
  *	 c0 = fma(w[i..i+8), x[i..i+8), c0), then
@@ -354,6 +357,168 @@ static void mm_q8_0(const struct llm_mm *mm, u64 r0, u64 r1)
 static void mm_q4_0(const struct llm_mm *mm, u64 r0, u64 r1)
 {
 	mm_q(mm, r0, r1, true);
+}
+
+/* ---- K-quant tiles ------------------------------------------------------ */
+
+static inline s32 hsum_epi32(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v),
+				  _mm256_extracti128_si256(v, 1));
+
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/*
+ * One super-block's weights decoded once for every token of a tile: per
+ * run of 32 (Q6_K: per run of 32 as two halves of 16) the quants as bytes
+ * (Q4_K, Q5_K: 0..31; Q6_K: -32..31) and the scale as 16-bit lanes, and
+ * for Q4_K/Q5_K the mins.
+ */
+struct k_dec {
+	__m256i q[8];
+	__m256i sc[8];
+	s32 mn[8];
+	float d, dmin;
+};
+
+static inline void k_decode(u32 type, const u8 *row, u64 i, struct k_dec *k)
+{
+	const __m256i lo4 = _mm256_set1_epi8(0x0f);
+	int j;
+
+	if (type == LLM_T_Q6_K) {
+		const struct llm_block_q6_k *x =
+			(const struct llm_block_q6_k *)row + i;
+		const __m256i three = _mm256_set1_epi8(3);
+
+		for (j = 0; j < 8; j++) {
+			int half = j / 4, qd = j % 4;
+			__m256i l = _mm256_loadu_si256((const __m256i *)(x->ql +
+						half * 64 + (qd & 1) * 32));
+			__m256i h = _mm256_loadu_si256((const __m256i *)(x->qh +
+								half * 32));
+			const s8 *sc = x->scales + half * 8 + 2 * qd;
+
+			l = qd < 2 ? _mm256_and_si256(l, lo4) :
+				     _mm256_and_si256(_mm256_srli_epi16(l, 4), lo4);
+			h = _mm256_and_si256(_mm256_srli_epi16(h, 2 * qd), three);
+			k->q[j] = _mm256_sub_epi8(_mm256_or_si256(l,
+						  _mm256_slli_epi16(h, 4)),
+						  _mm256_set1_epi8(32));
+			k->sc[j] = _mm256_set_m128i(_mm_set1_epi16(sc[1]),
+						    _mm_set1_epi16(sc[0]));
+		}
+		k->d = h2f(x->d);
+		return;
+	}
+	{
+		const struct llm_block_q4_k *x4 =
+			(const struct llm_block_q4_k *)row + i;
+		const struct llm_block_q5_k *x5 =
+			(const struct llm_block_q5_k *)row + i;
+		bool q5 = type == LLM_T_Q5_K;
+		const u8 *qs = q5 ? x5->qs : x4->qs;
+		__m256i h = q5 ? _mm256_loadu_si256((const __m256i *)x5->qh) :
+			    _mm256_setzero_si256();
+
+		for (j = 0; j < 8; j++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)(qs +
+								32 * (j / 2)));
+			u8 sc, m;
+
+			q = j & 1 ? _mm256_and_si256(_mm256_srli_epi16(q, 4), lo4) :
+				    _mm256_and_si256(q, lo4);
+			if (q5)
+				q = _mm256_or_si256(q, _mm256_slli_epi16(
+					_mm256_and_si256(_mm256_srli_epi16(h, j),
+							 _mm256_set1_epi8(1)), 4));
+			k->q[j] = q;
+			llm_k_scale_min(q5 ? x5->scales : x4->scales, j, &sc, &m);
+			k->sc[j] = _mm256_set1_epi16(sc);
+			k->mn[j] = m;
+		}
+		k->d = h2f(q5 ? x5->d : x4->d);
+		k->dmin = h2f(q5 ? x5->dmin : x4->dmin);
+	}
+}
+
+/* kquants.c's term of a decoded super-block against one token's act. */
+static inline float k_term(u32 type, const struct k_dec *k, const s8 *aq,
+			   float ad, const s32 *asum)
+{
+	__m256i acc = _mm256_setzero_si256();
+	s32 imin = 0;
+	int j;
+
+	for (j = 0; j < 8; j++) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(aq + 32 * j));
+		__m256i p;
+
+		/* Q6_K: |a| * (q with a's sign) = a * q */
+		p = type == LLM_T_Q6_K ?
+		    _mm256_maddubs_epi16(_mm256_sign_epi8(a, a),
+					 _mm256_sign_epi8(k->q[j], a)) :
+		    _mm256_maddubs_epi16(k->q[j], a);
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, k->sc[j]));
+	}
+	if (type == LLM_T_Q6_K)
+		return ad * (k->d * (float)hsum_epi32(acc));
+	for (j = 0; j < 8; j++)
+		imin += asum[j] * k->mn[j];
+	return ad * (k->d * (float)hsum_epi32(acc) - k->dmin * (float)imin);
+}
+
+/* Tokens a tile takes at a time: their sums stay in registers. */
+#define K_TOK 8
+
+static __always_inline void mm_k(const struct llm_mm *mm, u64 r0, u64 r1,
+				 u32 type)
+{
+	u64 nb = mm->cols / LLM_QK_K, r, i;
+	u32 t0, t, nt;
+
+	for (t0 = 0; t0 < mm->n_tok; t0 += K_TOK) {
+		nt = min_t(u32, K_TOK, mm->n_tok - t0);
+		for (r = r0; r < r1; r++) {
+			const u8 *row = mm->w + r * mm->row_bytes;
+			float acc[K_TOK] = { 0 };
+
+			for (i = 0; i < nb; i++) {
+				struct k_dec k;
+
+				k_decode(type, row, i, &k);
+				for (t = 0; t < nt; t++) {
+					const s8 *aq = (const s8 *)mm->x +
+						       (t0 + t) * mm->x_stride;
+
+					acc[t] += k_term(type, &k,
+							 aq + LLM_QK_K * i,
+							 llm_actk_d(aq, nb)[i],
+							 llm_actk_sum(aq, nb) + 8 * i);
+				}
+			}
+			for (t = 0; t < nt; t++)
+				mm->y[(t0 + t) * mm->y_stride + r] = acc[t];
+		}
+	}
+}
+
+static void mm_q4_k(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_k(mm, r0, r1, LLM_T_Q4_K);
+}
+
+static void mm_q5_k(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_k(mm, r0, r1, LLM_T_Q5_K);
+}
+
+static void mm_q6_k(const struct llm_mm *mm, u64 r0, u64 r1)
+{
+	mm_k(mm, r0, r1, LLM_T_Q6_K);
 }
 
 /* ---- float tiles -------------------------------------------------------- */
@@ -862,6 +1027,7 @@ static void attn_values_f16(float *out, const float *att, float sum,
 #define AVX2_KERNELS \
 	.quantize_row_q8_0 = quantize_row_q8_0, \
 	.quantize_act = quantize_act, \
+	.quantize_act_k = llm_quantize_act_k_ref, \
 	.vec_dot_f32 = vec_dot_f32, \
 	.vec_dot_f16 = vec_dot_f16, \
 	.vec_dot_q8_0_q8_0 = vec_dot_q8_0_q8_0, \
@@ -886,6 +1052,9 @@ const struct llm_kernels llm_kernels_avx2 = {
 	AVX2_KERNELS,
 	.mm_q8_0 = mm_q8_0,
 	.mm_q4_0 = mm_q4_0,
+	.mm_q4_k = mm_q4_k,
+	.mm_q5_k = mm_q5_k,
+	.mm_q6_k = mm_q6_k,
 };
 
 const struct llm_kernels llm_kernels_avx512vnni = {
@@ -893,6 +1062,9 @@ const struct llm_kernels llm_kernels_avx512vnni = {
 	AVX2_KERNELS,
 	.mm_q8_0 = llm_mm_q8_0_vnni,
 	.mm_q4_0 = llm_mm_q4_0_vnni,
+	.mm_q4_k = mm_q4_k,
+	.mm_q5_k = mm_q5_k,
+	.mm_q6_k = mm_q6_k,
 };
 
 #endif /* LLM_HAVE_AVX2 && !__CHECKER__ */

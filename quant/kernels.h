@@ -35,6 +35,45 @@ void llm_quantize_row_f16_ref(const float *x, u16 *y, u64 n);
 void llm_dequantize_row_ref(u32 type, const void *x, float *y, u64 n);
 
 /*
+ * The K-quants (kquants.c): quantizers giving ggml's bytes
+ * (quantize_row_q{4,5,6}_K_ref) and dequantization as ggml's.  @n is a
+ * multiple of 256.
+ */
+void llm_quantize_row_q4_k_ref(const float *x, struct llm_block_q4_k *y,
+			       u64 n);
+void llm_quantize_row_q5_k_ref(const float *x, struct llm_block_q5_k *y,
+			       u64 n);
+void llm_quantize_row_q6_k_ref(const float *x, struct llm_block_q6_k *y,
+			       u64 n);
+void llm_dequantize_row_k_ref(u32 type, const void *x, float *y, u64 n);
+
+/*
+ * Activations for K-quant weights (K act columns): n = 256 * nb elements
+ * quantized as ggml's quantize_row_q8_K_ref quantizes them, laid out in
+ * llm_act_bytes(LLM_T_Q4_K, n) bytes (quant.h):
+ *
+ *	s8 q[nb][256];	super-block i's quants
+ *	float d[nb];	its scale
+ *	s32 sum[nb][8];	the sums of its eight runs of 32 quants
+ *	padding to a multiple of 64 bytes
+ */
+static inline const float *llm_actk_d(const void *act, u64 nb)
+{
+	return (const float *)((const u8 *)act + nb * LLM_QK_K);
+}
+
+static inline const s32 *llm_actk_sum(const void *act, u64 nb)
+{
+	return (const s32 *)((const u8 *)act + nb * (LLM_QK_K + 4));
+}
+
+void llm_quantize_act_k_ref(const float *x, void *act, u64 n);
+/* Super-block @i of a K-quant row against its activations: kquants.c */
+float llm_k_term(u32 type, const u8 *row, u64 i, const s8 *aq, float ad,
+		 const s32 *asum);
+void llm_mm_k_ref(const struct llm_mm *mm, u32 type, u64 r0, u64 r1);
+
+/*
  * Row @r of a matrix of @type whose rows lie as @layout says (enum
  * llm_mm_layout, quant.h), dequantized to @cols floats: what
  * llm_dequantize_row_ref() gives for that row before llm_mm_repack().
@@ -98,6 +137,8 @@ struct llm_kernels {
 				  u64 n);
 	/* one act column (above) from @n floats, @n a multiple of 32 */
 	void (*quantize_act)(const float *x, void *act, u64 n);
+	/* one K act column from @n floats, @n a multiple of 256 */
+	void (*quantize_act_k)(const float *x, void *act, u64 n);
 	void (*vec_dot_f32)(u64 n, float *s, const float *x, const float *y);
 	void (*vec_dot_f16)(u64 n, float *s, const u16 *x, const float *y);
 	void (*vec_dot_q8_0_q8_0)(u64 n, float *s,
@@ -111,6 +152,9 @@ struct llm_kernels {
 	llm_mm_fn mm_f16;
 	llm_mm_fn mm_q8_0;
 	llm_mm_fn mm_q4_0;
+	llm_mm_fn mm_q4_k;
+	llm_mm_fn mm_q5_k;
+	llm_mm_fn mm_q6_k;
 
 	/* sum of x[i]^2: not splittable */
 	float (*sum_sq)(const float *x, u64 n);
@@ -197,11 +241,22 @@ static inline llm_mm_fn llm_mm_pick(const struct llm_kernels *k, u32 type)
 		return k->mm_q8_0;
 	case LLM_T_Q4_0:
 		return k->mm_q4_0;
+	case LLM_T_Q4_K:
+		return k->mm_q4_k;
+	case LLM_T_Q5_K:
+		return k->mm_q5_k;
+	case LLM_T_Q6_K:
+		return k->mm_q6_k;
 	}
 	return NULL;
 }
 
 extern const struct llm_kernels llm_kernels_ref;
+
+/* The reference K-quant tiles (kquants.c), for tables without their own */
+void llm_mm_q4_k_ref(const struct llm_mm *mm, u64 r0, u64 r1);
+void llm_mm_q5_k_ref(const struct llm_mm *mm, u64 r0, u64 r1);
+void llm_mm_q6_k_ref(const struct llm_mm *mm, u64 r0, u64 r1);
 
 /* quant/avx512vnni.c's quantized tiles, for llm_kernels_avx512vnni */
 void llm_mm_q8_0_vnni(const struct llm_mm *mm, u64 r0, u64 r1);

@@ -16,10 +16,16 @@ enum llm_type {
 	LLM_T_F16 = 1,
 	LLM_T_Q4_0 = 2,
 	LLM_T_Q8_0 = 8,
+	LLM_T_Q4_K = 12,
+	LLM_T_Q5_K = 13,
+	LLM_T_Q6_K = 14,
 };
 
 #define LLM_QK4_0 32
 #define LLM_QK8_0 32
+/* K-quants: super-blocks of 256 elements in sub-blocks of 32 (16 for Q6_K) */
+#define LLM_QK_K 256
+#define LLM_K_SCALE_SIZE 12
 
 /*
  * Q4_0: fp16 scale, then byte j holds element j (low nibble) and j + 16
@@ -35,6 +41,79 @@ struct llm_block_q8_0 {
 	u16 d;
 	s8 qs[LLM_QK8_0];
 };
+
+/*
+ * Q4_K: eight sub-blocks of 32 elements, each x = d * sc * q - dmin * m
+ * with q in 0..15 and 6-bit sc, m packed in scales[] (sub-block j < 4:
+ * low six bits of scales[j] and scales[j + 4]; j >= 4: the nibbles of
+ * scales[j + 4] and the top two bits of scales[j - 4] and scales[j]).
+ * Byte l of qs[32c..32c+31] holds element 64c + l (low nibble) and
+ * 64c + 32 + l (high nibble).
+ */
+struct llm_block_q4_k {
+	u16 d;
+	u16 dmin;
+	u8 scales[LLM_K_SCALE_SIZE];
+	u8 qs[LLM_QK_K / 2];
+};
+
+/* Q5_K: Q4_K's layout, q in 0..31; bit j of qh[l] is element 32j + l's 16s. */
+struct llm_block_q5_k {
+	u16 d;
+	u16 dmin;
+	u8 scales[LLM_K_SCALE_SIZE];
+	u8 qh[LLM_QK_K / 8];
+	u8 qs[LLM_QK_K / 2];
+};
+
+/*
+ * Q6_K: sixteen sub-blocks of 16 elements, each x = d * sc * (q - 32) with
+ * q in 0..63 (low four bits in ql, high two in qh) and an int8 sc.
+ */
+struct llm_block_q6_k {
+	u8 ql[LLM_QK_K / 2];
+	u8 qh[LLM_QK_K / 4];
+	s8 scales[LLM_QK_K / 16];
+	u16 d;
+};
+
+_Static_assert(sizeof(struct llm_block_q4_k) == 144, "block_q4_K is 144 bytes");
+_Static_assert(sizeof(struct llm_block_q5_k) == 176, "block_q5_K is 176 bytes");
+_Static_assert(sizeof(struct llm_block_q6_k) == 210, "block_q6_K is 210 bytes");
+
+static inline bool llm_type_is_k(u32 type)
+{
+	return type == LLM_T_Q4_K || type == LLM_T_Q5_K || type == LLM_T_Q6_K;
+}
+
+/*
+ * The activations a matrix of @type multiplies (quant/kernels.h): floats,
+ * act columns (Q8_0 blocks of 32) or K act columns (ggml's Q8_K, 256).
+ */
+enum llm_act_family {
+	LLM_ACT_FLOAT = 0,
+	LLM_ACT_Q8 = 1,
+	LLM_ACT_K = 2,
+};
+
+static inline u32 llm_act_family(u32 type)
+{
+	if (type == LLM_T_Q8_0 || type == LLM_T_Q4_0)
+		return LLM_ACT_Q8;
+	return llm_type_is_k(type) ? LLM_ACT_K : LLM_ACT_FLOAT;
+}
+
+/* Sub-block @j's 6-bit scale and min of a Q4_K or Q5_K block (ggml's). */
+static inline void llm_k_scale_min(const u8 *q, u32 j, u8 *sc, u8 *m)
+{
+	if (j < 4) {
+		*sc = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+	}
+}
 
 _Static_assert(sizeof(struct llm_block_q4_0) == 2 + LLM_QK4_0 / 2,
 	       "block_q4_0 must be 18 bytes");
@@ -76,7 +155,7 @@ struct llm_mm {
 
 typedef void (*llm_mm_fn)(const struct llm_mm *mm, u64 r0, u64 r1);
 
-/* True for the four types we run; anything else is refused by name. */
+/* True for the types we run; anything else is refused by name. */
 bool llm_type_supported(u32 type);
 /* "F32", "Q4_0", ...; also names ggml types we do not support ("Q4_K"). */
 const char *llm_type_name(u32 type);
@@ -93,9 +172,10 @@ int llm_type_row_bytes(u32 type, u64 n, u64 *bytes);
 /*
  * Bytes one activation column of @cols elements takes for a matrix
  * product with weights of @type (struct llm_mm, quant/kernels.h): the
- * floats for F32 and F16, the act layout for Q8_0 and Q4_0; a multiple of
- * 64, so that columns placed one after another stay cache-line aligned.
- * 0 if @type is not a matrix type or @cols is not whole blocks of it.
+ * floats for F32 and F16, the act layout for Q8_0 and Q4_0, the K act
+ * layout for the K-quants; a multiple of 64, so that columns placed one
+ * after another stay cache-line aligned.  0 if @type is not a matrix type
+ * or @cols is not whole blocks of it.
  */
 u64 llm_act_bytes(u32 type, u64 cols);
 

@@ -196,6 +196,11 @@ void llm_dequantize_row_ref(u32 type, const void *x, float *y, u64 n)
 	case LLM_T_Q4_0:
 		dequantize_q4_0(x, y, n / LLM_QK4_0);
 		break;
+	case LLM_T_Q4_K:
+	case LLM_T_Q5_K:
+	case LLM_T_Q6_K:
+		llm_dequantize_row_k_ref(type, x, y, n);
+		break;
 	default:
 		memset(y, 0, n * sizeof(float));
 		break;
@@ -566,6 +571,7 @@ const struct llm_kernels llm_kernels_ref = {
 	.name = "scalar",
 	.quantize_row_q8_0 = llm_quantize_row_q8_0_ref,
 	.quantize_act = llm_quantize_act_ref,
+	.quantize_act_k = llm_quantize_act_k_ref,
 	.vec_dot_f32 = llm_vec_dot_f32_ref,
 	.vec_dot_f16 = llm_vec_dot_f16_ref,
 	.vec_dot_q8_0_q8_0 = llm_vec_dot_q8_0_q8_0_ref,
@@ -574,6 +580,9 @@ const struct llm_kernels llm_kernels_ref = {
 	.mm_f16 = mm_f16,
 	.mm_q8_0 = mm_q8_0,
 	.mm_q4_0 = mm_q4_0,
+	.mm_q4_k = llm_mm_q4_k_ref,
+	.mm_q5_k = llm_mm_q5_k_ref,
+	.mm_q6_k = llm_mm_q6_k_ref,
 	.sum_sq = llm_sum_sq_ref,
 	.rms_scale = llm_rms_scale_ref,
 	.rmsnorm = llm_rmsnorm_ref,

@@ -60,7 +60,7 @@ static const struct type_info *type_info(u32 type)
 bool llm_type_supported(u32 type)
 {
 	return type == LLM_T_F32 || type == LLM_T_F16 ||
-	       type == LLM_T_Q4_0 || type == LLM_T_Q8_0;
+	       type == LLM_T_Q4_0 || type == LLM_T_Q8_0 || llm_type_is_k(type);
 }
 
 const char *llm_type_name(u32 type)
@@ -116,6 +116,15 @@ u64 llm_act_bytes(u32 type, u64 cols)
 	case LLM_T_F32:
 	case LLM_T_F16:
 		if (check_mul_overflow(cols, (u64)sizeof(u32), &b))
+			return 0;
+		break;
+	case LLM_T_Q4_K:
+	case LLM_T_Q5_K:
+	case LLM_T_Q6_K:
+		/* 256 quants, a float scale, eight s32 sums (kernels.h) */
+		if (cols % LLM_QK_K ||
+		    check_mul_overflow(cols / LLM_QK_K,
+				       (u64)(LLM_QK_K + 4 + 32), &b))
 			return 0;
 		break;
 	case LLM_T_Q8_0:

@@ -5,7 +5,8 @@
 #
 # Builds the module, the user tools and what the guest tests want in
 # $BUILD/qemu-extra (make qemu-extra), then runs the unit tests (make
-# unit-test), the fuzz targets (make fuzz-test), checkpatch and sparse, the
+# unit-test), the comparisons with llama.cpp (tests/llama-diff.sh), the
+# fuzz targets (make fuzz-test), checkpatch and sparse, the
 # docs checks, the QEMU harness self-test, the QEMU guest tests, the
 # network ring tests (several guests at once) and make
 # demo with its output to a file (scripts/demo-test.sh --quick).  Streams
@@ -17,7 +18,7 @@
 # diagnostics go to stderr.
 #
 # usage: tests/run-all.sh [--skip STEP]...
-#   STEP: unit fuzz style selftest qemu ring demo
+#   STEP: unit llama fuzz style selftest qemu ring demo
 # Environment: BUILD (default build), JOBS (VMs at a time, default 2).
 
 set -u
@@ -85,7 +86,7 @@ main() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--skip) SKIP+="${2:?--skip needs a step} "; shift ;;
-		*) echo "usage: $0 [--skip unit|fuzz|style|selftest|qemu|ring|demo]..." >&2; exit 2 ;;
+		*) echo "usage: $0 [--skip unit|llama|fuzz|style|selftest|qemu|ring|demo]..." >&2; exit 2 ;;
 		esac
 		shift
 	done
@@ -103,6 +104,13 @@ main() {
 		result "SKIP unit-test: skipped on request"
 	else
 		step unit-test make -j"$NCPU" BUILD="$BUILD" unit-test
+	fi
+
+	# llama.cpp itself as the reference (fetched once from Debian)
+	if skipped llama; then
+		result "SKIP llama: skipped on request"
+	else
+		step llama tests/llama-diff.sh
 	fi
 
 	if skipped fuzz; then

@@ -92,6 +92,9 @@ enum llm_tensor_type {
 	LLM_TYPE_F16 = 1,
 	LLM_TYPE_Q4_0 = 2,
 	LLM_TYPE_Q8_0 = 8,
+	LLM_TYPE_Q4_K = 12,
+	LLM_TYPE_Q5_K = 13,
+	LLM_TYPE_Q6_K = 14,
 };
 
 /**

@@ -22,7 +22,7 @@
 #define LLM_FTYPE_MOSTLY_Q4_0	2
 #define LLM_FTYPE_MOSTLY_Q8_0	7
 
-/* Rows are quantized in blocks of 32 for both target types. */
+/* Rows are quantized in blocks of 32 for both plain target types. */
 #define Q_BLOCK			32
 
 enum q_action {
@@ -31,15 +31,21 @@ enum q_action {
 	Q_REQUANTIZE,		/* the other quantized type -> the target */
 };
 
-u32 llm_quantize_file_type(u32 type)
+static bool q_is_mix(u32 target)
 {
-	switch (type) {
+	return target == LLM_QUANT_Q4_K_M || target == LLM_QUANT_Q5_K_M ||
+	       target == LLM_QUANT_Q6_K;
+}
+
+u32 llm_quantize_file_type(u32 target)
+{
+	switch (target) {
 	case LLM_T_Q8_0:
 		return LLM_FTYPE_MOSTLY_Q8_0;
 	case LLM_T_Q4_0:
 		return LLM_FTYPE_MOSTLY_Q4_0;
 	default:
-		return 0;
+		return q_is_mix(target) ? target & 0xff : 0;
 	}
 }
 
@@ -53,10 +59,107 @@ static u32 q_n_dims(const struct llm_gguf_tensor *t)
 	return n;
 }
 
+static bool q_contains(struct llm_gguf_str s, const char *needle)
+{
+	size_t n = strlen(needle);
+	u64 i;
+
+	for (i = 0; i + n <= s.len; i++)
+		if (!memcmp(s.p + i, needle, n))
+			return true;
+	return false;
+}
+
+/*
+ * How llama.cpp's quantizer mixes types (llama_tensor_get_type() for
+ * Q4_K_M, Q5_K_M and Q6_K): the base type everywhere, but the classifier
+ * (and the embedding table when it is also the classifier) Q6_K, and in
+ * Q4_K_M and Q5_K_M the attn_v and ffn_down of the layers use_more_bits()
+ * picks Q6_K.  Counters follow the tensors' order, as llama.cpp's do.
+ */
+struct q_mix {
+	u32 target;
+	u32 base;
+	bool tied;
+	u32 n_attn_v, i_attn_v;
+	u32 n_ffn_down, i_ffn_down;
+};
+
+static bool q_more_bits(u32 i, u32 n)
+{
+	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
+
+static void q_mix_init(struct q_mix *mx, const struct llm_gguf *in,
+		       u32 target)
+{
+	u64 i;
+
+	memset(mx, 0, sizeof(*mx));
+	mx->target = target;
+	mx->base = target == LLM_QUANT_Q4_K_M ? LLM_T_Q4_K :
+		   target == LLM_QUANT_Q5_K_M ? LLM_T_Q5_K :
+		   target == LLM_QUANT_Q6_K ? LLM_T_Q6_K : target;
+	mx->tied = !llm_gguf_find_tensor(in, "output.weight");
+	for (i = 0; i < in->n_tensors; i++) {
+		mx->n_attn_v += q_contains(in->tensors[i].name, "attn_v.weight");
+		mx->n_ffn_down += q_contains(in->tensors[i].name, "ffn_down");
+	}
+}
+
+/*
+ * The type tensor @t is written in, or 0 (LLM_T_F32) with a sentence in
+ * @err when a mix would need a type the engine does not run.
+ */
+static int q_type(struct q_mix *mx, const struct llm_gguf_tensor *t,
+		  u32 *type, char *err, size_t errlen)
+{
+	struct llm_gguf_str n = t->name;
+	u32 ty = mx->base;
+
+	*type = t->type;
+	if (!q_is_mix(mx->target)) {
+		if (q_n_dims(t) >= 2 && t->ne[0] && !(t->ne[0] % Q_BLOCK))
+			*type = mx->target;
+		return 0;
+	}
+	/* llama.cpp quantizes 2-D "...weight" tensors but the norms */
+	if (q_n_dims(t) < 2 || n.len < 6 ||
+	    memcmp(n.p + n.len - 6, "weight", 6) ||
+	    q_contains(n, "_norm.weight"))
+		return 0;
+	if (llm_gguf_str_eq(n, "output.weight") ||
+	    (mx->tied && llm_gguf_str_eq(n, "token_embd.weight"))) {
+		ty = t->ne[0] % LLM_QK_K ? LLM_T_Q8_0 : LLM_T_Q6_K;
+	} else if (q_contains(n, "attn_v.weight")) {
+		if (mx->target != LLM_QUANT_Q6_K &&
+		    q_more_bits(mx->i_attn_v, mx->n_attn_v))
+			ty = LLM_T_Q6_K;
+		mx->i_attn_v++;
+	} else if (q_contains(n, "ffn_down")) {
+		if (mx->target != LLM_QUANT_Q6_K &&
+		    q_more_bits(mx->i_ffn_down, mx->n_ffn_down))
+			ty = LLM_T_Q6_K;
+		mx->i_ffn_down++;
+	}
+	if (llm_type_is_k(ty) && t->ne[0] % LLM_QK_K) {
+		if (ty != LLM_T_Q6_K) {
+			snprintf(err, errlen,
+				 "tensor '%.*s' has rows of %llu elements, not a multiple of 256: llama.cpp would store it as %s, a type this engine does not run",
+				 (int)min(n.len, (u64)128), n.p,
+				 (unsigned long long)t->ne[0],
+				 ty == LLM_T_Q4_K ? "Q5_0" : "Q5_1");
+			return -EINVAL;
+		}
+		ty = LLM_T_Q8_0;
+	}
+	*type = ty;
+	return 0;
+}
+
 static enum q_action q_decide(const struct llm_gguf_tensor *t, u32 type)
 {
-	if (q_n_dims(t) < 2 || !t->ne[0] || t->ne[0] % Q_BLOCK ||
-	    t->type == type)
+	if (t->type == type)
 		return Q_KEEP;
 	if (t->type == LLM_T_F32 || t->type == LLM_T_F16)
 		return Q_QUANTIZE;
@@ -87,6 +190,28 @@ static int q_keys(struct llm_gguf_writer *w, const struct llm_gguf *in,
 	return ret;
 }
 
+/* One row of @n floats in @type. */
+static void q_row(u32 type, const float *row, void *out, u64 n)
+{
+	switch (type) {
+	case LLM_T_Q8_0:
+		llm_quantize_row_q8_0_ref(row, out, n);
+		break;
+	case LLM_T_Q4_0:
+		llm_quantize_row_q4_0_ref(row, out, n);
+		break;
+	case LLM_T_Q4_K:
+		llm_quantize_row_q4_k_ref(row, out, n);
+		break;
+	case LLM_T_Q5_K:
+		llm_quantize_row_q5_k_ref(row, out, n);
+		break;
+	default:
+		llm_quantize_row_q6_k_ref(row, out, n);
+		break;
+	}
+}
+
 /* Quantize @t's rows into @out; @row and @raw hold one row each. */
 static void q_tensor(const struct llm_gguf_tensor *t, u32 type, u8 *out,
 		     float *row, void *raw)
@@ -104,44 +229,54 @@ static void q_tensor(const struct llm_gguf_tensor *t, u32 type, u8 *out,
 			memcpy(raw, in, row_in);
 			llm_dequantize_row_ref(t->type, raw, row, n);
 		}
-		if (type == LLM_T_Q8_0)
-			llm_quantize_row_q8_0_ref(row, (void *)out, n);
-		else
-			llm_quantize_row_q4_0_ref(row, (void *)out, n);
+		q_row(type, row, out, n);
 	}
 }
 
 int llm_quantize_gguf(struct llm_gguf_writer *w, const struct llm_gguf *in,
-		      u32 type, unsigned int flags, void **buf,
+		      u32 target, unsigned int flags, void **buf,
 		      struct llm_quantize_stats *st, char *err, size_t errlen)
 {
 	struct llm_quantize_stats s = { .bytes_in = in->len };
 	u64 total = 0, max_row = 0, size, i;
+	u32 *types = NULL;
+	struct q_mix mx;
 	float *row = NULL;
 	void *raw = NULL;
 	u8 *data = NULL;
 	int ret;
 
 	*buf = NULL;
-	if (!llm_quantize_file_type(type)) {
-		snprintf(err, errlen, "cannot quantize to %s: only Q8_0 and Q4_0",
-			 llm_type_name(type) ? llm_type_name(type) : "?");
+	if (!llm_quantize_file_type(target)) {
+		snprintf(err, errlen, "cannot quantize to %s: only Q8_0, Q4_0 and the mixes Q4_K_M, Q5_K_M and Q6_K",
+			 llm_type_name(target));
 		return -EINVAL;
 	}
+	q_mix_init(&mx, in, target);
+	types = malloc((in->n_tensors ? in->n_tensors : 1) * sizeof(*types));
+	if (!types)
+		goto oom;
 	for (i = 0; i < in->n_tensors; i++) {
 		const struct llm_gguf_tensor *t = &in->tensors[i];
-		enum q_action a = q_decide(t, type);
+		enum q_action a;
 
+		ret = q_type(&mx, t, &types[i], err, errlen);
+		if (ret) {
+			free(types);
+			return ret;
+		}
+		a = q_decide(t, types[i]);
 		if (a == Q_REQUANTIZE && !(flags & LLM_QUANTIZE_REQUANTIZE)) {
 			snprintf(err, errlen,
 				 "tensor '%.*s' is already %s; quantizing it again to %s loses precision (allow it with --allow-requantize)",
 				 (int)min(t->name.len, (u64)128), t->name.p,
-				 llm_type_name(t->type), llm_type_name(type));
+				 llm_type_name(t->type), llm_type_name(types[i]));
+			free(types);
 			return -EINVAL;
 		}
 		if (a == Q_KEEP)
 			continue;
-		if (llm_type_row_bytes(type, t->ne[0], &size) ||
+		if (llm_type_row_bytes(types[i], t->ne[0], &size) ||
 		    check_mul_overflow(size, t->n_elems / t->ne[0], &size) ||
 		    check_add_overflow(total, size, &total) ||
 		    total > SIZE_MAX)
@@ -156,28 +291,29 @@ int llm_quantize_gguf(struct llm_gguf_writer *w, const struct llm_gguf *in,
 	if (!data || !row || !raw)
 		goto oom;
 
-	ret = q_keys(w, in, type);
+	ret = q_keys(w, in, target);
 	for (i = 0, total = 0; i < in->n_tensors && !ret; i++) {
 		struct llm_gguf_tensor t = in->tensors[i];
-		enum q_action a = q_decide(&t, type);
+		enum q_action a = q_decide(&t, types[i]);
 
 		if (a == Q_KEEP) {
 			s.n_kept++;
 			ret = llm_gguf_writer_copy_tensor(w, &t);
 			continue;
 		}
-		q_tensor(&t, type, data + total, row, raw);
+		q_tensor(&t, types[i], data + total, row, raw);
 		if (a == Q_QUANTIZE)
 			s.n_quantized++;
 		else
 			s.n_requantized++;
-		llm_type_row_bytes(type, t.ne[0], &size);
-		t.type = type;
+		llm_type_row_bytes(types[i], t.ne[0], &size);
+		t.type = types[i];
 		t.nbytes = size * (t.n_elems / t.ne[0]);
 		t.data = data + total;
 		total += t.nbytes;
 		ret = llm_gguf_writer_copy_tensor(w, &t);
 	}
+	free(types);
 	free(row);
 	free(raw);
 	if (ret) {
@@ -191,6 +327,7 @@ int llm_quantize_gguf(struct llm_gguf_writer *w, const struct llm_gguf *in,
 		*st = s;
 	return 0;
 oom:
+	free(types);
 	free(data);
 	free(row);
 	free(raw);

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * GGUF -> GGUF with the weight matrices quantized to Q8_0 or Q4_0, with
- * the reference quantizers (the same bytes as ggml's).  Used by `llmctl
- * quantize` and by the tests.
+ * GGUF -> GGUF with the weight matrices quantized, with the reference
+ * quantizers (the same bytes as ggml's).  Used by `llmctl quantize` and by
+ * the tests.
  *
- * What is quantized, as llama.cpp decides it for these types: a tensor of
- * two or more dimensions (trailing 1s not counted) whose rows are a
- * multiple of 32 elements.  F32 and F16 tensors are quantized (F16 through
- * F32); a tensor already of the target type is copied; one of the other
- * quantized type is refused unless LLM_QUANTIZE_REQUANTIZE is given, which
- * dequantizes and quantizes it again (with a loss).  Every other tensor
- * (norms, rows of another length) is copied as it is.
+ * Targets: a type, Q8_0 or Q4_0, for every matrix: a tensor of two or
+ * more dimensions (trailing 1s not counted) whose rows are a multiple of
+ * 32 elements.  Or one of llama.cpp's K-quant mixes, Q4_K_M, Q5_K_M and
+ * Q6_K, with its tensor types chosen as llama.cpp's quantizer chooses them
+ * (quantize.c: q_type()): every 2-D "...weight" but the norms, in the
+ * base type, the classifier in Q6_K, attn_v and ffn_down of some layers
+ * in Q6_K.  F32 and F16 tensors are quantized (F16 through F32); a tensor
+ * already of its type is copied; one of another quantized type is refused
+ * unless LLM_QUANTIZE_REQUANTIZE is given, which dequantizes and quantizes
+ * it again (with a loss).  Every other tensor is copied as it is.
  *
  * Every key/value pair is copied in order, except general.file_type and
  * general.quantization_version, which are set last (2, then llama.cpp's
- * file type: 7 for Q8_0, 2 for Q4_0), as llama.cpp's quantizer does.
+ * file type: 7 for Q8_0, 2 for Q4_0, 15, 17 and 18 for the mixes), as
+ * llama.cpp's quantizer does.
  */
 #ifndef LLMCTL_QUANTIZE_H
 #define LLMCTL_QUANTIZE_H
@@ -27,6 +31,11 @@
 /* Quantize tensors that are already quantized to another type. */
 #define LLM_QUANTIZE_REQUANTIZE		(1u << 0)
 
+/* The K-quant mixes: 0x100 + llama.cpp's LLAMA_FTYPE_MOSTLY_* number. */
+#define LLM_QUANT_Q4_K_M		0x10f
+#define LLM_QUANT_Q5_K_M		0x111
+#define LLM_QUANT_Q6_K			0x112
+
 /* llama.cpp's general.quantization_version (GGML_QNT_VERSION). */
 #define LLM_QUANTIZATION_VERSION	2
 
@@ -38,21 +47,24 @@ struct llm_quantize_stats {
 	u64 bytes_out;		/* the output file */
 };
 
-/* llama.cpp's general.file_type for a file of mostly @type; 0 if none. */
-u32 llm_quantize_file_type(u32 type);
+/* llama.cpp's general.file_type for target @target; 0 if none. */
+u32 llm_quantize_file_type(u32 target);
 
 /*
  * Add to @w (a new, empty, checked writer) the keys and tensors of @in
- * with its weights quantized to @type (LLM_T_Q8_0 or LLM_T_Q4_0).  The
+ * with its weights quantized to @target (LLM_T_Q8_0, LLM_T_Q4_0 or an
+ * LLM_QUANT_* mix).  The
  * quantized data goes into one buffer returned in *@buf, which the caller
  * frees after @w is written; kept tensors point into @in's image.  @st may
  * be NULL (bytes_in, bytes_out: the image and @w's size).
  *
- * Return: 0, -EINVAL for a type that is not a target or a tensor that
- * may not be requantized, -ENOMEM; on error a sentence in @err.
+ * Return: 0, -EINVAL for a type that is not a target, a tensor that may
+ * not be requantized or one a mix would store in a type the engine does
+ * not run (llama.cpp's Q5_0 and Q5_1 fallbacks), -ENOMEM; on error a
+ * sentence in @err.
  */
 int llm_quantize_gguf(struct llm_gguf_writer *w, const struct llm_gguf *in,
-		      u32 type, unsigned int flags, void **buf,
+		      u32 target, unsigned int flags, void **buf,
 		      struct llm_quantize_stats *st, char *err, size_t errlen);
 
 /*

@@ -47,19 +47,47 @@ static u64 task_macs(const struct llm_model *m)
 						LLM_TASK_MACS;
 }
 
+/* The quantized types' tiles take act columns (quant/kernels.h). */
 static bool wants_q8(const struct llm_weight *w)
 {
-	return w->type == LLM_T_Q8_0 || w->type == LLM_T_Q4_0;
+	return llm_act_family(w->type) != LLM_ACT_FLOAT;
 }
 
 /*
- * Bytes of one column of @cols activations quantized for Q8_0 and Q4_0
- * weights (the tiles' act layout, quant/kernels.h); 64 when @cols is not
- * whole blocks, as in float-only models, which never quantize.
+ * The activations a group of matrices reading the same input takes: that
+ * of its quantized ones (the model binding checked they agree), or floats.
+ */
+static u32 act_of(const struct llm_weight *a, const struct llm_weight *b,
+		  const struct llm_weight *c)
+{
+	u32 f = llm_act_family(a->type);
+
+	if (!f && b)
+		f = llm_act_family(b->type);
+	if (!f && c)
+		f = llm_act_family(c->type);
+	return f;
+}
+
+/*
+ * Bytes of one column of @cols quantized activations, in either act
+ * layout (quant/kernels.h), so that one stride serves both; 64 when @cols
+ * is not whole blocks, as in float-only models, which never quantize.
  */
 static u64 q8_row_bytes(u64 cols)
 {
-	return llm_act_bytes(LLM_T_Q8_0, cols) ?: 64;
+	return max(llm_act_bytes(LLM_T_Q8_0, cols),
+		   llm_act_bytes(LLM_T_Q4_K, cols)) ?: 64;
+}
+
+/* @x's @n floats as the activations @family (llm_act_family()) takes. */
+static void quantize_act(const struct llm_model *m, u32 family,
+			 const float *x, void *act, u64 n)
+{
+	if (family == LLM_ACT_K)
+		llm_fwd_quantize_k(m, x, act, n);
+	else if (family == LLM_ACT_Q8)
+		llm_fwd_quantize(m, x, act, n);
 }
 
 /* ---- executor memory ---- */
@@ -421,9 +449,9 @@ static u32 step_workers(const struct llm_exec *ex)
 	return min(ex->n_workers, llm_pool_size());
 }
 
-/* RMSNorm of each token's hidden state into xb, and its Q8_0 form. */
+/* RMSNorm of each token's hidden state into xb, and its @act form. */
 static void norm_tokens(struct llm_exec *ex, u32 n,
-			const struct llm_weight *w, bool quantize)
+			const struct llm_weight *w, u32 act)
 {
 	const struct llm_model *m = ex->m;
 	u32 d = m->cfg.n_embd, t;
@@ -435,9 +463,8 @@ static void norm_tokens(struct llm_exec *ex, u32 n,
 					ex->x + (u64)t * d,
 					(const float *)w->data, d,
 					m->cfg.rms_eps_bits);
-		if (quantize)
-			llm_fwd_quantize(m, ex->xb + (u64)t * d,
-					 (u8 *)ex->xq + t * q8_row_bytes(d), d);
+		quantize_act(m, act, ex->xb + (u64)t * d,
+			     (u8 *)ex->xq + t * q8_row_bytes(d), d);
 		llm_fpu_end();
 	}
 }
@@ -477,15 +504,14 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 	struct mm_part *p;
 
 	/* attention block */
-	norm_tokens(ex, n, &L->attn_norm, wants_q8(&L->wq) ||
-		    wants_q8(&L->wk) || wants_q8(&L->wv));
+	norm_tokens(ex, n, &L->attn_norm, act_of(&L->wq, &L->wk, &L->wv));
 	add_part(&j, &L->wq, ex->xb, ex->xq, ex->q, d, n);
 	add_part(&j, &L->wk, ex->xb, ex->xq, ex->k, cfg->kv_dim, n);
 	add_part(&j, &L->wv, ex->xb, ex->xq, ex->v, cfg->kv_dim, n);
 	run_job(&j, n, workers);
 	rope_and_store(ex, l, n);
 	attention(ex, l, n, workers);
-	norm_tokens(ex, n, NULL, wants_q8(&L->wo));
+	norm_tokens(ex, n, NULL, act_of(&L->wo, NULL, NULL));
 	j.n_parts = 0;
 	p = add_part(&j, &L->wo, ex->xb, ex->xq, ex->xb2, d, n);
 	p->post = POST_ADD;
@@ -493,8 +519,7 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 	run_job(&j, n, workers);
 
 	/* feed-forward block: down(silu(gate(x)) * up(x)) */
-	norm_tokens(ex, n, &L->ffn_norm, wants_q8(&L->gate) ||
-		    wants_q8(&L->up));
+	norm_tokens(ex, n, &L->ffn_norm, act_of(&L->gate, &L->up, NULL));
 	j.n_parts = 0;
 	p = add_part(&j, &L->gate, ex->xb, ex->xq, ex->hb, cfg->n_ff, n);
 	p->w2 = &L->up;
@@ -507,9 +532,10 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 	if (wants_q8(&L->down))
 		for (t = 0; t < n; t++) {
 			llm_fpu_begin();
-			llm_fwd_quantize(m, ex->hb + (u64)t * cfg->n_ff,
-					 (u8 *)ex->xq_ff +
-					 t * q8_row_bytes(cfg->n_ff), cfg->n_ff);
+			quantize_act(m, llm_act_family(L->down.type),
+				     ex->hb + (u64)t * cfg->n_ff,
+				     (u8 *)ex->xq_ff +
+				     t * q8_row_bytes(cfg->n_ff), cfg->n_ff);
 			llm_fpu_end();
 		}
 	j.n_parts = 0;
@@ -561,7 +587,7 @@ static void logits(struct llm_exec *ex, u32 n)
 	const struct llm_model *m = ex->m;
 	u32 d = m->cfg.n_embd, nv = m->cfg.n_vocab, t = 0, g, i;
 	u32 rows[LLM_EXEC_LOGITS];
-	bool q = wants_q8(&m->output);
+	u32 q = llm_act_family(m->output.type);
 
 	while (t < n) {
 		struct mm_job j = { .m = m, .cap = ex->task_macs,
@@ -576,10 +602,8 @@ static void logits(struct llm_exec *ex, u32 n)
 					ex->x + (u64)t * d,
 					(const float *)m->output_norm.data, d,
 					m->cfg.rms_eps_bits);
-			if (q)
-				llm_fwd_quantize(m, ex->xb + (u64)g * d,
-						 (u8 *)ex->xq +
-						 g * q8_row_bytes(d), d);
+			quantize_act(m, q, ex->xb + (u64)g * d,
+				     (u8 *)ex->xq + g * q8_row_bytes(d), d);
 			llm_fpu_end();
 			rows[g++] = t;
 		}

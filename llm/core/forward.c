@@ -101,6 +101,12 @@ void llm_fwd_quantize(const struct llm_model *m, const float *x, void *act,
 	m->kernels->quantize_act(x, act, n);
 }
 
+void llm_fwd_quantize_k(const struct llm_model *m, const float *x, void *act,
+			u64 n)
+{
+	m->kernels->quantize_act_k(x, act, n);
+}
+
 void llm_fwd_mm(const struct llm_model *m, u32 type, const struct llm_mm *mm,
 		u64 r0, u64 r1)
 {

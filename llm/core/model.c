@@ -209,6 +209,14 @@ static const char *const layer_tensors[] = {
 	"ffn_norm", "ffn_gate", "ffn_up", "ffn_down",
 };
 
+/* Two matrices that may read one quantized input: floats mix with all. */
+static bool same_act(const struct llm_weight *a, const struct llm_weight *b)
+{
+	u32 fa = llm_act_family(a->type), fb = llm_act_family(b->type);
+
+	return !fa || !fb || fa == fb;
+}
+
 static int bind_layer(struct binder *b, u32 i)
 {
 	const struct llm_config *c = &b->m->cfg;
@@ -237,6 +245,17 @@ static int bind_layer(struct binder *b, u32 i)
 		ret = bind_tensor(b, t[k].w, name, t[k].cols, t[k].rows, false);
 		if (ret)
 			return ret;
+	}
+	/* matrices reading one input share its quantized form */
+	if (!same_act(&L->wq, &L->wk) || !same_act(&L->wq, &L->wv) ||
+	    !same_act(&L->wk, &L->wv) || !same_act(&L->gate, &L->up)) {
+		llm_snprintf(b->err, b->errlen, "block %u mixes K-quant and Q8_0/Q4_0 matrices that read the same input (%s %s %s, %s %s); the engine quantizes an input for one of the two",
+			     i, llm_type_name(L->wq.type),
+			     llm_type_name(L->wk.type),
+			     llm_type_name(L->wv.type),
+			     llm_type_name(L->gate.type),
+			     llm_type_name(L->up.type));
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -224,6 +224,9 @@ void llm_fwd_swiglu(const struct llm_model *m, float *g, const float *u,
 /* @n floats as one activation column for Q8_0/Q4_0 tiles (kernels.h) */
 void llm_fwd_quantize(const struct llm_model *m, const float *x, void *act,
 		      u64 n);
+/* ... and as one K act column for K-quant tiles */
+void llm_fwd_quantize_k(const struct llm_model *m, const float *x, void *act,
+			u64 n);
 /* one tile of y = W x: rows [r0, r1), the tokens @mm names */
 void llm_fwd_mm(const struct llm_model *m, u32 type,
 		const struct llm_mm *mm, u64 r0, u64 r1);

@@ -534,7 +534,10 @@ static void tensor_info_cases(struct gen *x)
 	extra_tensor(x, "tensor-huge", "outside the file", false,
 		     "hostile.t", 9, LLM_T_F32, 1, ne, 32);
 
-	patch32(x, "tensor-type-q4_k", "has type Q4_K (12), which llm does not support",
+	patch32(x, "tensor-type-q3_k", "has type Q3_K (11), which llm does not support",
+		true, p.type, 11);
+	/* a K-quant runs, but only in rows of whole super-blocks */
+	patch32(x, "tensor-type-q4_k-rows", "not a multiple of the Q4_K block size 256",
 		true, p.type, 12);
 	patch32(x, "tensor-type-q4_1", "Q4_1 (3)", false, p.type, 3);
 	patch32(x, "tensor-type-bf16", "BF16 (30)", false, p.type, 30);

@@ -160,7 +160,8 @@ static void type_table(void)
 		CHECK_EQ(llm_type_block_bytes(known[i].t), known[i].bb);
 		CHECK_EQ(llm_type_supported(known[i].t),
 			 known[i].t == 0 || known[i].t == 1 ||
-			 known[i].t == 2 || known[i].t == 8);
+			 known[i].t == 2 || known[i].t == 8 ||
+			 (known[i].t >= 12 && known[i].t <= 14));
 	}
 	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
 		CHECK(strcmp(llm_type_name(unknown[i]), "unknown") == 0);
@@ -191,7 +192,8 @@ static void row_bytes(void)
 	CHECK_EQ(llm_type_row_bytes(LLM_T_Q4_0, 33, &b), -EINVAL);
 	CHECK_EQ(llm_type_row_bytes(LLM_T_Q8_0, 31, &b), -EINVAL);
 	CHECK_EQ(llm_type_row_bytes(3, 32, &b), -EINVAL);	/* Q4_1 */
-	CHECK_EQ(llm_type_row_bytes(14, 256, &b), -EINVAL);	/* Q6_K */
+	CHECK_EQ(llm_type_row_bytes(11, 256, &b), -EINVAL);	/* Q3_K */
+	CHECK_EQ(llm_type_row_bytes(LLM_T_Q6_K, 128, &b), -EINVAL);
 	CHECK_EQ(llm_type_row_bytes(4, 32, &b), -EINVAL);
 	CHECK_EQ(llm_type_row_bytes(U32_MAX, 32, &b), -EINVAL);
 	CHECK_EQ(b, 7);
