@@ -373,16 +373,34 @@ static inline s32 hsum_epi32(__m256i v)
 
 /*
  * One super-block's weights decoded once for every token of a tile: per
- * run of 32 (Q6_K: per run of 32 as two halves of 16) the quants as bytes
- * (Q4_K, Q5_K: 0..31; Q6_K: -32..31) and the scale as 16-bit lanes, and
- * for Q4_K/Q5_K the mins.
+ * run of 32 the quants as bytes (Q4_K, Q5_K: 0..31; Q6_K: -32..31) and
+ * the scale in every 16-bit lane (Q6_K: the first half's in the low 128
+ * bits, the second's in the high), and for Q4_K/Q5_K the eight mins.
  */
 struct k_dec {
 	__m256i q[8];
 	__m256i sc[8];
-	s32 mn[8];
+	__m256i mn;		/* eight s32 */
 	float d, dmin;
 };
+
+/*
+ * The eight 6-bit scales and mins of a Q4_K/Q5_K block (llm_k_scale_min()
+ * for every j at once): bytes 0..7 of *@sc and *@mn.
+ */
+static inline void k_scales_mins(const u8 *q, u64 *sc, u64 *mn)
+{
+	u32 w0, w1, w2;
+
+	memcpy(&w0, q, 4);
+	memcpy(&w1, q + 4, 4);
+	memcpy(&w2, q + 8, 4);
+	*sc = (w0 & 0x3f3f3f3f) |
+	      (u64)((w2 & 0x0f0f0f0f) | ((w0 >> 6) & 0x03030303) << 4) << 32;
+	*mn = (w1 & 0x3f3f3f3f) |
+	      (u64)(((w2 >> 4) & 0x0f0f0f0f) |
+		    ((w1 >> 6) & 0x03030303) << 4) << 32;
+}
 
 static inline void k_decode(u32 type, const u8 *row, u64 i, struct k_dec *k)
 {
@@ -393,14 +411,23 @@ static inline void k_decode(u32 type, const u8 *row, u64 i, struct k_dec *k)
 		const struct llm_block_q6_k *x =
 			(const struct llm_block_q6_k *)row + i;
 		const __m256i three = _mm256_set1_epi8(3);
+		/* the 16 scales widened to 16 bits, twice */
+		__m256i sc16 = _mm256_cvtepi8_epi16(
+			_mm_loadu_si128((const __m128i *)x->scales));
 
 		for (j = 0; j < 8; j++) {
-			int half = j / 4, qd = j % 4;
+			int half = j / 4, qd = j % 4, s = half * 8 + 2 * qd;
 			__m256i l = _mm256_loadu_si256((const __m256i *)(x->ql +
 						half * 64 + (qd & 1) * 32));
 			__m256i h = _mm256_loadu_si256((const __m256i *)(x->qh +
 								half * 32));
-			const s8 *sc = x->scales + half * 8 + 2 * qd;
+			/* lane k of each half: 16-bit element s (low) or s + 1 */
+			__m256i pick = _mm256_set_m128i(
+				_mm_set1_epi16((s + 1) % 8 * 2 | ((s + 1) % 8 * 2 + 1) << 8),
+				_mm_set1_epi16(s % 8 * 2 | (s % 8 * 2 + 1) << 8));
+			__m256i src = s < 8 ?
+				_mm256_permute2x128_si256(sc16, sc16, 0x00) :
+				_mm256_permute2x128_si256(sc16, sc16, 0x11);
 
 			l = qd < 2 ? _mm256_and_si256(l, lo4) :
 				     _mm256_and_si256(_mm256_srli_epi16(l, 4), lo4);
@@ -408,8 +435,7 @@ static inline void k_decode(u32 type, const u8 *row, u64 i, struct k_dec *k)
 			k->q[j] = _mm256_sub_epi8(_mm256_or_si256(l,
 						  _mm256_slli_epi16(h, 4)),
 						  _mm256_set1_epi8(32));
-			k->sc[j] = _mm256_set_m128i(_mm_set1_epi16(sc[1]),
-						    _mm_set1_epi16(sc[0]));
+			k->sc[j] = _mm256_shuffle_epi8(src, pick);
 		}
 		k->d = h2f(x->d);
 		return;
@@ -423,11 +449,17 @@ static inline void k_decode(u32 type, const u8 *row, u64 i, struct k_dec *k)
 		const u8 *qs = q5 ? x5->qs : x4->qs;
 		__m256i h = q5 ? _mm256_loadu_si256((const __m256i *)x5->qh) :
 			    _mm256_setzero_si256();
+		__m256i sc16;
+		u64 sc, mn;
 
+		k_scales_mins(q5 ? x5->scales : x4->scales, &sc, &mn);
+		/* the eight scales as 16-bit lanes, in both halves */
+		sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(
+			_mm_cvtsi64_si128((long long)sc)));
+		k->mn = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn));
 		for (j = 0; j < 8; j++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)(qs +
 								32 * (j / 2)));
-			u8 sc, m;
 
 			q = j & 1 ? _mm256_and_si256(_mm256_srli_epi16(q, 4), lo4) :
 				    _mm256_and_si256(q, lo4);
@@ -436,9 +468,8 @@ static inline void k_decode(u32 type, const u8 *row, u64 i, struct k_dec *k)
 					_mm256_and_si256(_mm256_srli_epi16(h, j),
 							 _mm256_set1_epi8(1)), 4));
 			k->q[j] = q;
-			llm_k_scale_min(q5 ? x5->scales : x4->scales, j, &sc, &m);
-			k->sc[j] = _mm256_set1_epi16(sc);
-			k->mn[j] = m;
+			k->sc[j] = _mm256_shuffle_epi8(sc16,
+					_mm256_set1_epi16(2 * j | (2 * j + 1) << 8));
 		}
 		k->d = h2f(q5 ? x5->d : x4->d);
 		k->dmin = h2f(q5 ? x5->dmin : x4->dmin);
@@ -449,8 +480,8 @@ static inline void k_decode(u32 type, const u8 *row, u64 i, struct k_dec *k)
 static inline float k_term(u32 type, const struct k_dec *k, const s8 *aq,
 			   float ad, const s32 *asum)
 {
-	__m256i acc = _mm256_setzero_si256();
-	s32 imin = 0;
+	__m256i acc = _mm256_setzero_si256(), both;
+	__m128i r;
 	int j;
 
 	for (j = 0; j < 8; j++) {
@@ -466,9 +497,25 @@ static inline float k_term(u32 type, const struct k_dec *k, const s8 *aq,
 	}
 	if (type == LLM_T_Q6_K)
 		return ad * (k->d * (float)hsum_epi32(acc));
-	for (j = 0; j < 8; j++)
-		imin += asum[j] * k->mn[j];
-	return ad * (k->d * (float)hsum_epi32(acc) - k->dmin * (float)imin);
+	/* the scaled sum and the mins' sum in one reduction */
+	both = _mm256_hadd_epi32(acc, _mm256_mullo_epi32(k->mn,
+				 _mm256_loadu_si256((const __m256i *)asum)));
+	r = _mm_add_epi32(_mm256_castsi256_si128(both),
+			  _mm256_extracti128_si256(both, 1));
+	r = _mm_hadd_epi32(r, r);	/* isum, imin, isum, imin */
+	return ad * (k->d * (float)_mm_cvtsi128_si32(r) -
+		     k->dmin * (float)_mm_extract_epi32(r, 1));
+}
+
+/* Super-block @i of @row against one token's activations @aq. */
+static __always_inline float k_one(u32 type, const u8 *row, u64 i,
+				   const s8 *aq, u64 nb)
+{
+	struct k_dec k;
+
+	k_decode(type, row, i, &k);
+	return k_term(type, &k, aq + LLM_QK_K * i, llm_actk_d(aq, nb)[i],
+		      llm_actk_sum(aq, nb) + 8 * i);
 }
 
 /* Tokens a tile takes at a time: their sums stay in registers. */
@@ -477,13 +524,25 @@ static inline float k_term(u32 type, const struct k_dec *k, const s8 *aq,
 static __always_inline void mm_k(const struct llm_mm *mm, u64 r0, u64 r1,
 				 u32 type)
 {
-	u64 nb = mm->cols / LLM_QK_K, r, i;
+	u64 nb = mm->cols / LLM_QK_K, rb = mm->row_bytes, r = r0, i;
 	u32 t0, t, nt;
 
+	/* one token (decoding): the row's sum in a register */
+	if (mm->n_tok == 1) {
+		for (; r < r1; r++) {
+			float a = 0.0f;
+
+			for (i = 0; i < nb; i++)
+				a += k_one(type, mm->w + r * rb, i, mm->x, nb);
+			mm->y[r] = a;
+		}
+		return;
+	}
+	/* several tokens: each super-block decoded once for all of them */
 	for (t0 = 0; t0 < mm->n_tok; t0 += K_TOK) {
 		nt = min_t(u32, K_TOK, mm->n_tok - t0);
 		for (r = r0; r < r1; r++) {
-			const u8 *row = mm->w + r * mm->row_bytes;
+			const u8 *row = mm->w + r * rb;
 			float acc[K_TOK] = { 0 };
 
 			for (i = 0; i < nb; i++) {
