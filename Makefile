@@ -33,6 +33,8 @@ CORE_SRCS := \
 	arena/arena.c \
 	llm/core/gguf.c \
 	llm/core/tokenizer.c \
+	llm/core/bpe.c \
+	llm/core/unicode.c \
 	llm/core/model.c \
 	llm/core/exec.c \
 	llm/core/kv.c \
@@ -91,17 +93,23 @@ setup:
 module: module-build
 	@scripts/fpu-check.sh
 
-module-build:
+module-build: $(UNICODE_H)
 	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make setup' (or set KDIR)"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 user: $(BUILD)/libllm.a $(BUILD)/llmctl $(BUILD)/llmctl.static
 
-$(BUILD)/rel/%.o: %.c
+# The Unicode classes of the BPE pre-tokenizers, from Debian's
+# unicode-data (make setup installs it), generated, not typed in.
+UNICODE_H := llm/core/unicode_tables.h
+$(UNICODE_H): scripts/gen-unicode.sh
+	scripts/gen-unicode.sh > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/rel/%.o: %.c | $(UNICODE_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -MMD -c $< -o $@
 
-$(BUILD)/san/%.o: %.c
+$(BUILD)/san/%.o: %.c | $(UNICODE_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -MMD -c $< -o $@
 
@@ -218,7 +226,7 @@ FPUB_MODEL := $(BUILD)/fpubound/v128k-c4096
 FPUB_OBJS := $(CORE_SRCS:%.c=$(BUILD)/trace/%.o) \
 	$(BUILD)/trace/userctl/runtime.o
 
-$(BUILD)/trace/%.o: %.c
+$(BUILD)/trace/%.o: %.c | $(UNICODE_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -DLLM_FPU_TRACE -fno-pie -MMD -c $< -o $@
 
@@ -291,7 +299,7 @@ $(BUILD)/fuzz/obj/quant/avx2.o: FUZZ_CFLAGS += $(AVX2_FLAGS)
 $(BUILD)/fuzz/obj/quant/avx512vnni.o: FUZZ_CFLAGS += $(VNNI_FLAGS)
 endif
 
-$(BUILD)/fuzz/obj/%.o: %.c
+$(BUILD)/fuzz/obj/%.o: %.c | $(UNICODE_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
@@ -300,7 +308,7 @@ $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm -lpthread
 
 FUZZ_TOKENIZER_SRCS := arena/arena.c llm/core/platform_user.c llm/core/gguf.c \
-	llm/core/tokenizer.c quant/types.c quant/ref.c quant/kquants.c quant/avx2.c \
+	llm/core/tokenizer.c llm/core/bpe.c llm/core/unicode.c quant/types.c quant/ref.c quant/kquants.c quant/avx2.c \
 	quant/avx512vnni.c
 
 $(BUILD)/fuzz/fuzz_tokenizer: tests/fuzz/fuzz_tokenizer.c \
@@ -337,7 +345,14 @@ fuzz-wire: $(BUILD)/fuzz/fuzz_wire
 		$(FUZZ_SECONDS) $(FUZZ_WIRE_MAX_LEN) $(BUILD)/fuzz/seeds-wire
 
 # The tokenizer over the real vocabulary, seeded with a few texts.
-fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer
+FUZZ_BPE := $(foreach p,gpt-2 llama-bpe qwen2,$(BUILD)/fuzz/bpe-$(p).gguf)
+$(FUZZ_BPE): $(BUILD)/tools/mkmodel
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 32 --layers 1 --heads 2 --ffn 32 \
+		--vocab 600 --context 64 \
+		--bpe $(patsubst bpe-%.gguf,%,$(notdir $@)) $@
+
+fuzz-tokenizer: $(BUILD)/fuzz/fuzz_tokenizer $(FUZZ_BPE)
 	@if [ ! -r $(MODELS)/stories260K.gguf ]; then \
 		echo "FAIL fuzz: tokenizer: $(MODELS)/stories260K.gguf is missing"; \
 		exit 1; \
@@ -398,8 +413,18 @@ $(KQ_MODELS): $(BUILD)/tools/mkmodel $(BUILD)/llmctl
 	$(BUILD)/llmctl quantize $@.f32 $@ $(patsubst kq-%.gguf,%,$(notdir $@)) > /dev/null
 	@rm -f $@.f32
 
+# Small models with a byte-level BPE vocabulary of each pre-tokenizer:
+# for the kernel's BPE tokenizer (qemu-tests/tests/bpe.sh).
+BPE_MODELS := $(foreach p,gpt-2 llama-bpe qwen2,$(BUILD)/qemu-extra/bpe-$(p).gguf)
+$(BPE_MODELS): $(BUILD)/tools/mkmodel
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 64 --layers 2 --heads 4 --ffn 128 \
+		--vocab 600 --context 256 \
+		--bpe $(patsubst bpe-%.gguf,%,$(notdir $@)) $@
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
-qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS) $(KQ_MODELS)
+qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS) $(KQ_MODELS) \
+	$(BPE_MODELS)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh

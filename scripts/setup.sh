@@ -35,6 +35,8 @@ PACKAGES=(
 	perl			# checkpatch.pl
 	sparse
 	xz-utils
+	unicode-data		# the BPE tokenizer's Unicode classes
+	curl			# tests/llama-diff.sh asks llama-server
 )
 
 die() {

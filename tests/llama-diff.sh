@@ -13,6 +13,15 @@
 # of the same type, with the same bytes (build/tools/ggufcmp; the order of
 # tensors may differ, llama.cpp writes them in its loader's order).
 #
+# The tokenizers: for synthetic models with a byte-level BPE vocabulary of
+# each supported pre-tokenizer (mkmodel --bpe: gpt-2, llama-bpe, qwen2),
+# and for the shipped SentencePiece model, `llmctl tokenize --special` and
+# llama-server's /tokenize (add_special, which also parses special
+# tokens) must give the same ids for every line of
+# tests/data/tokenizer-corpus.txt (ASCII, accents, CJK and other scripts,
+# emoji, numbers, code, whitespace runs, contractions, special tokens)
+# and for the whole file as one text (newlines, blank lines).
+#
 # One PASS/FAIL line per check, as tests/run-all.sh counts them.  When the
 # Debian archive cannot be reached the fetch fails with apt's words and
 # this counts as a failure, not a skip.
@@ -68,4 +77,82 @@ for shape in untied tied; do
 		fi
 	done
 done
+# ---- tokenizers against llama-server's /tokenize ----
+
+CORPUS=tests/data/tokenizer-corpus.txt
+PORT=$((20000 + $$ % 20000))
+SERVER=
+
+stop_server() {
+	[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+	SERVER=
+}
+trap stop_server EXIT
+
+# start_server MODEL: llama-server on 127.0.0.1:$PORT, ready to answer
+start_server() {
+	local i
+
+	$LLAMA --run llama-server -m "$1" --host 127.0.0.1 --port $PORT \
+		-c 256 -np 1 > "$DIR/server.log" 2>&1 &
+	SERVER=$!
+	for i in $(seq 150); do
+		curl -sf "http://127.0.0.1:$PORT/health" > /dev/null 2>&1 && return 0
+		kill -0 "$SERVER" 2>/dev/null || break
+		sleep 0.2
+	done
+	return 1
+}
+
+# json TEXT: TEXT as a JSON string (its newlines, tabs, quotes escaped)
+json() {
+	[ -n "$1" ] || { echo '""'; return; }
+	printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/\r/\\r/g' |
+		sed ':a;N;$!ba;s/\n/\\n/g' | sed 's/^/"/; s/$/"/'
+}
+
+# theirs TEXT: llama-server's token ids, space-separated
+theirs() {
+	curl -s -X POST "http://127.0.0.1:$PORT/tokenize" \
+		-H 'Content-Type: application/json' \
+		-d "{\"content\": $(json "$1"), \"add_special\": true}" |
+		sed 's/.*"tokens":\[\([^]]*\)\].*/\1/; s/,/ /g'
+}
+
+tokenizer_check() {	# WHAT MODEL
+	local what=$1 model=$2 line n=0 bad=0 first= ours them
+
+	if ! start_server "$model"; then
+		fail "$what" "llama-server did not start: $(tail -3 "$DIR/server.log" | tr '\n' ' ')"
+		stop_server
+		return
+	fi
+	while IFS= read -r line; do
+		n=$((n + 1))
+		ours=$("$BUILD/llmctl" tokenize --special -m "$model" "$line")
+		them=$(theirs "$line")
+		if [ "$ours" != "$them" ]; then
+			bad=$((bad + 1))
+			[ -n "$first" ] || first="'$line': llm [$ours] llama.cpp [$them]"
+		fi
+	done < "$CORPUS"
+	line=$(cat "$CORPUS")
+	ours=$("$BUILD/llmctl" tokenize --special -m "$model" "$line")
+	them=$(theirs "$line")
+	[ "$ours" = "$them" ] || { bad=$((bad + 1)); first="${first:-the whole corpus differs}"; }
+	if [ $bad -eq 0 ]; then
+		pass "$what: $n lines and the whole corpus ($(echo "$ours" | wc -w) tokens) as llama-server tokenizes them"
+	else
+		fail "$what" "$bad of $((n + 1)) texts differ; first: $first"
+	fi
+	stop_server
+}
+
+for pre in gpt-2 llama-bpe qwen2; do
+	m=$DIR/bpe-$pre.gguf
+	"$BUILD/tools/mkmodel" -q --dim 64 --layers 1 --heads 4 --ffn 128 \
+		--vocab 600 --context 256 --bpe $pre "$m" || exit 2
+	tokenizer_check "byte-level BPE, pre-tokenizer $pre" "$m"
+done
+tokenizer_check "SentencePiece (models/stories260K.gguf)" models/stories260K.gguf
 [ $fails -eq 0 ]

@@ -98,6 +98,8 @@ void help_chat(FILE *out);
 int cmd_stats(int argc, char **argv);
 void help_stats(FILE *out);
 int cmd_ring(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+void help_tokenize(FILE *out);
 void help_ring(FILE *out);
 
 #endif /* LLMCTL_H */

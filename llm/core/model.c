@@ -374,9 +374,9 @@ static const struct key_rule tokenizer_keys[] = {
 	KR_READ("ggml.unknown_token_id"),
 	KR_READ("ggml.add_bos_token"),
 	KR_READ("ggml.add_space_prefix"),
-	/* llama.cpp uses these only for tokenizer models other than llama */
-	KR_INERT("ggml.pre"),
-	KR_INERT("ggml.merges"),
+	/* byte-level BPE's (bpe.c); SentencePiece files leave them out */
+	KR_READ("ggml.pre"),
+	KR_READ("ggml.merges"),
 	KR_INERT("ggml.token_type_count"),
 	/* tokens the engine never inserts: padding, BERT's, infill's */
 	KR_INERT("ggml.seperator_token_id"),

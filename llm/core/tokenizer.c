@@ -8,6 +8,7 @@
  * one <0xXX> token per byte for characters the vocabulary lacks.
  */
 #include "tokenizer.h"
+#include "bpe.h"
 
 /* U+2581 LOWER ONE EIGHTH BLOCK, SentencePiece's space. */
 static const char spm_space[3] = { '\xe2', '\x96', '\x81' };
@@ -124,24 +125,29 @@ static int get_flag(const struct llm_gguf *g, const char *key, bool def,
 	return ret;
 }
 
+/*
+ * The special tokens and flags; a byte-level vocabulary has no unknown
+ * token, no space prefix and, unless it says so, no BOS in front.
+ */
 static int vocab_ids(struct llm_vocab *v, const struct llm_gguf *g,
 		     char *err, size_t errlen)
 {
+	u32 none = LLM_TOKEN_NONE;
 	int ret;
 
-	ret = get_token_id(g, "tokenizer.ggml.bos_token_id", v->n, 1, &v->bos,
-			   err, errlen);
+	ret = get_token_id(g, "tokenizer.ggml.bos_token_id", v->n,
+			   v->bpe ? none : 1, &v->bos, err, errlen);
 	if (!ret)
-		ret = get_token_id(g, "tokenizer.ggml.eos_token_id", v->n, 2,
-				   &v->eos, err, errlen);
+		ret = get_token_id(g, "tokenizer.ggml.eos_token_id", v->n,
+				   v->bpe ? none : 2, &v->eos, err, errlen);
 	if (!ret)
 		ret = get_token_id(g, "tokenizer.ggml.unknown_token_id", v->n,
-				   0, &v->unk, err, errlen);
+				   v->bpe ? none : 0, &v->unk, err, errlen);
 	if (!ret)
-		ret = get_flag(g, "tokenizer.ggml.add_bos_token", true,
+		ret = get_flag(g, "tokenizer.ggml.add_bos_token", !v->bpe,
 			       &v->add_bos, err, errlen);
 	if (!ret)
-		ret = get_flag(g, "tokenizer.ggml.add_space_prefix", true,
+		ret = get_flag(g, "tokenizer.ggml.add_space_prefix", !v->bpe,
 			       &v->add_space_prefix, err, errlen);
 	return ret;
 }
@@ -169,6 +175,44 @@ static int vocab_array(const struct llm_gguf *g, const char *key, u32 type,
 	return 0;
 }
 
+/* Control, user-defined and unknown tokens can be written in a text. */
+static bool is_special(const struct llm_token *t)
+{
+	return t->len && (t->type == LLM_TOK_CONTROL ||
+			  t->type == LLM_TOK_USER_DEFINED ||
+			  t->type == LLM_TOK_UNKNOWN);
+}
+
+/* The special tokens, longest first (insertion sort: they are few). */
+static int vocab_specials(struct llm_vocab *v, struct llm_arena *arena,
+			  char *err, size_t errlen)
+{
+	u32 i, j, n = 0;
+
+	for (i = 0; i < v->n; i++)
+		n += is_special(&v->tok[i]);
+	v->special = llm_arena_alloc_array(arena, n ? n : 1, sizeof(u32), 0);
+	if (!v->special) {
+		llm_snprintf(err, errlen, "arena too small for %u special tokens",
+			     n);
+		return -ENOMEM;
+	}
+	for (i = 0; i < v->n; i++) {
+		const struct llm_token *t = &v->tok[i];
+
+		if (!is_special(t))
+			continue;
+		for (j = v->n_special; j && v->tok[v->special[j - 1]].len <
+					    t->len; j--)
+			v->special[j] = v->special[j - 1];
+		v->special[j] = i;
+		v->n_special++;
+		v->special_first[(u8)t->text[0] / 32] |=
+			1u << ((u8)t->text[0] % 32);
+	}
+	return 0;
+}
+
 int llm_vocab_load(struct llm_vocab *v, const struct llm_gguf *g,
 		   struct llm_arena *arena, char *err, size_t errlen)
 {
@@ -184,8 +228,10 @@ int llm_vocab_load(struct llm_vocab *v, const struct llm_gguf *g,
 		llm_snprintf(err, errlen, "the file has no tokenizer (tokenizer.ggml.model)");
 		return -EINVAL;
 	}
-	if (!llm_gguf_str_eq(model, "llama")) {
-		llm_snprintf(err, errlen, "tokenizer model '%.*s' is not supported (only 'llama')",
+	if (llm_gguf_str_eq(model, "gpt2")) {
+		v->bpe = true;
+	} else if (!llm_gguf_str_eq(model, "llama")) {
+		llm_snprintf(err, errlen, "tokenizer model '%.*s' is not supported ('llama': SentencePiece, 'gpt2': byte-level BPE)",
 			     (int)min_t(u64, model.len, 32), model.p);
 		return -EINVAL;
 	}
@@ -244,7 +290,7 @@ int llm_vocab_load(struct llm_vocab *v, const struct llm_gguf *g,
 				llm_get_le32(scores->arr_data + 4 * (u64)i) : 0);
 		t->type = types ? (u8)llm_get_le32(types->arr_data + 4 * (u64)i) :
 			  LLM_TOK_NORMAL;
-		b = byte_piece(t->text, t->len);
+		b = v->bpe ? -1 : byte_piece(t->text, t->len);
 		if (b >= 0 && (!types || t->type == LLM_TOK_BYTE)) {
 			t->type = LLM_TOK_BYTE;
 			t->byte = (u8)b;
@@ -257,7 +303,10 @@ int llm_vocab_load(struct llm_vocab *v, const struct llm_gguf *g,
 			v->max_len = t->len;
 		vocab_insert(v, i);
 	}
-	return 0;
+	ret = vocab_specials(v, arena, err, errlen);
+	if (ret)
+		return ret;
+	return v->bpe ? llm_bpe_load(v, g, arena, err, errlen) : 0;
 }
 
 /* Symbols and candidate merges of one encode, in caller scratch. */
@@ -373,17 +422,18 @@ static u64 sym_cap(u32 len)
 
 u64 llm_tokenize_scratch_bytes(u32 len)
 {
-	return LLM_ALIGN_UP(norm_cap(len), 8) +
-	       sym_cap(len) * sizeof(struct spm_sym) +
-	       3 * sym_cap(len) * sizeof(struct spm_pair);
+	u64 spm = LLM_ALIGN_UP(norm_cap(len), 8) +
+		  sym_cap(len) * sizeof(struct spm_sym) +
+		  3 * sym_cap(len) * sizeof(struct spm_pair);
+
+	return max(spm, llm_bpe_scratch_bytes(len));
 }
 
-static u32 normalise(const struct llm_vocab *v, const char *text, u32 len,
-		     char *out)
+static u32 normalise(bool prefix, const char *text, u32 len, char *out)
 {
 	u32 i, n = 0;
 
-	if (v->add_space_prefix) {
+	if (prefix) {
 		memcpy(out, spm_space, 3);
 		n = 3;
 	}
@@ -406,9 +456,9 @@ static int emit(u32 *out, u32 cap, u32 *n, u32 tok)
 	return 0;
 }
 
-int llm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
-		 bool add_bos, u32 *out, u32 cap, void *scratch,
-		 u64 scratch_bytes)
+/* SentencePiece over @text, with U+2581 in front when @prefix. */
+static int spm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
+			bool prefix, u32 *out, u32 cap, void *scratch)
 {
 	struct spm_work w;
 	char *norm = scratch;
@@ -416,17 +466,10 @@ int llm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
 	s32 i;
 	int ret;
 
-	if (scratch_bytes < llm_tokenize_scratch_bytes(len))
-		return -ENOMEM;
-	if (add_bos && v->bos != LLM_TOKEN_NONE) {
-		ret = emit(out, cap, &n, v->bos);
-		if (ret)
-			return ret;
-	}
 	if (!len)
 		return n;
 
-	nlen = normalise(v, text, len, norm);
+	nlen = normalise(prefix, text, len, norm);
 	w.v = v;
 	w.text = norm;
 	w.sym = (struct spm_sym *)(norm + LLM_ALIGN_UP(norm_cap(len), 8));
@@ -486,6 +529,92 @@ int llm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
 	return n;
 }
 
+/* One run of plain text: SentencePiece (a space in front when @first) or BPE. */
+static int fragment(const struct llm_vocab *v, const char *text, u32 len,
+		    bool first, u32 *out, u32 cap, void *scratch,
+		    u64 scratch_bytes)
+{
+	if (v->bpe)
+		return llm_bpe_tokenize(v, text, len, false, out, cap, scratch,
+					scratch_bytes);
+	return spm_tokenize(v, text, len, first && v->add_space_prefix, out,
+			    cap, scratch);
+}
+
+/* The longest special token at @s, or LLM_TOKEN_NONE. */
+static u32 special_at(const struct llm_vocab *v, const char *s, u32 left)
+{
+	u32 i;
+
+	if (!(v->special_first[(u8)s[0] / 32] & 1u << ((u8)s[0] % 32)))
+		return LLM_TOKEN_NONE;
+	for (i = 0; i < v->n_special; i++) {
+		const struct llm_token *t = &v->tok[v->special[i]];
+
+		if (t->len <= left && !memcmp(t->text, s, t->len))
+			return v->special[i];
+	}
+	return LLM_TOKEN_NONE;
+}
+
+int llm_tokenize_ex(const struct llm_vocab *v, const char *text, u32 len,
+		    unsigned int flags, u32 *out, u32 cap, void *scratch,
+		    u64 scratch_bytes)
+{
+	bool first = true;
+	u32 n = 0, start = 0, i = 0;
+	int ret;
+
+	if (scratch_bytes < llm_tokenize_scratch_bytes(len))
+		return -ENOMEM;
+	if ((flags & LLM_TOKENIZE_BOS) && v->bos != LLM_TOKEN_NONE) {
+		ret = emit(out, cap, &n, v->bos);
+		if (ret)
+			return ret;
+	}
+	while (i < len) {
+		u32 sp = flags & LLM_TOKENIZE_SPECIAL ?
+			 special_at(v, text + i, len - i) : LLM_TOKEN_NONE;
+
+		if (sp == LLM_TOKEN_NONE) {
+			i++;
+			continue;
+		}
+		/* the text before it, then the special token itself */
+		if (i > start) {
+			ret = fragment(v, text + start, i - start, first,
+				       out + n, cap - n, scratch,
+				       scratch_bytes);
+			if (ret < 0)
+				return ret;
+			n += ret;
+		}
+		ret = emit(out, cap, &n, sp);
+		if (ret)
+			return ret;
+		/* SentencePiece puts its space after a special token too */
+		first = true;
+		i += v->tok[sp].len;
+		start = i;
+	}
+	if (start < len || !len) {
+		ret = fragment(v, text + start, len - start, first, out + n,
+			       cap - n, scratch, scratch_bytes);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	}
+	return n;
+}
+
+int llm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
+		 bool add_bos, u32 *out, u32 cap, void *scratch,
+		 u64 scratch_bytes)
+{
+	return llm_tokenize_ex(v, text, len, add_bos ? LLM_TOKENIZE_BOS : 0,
+			       out, cap, scratch, scratch_bytes);
+}
+
 u32 llm_token_to_text(const struct llm_vocab *v, u32 prev, u32 tok,
 		      char *out, u32 cap)
 {
@@ -495,6 +624,8 @@ u32 llm_token_to_text(const struct llm_vocab *v, u32 prev, u32 tok,
 
 	if (tok >= v->n || !cap)
 		return 0;
+	if (v->bpe)
+		return llm_bpe_token_text(v, tok, out, cap);
 	t = &v->tok[tok];
 	switch (t->type) {
 	case LLM_TOK_CONTROL:

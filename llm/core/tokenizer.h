@@ -42,16 +42,33 @@ struct llm_token {
 	u8 byte;		/* for LLM_TOK_BYTE: the byte it stands for */
 };
 
+/* A merge of byte-level BPE (bpe.h): pair (left, right) -> result. */
+struct llm_merge {
+	u32 left, right;	/* token ids; left = LLM_TOKEN_NONE: empty */
+	u32 rank;
+	u32 result;
+};
+
 struct llm_vocab {
 	u32 n;
+	bool bpe;		/* byte-level BPE (bpe.h), not SentencePiece */
+	u8 pre;			/* BPE: enum llm_bpe_pre */
+	bool ignore_merges;	/* BPE: a word in the vocabulary is one token */
+	struct llm_merge *merges;	/* BPE: open addressing */
+	u32 merges_mask;
 	struct llm_token *tok;
 	u32 *hash;		/* open addressing: token id + 1, 0 = empty */
 	u32 hash_mask;
-	u32 byte_tok[256];	/* token of each byte, LLM_TOKEN_NONE if none */
+	/* token of each byte (BPE: of its symbol), LLM_TOKEN_NONE if none */
+	u32 byte_tok[256];
 	u32 bos, eos, unk;
 	bool add_bos;
 	bool add_space_prefix;
 	u32 max_len;		/* longest piece, bytes */
+	/* tokens a text may name when asked (LLM_TOKENIZE_SPECIAL) */
+	u32 *special;		/* control, user-defined, unknown: longest first */
+	u32 n_special;
+	u32 special_first[8];	/* bitmap of their first bytes */
 };
 
 /* Build the vocabulary from the tokenizer.ggml.* keys of @g. */
@@ -73,6 +90,19 @@ u64 llm_tokenize_scratch_bytes(u32 len);
 int llm_tokenize(const struct llm_vocab *v, const char *text, u32 len,
 		 bool add_bos, u32 *out, u32 cap, void *scratch,
 		 u64 scratch_bytes);
+
+/* llm_tokenize_ex() flags */
+#define LLM_TOKENIZE_BOS	(1u << 0)	/* BOS in front */
+/*
+ * Special tokens written in the text (control, user-defined and unknown
+ * tokens' texts: "<|eot_id|>", "<s>") are those tokens, as llama.cpp's
+ * parse_special; without it they are plain text.
+ */
+#define LLM_TOKENIZE_SPECIAL	(1u << 1)
+
+int llm_tokenize_ex(const struct llm_vocab *v, const char *text, u32 len,
+		    unsigned int flags, u32 *out, u32 cap, void *scratch,
+		    u64 scratch_bytes);
 
 /*
  * Text of token @tok following token @prev (a leading space is dropped

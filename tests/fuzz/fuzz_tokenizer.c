@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for the tokenizer (llm/tokenizer.c) over the real
- * stories260K vocabulary: any bytes must tokenize into valid ids inside a
- * scratch area of exactly llm_tokenize_scratch_bytes() (so an overrun hits
- * a redzone), and valid UTF-8 must come back unchanged when the tokens are
- * turned into text again -- unless it holds U+2581 itself, which is
+ * libFuzzer target for the tokenizers (llm/core/tokenizer.c, bpe.c) over
+ * the real stories260K vocabulary and byte-level BPE vocabularies of each
+ * pre-tokenizer (made by mkmodel --bpe into build/fuzz, see the
+ * Makefile): any bytes must tokenize into valid ids inside a scratch area
+ * of exactly llm_tokenize_scratch_bytes() (so an overrun hits a redzone),
+ * with and without special tokens parsed.  Valid UTF-8 must come back
+ * unchanged from SentencePiece -- unless it holds U+2581 itself, which is
  * SentencePiece's space inside pieces and so comes back as a space (as in
- * llama.cpp).
+ * llama.cpp) -- and any bytes at all from byte-level BPE.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -21,7 +23,12 @@
 /* the project ships it; make runs the fuzzer from the top directory */
 #define MODEL "models/stories260K.gguf"
 
-static struct llm_vocab vocab;
+/* in $BUILD/fuzz (the Makefile passes BUILD; build by default) */
+static const char *const bpe_models[] = {
+	"bpe-gpt-2.gguf", "bpe-llama-bpe.gguf", "bpe-qwen2.gguf",
+};
+
+static struct llm_vocab vocab, bpe[3];
 
 static void die(const char *what)
 {
@@ -29,30 +36,50 @@ static void die(const char *what)
 	abort();
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void load(const char *path, struct llm_vocab *v)
 {
 	static struct llm_arena arena;
-	static struct llm_gguf g;
+	static struct llm_gguf files[4];
+	static int n_files;
+	struct llm_gguf *g = &files[n_files++];
 	char err[256];
 	size_t len;
 	void *img;
-	FILE *f = fopen(MODEL, "rb");
+	FILE *f = fopen(path, "rb");
 
-	(void)argc;
-	(void)argv;
-	if (!f)
-		die("cannot open " MODEL);
+	if (!f) {
+		fprintf(stderr, "fuzz_tokenizer: cannot open %s\n", path);
+		abort();
+	}
 	fseek(f, 0, SEEK_END);
 	len = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	img = malloc(len);
 	if (!img || fread(img, 1, len, f) != len)
-		die("cannot read " MODEL);
+		die("cannot read a model");
 	fclose(f);
-	llm_arena_init(&arena, malloc(16 << 20), 16 << 20);
-	if (llm_gguf_parse(&g, img, len, &arena, err, sizeof(err)) ||
-	    llm_vocab_load(&vocab, &g, &arena, err, sizeof(err)))
+	if (!arena.base)
+		llm_arena_init(&arena, malloc(64 << 20), 64 << 20);
+	if (llm_gguf_parse(g, img, len, &arena, err, sizeof(err)) ||
+	    llm_vocab_load(v, g, &arena, err, sizeof(err)))
 		die(err);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	load(MODEL, &vocab);
+	for (i = 0; i < 3; i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/fuzz/%s",
+			 getenv("BUILD") ? getenv("BUILD") : "build",
+			 bpe_models[i]);
+		load(path, &bpe[i]);
+	}
 	return 0;
 }
 
@@ -118,6 +145,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (len != size || memcmp(back, data, size)))
 		die("valid UTF-8 did not come back unchanged");
 	free(back);
+
+	/* byte-level BPE: any bytes come back; special tokens when asked */
+	for (i = 0; i < 3; i++) {
+		struct llm_vocab *v = &bpe[i];
+		int k, m;
+
+		m = llm_tokenize_ex(v, text, size, LLM_TOKENIZE_SPECIAL, tok,
+				    cap, scratch, sb);
+		if (m < 0)
+			die("BPE with special tokens failed");
+		for (k = 0; k < m; k++)
+			if (tok[k] >= v->n)
+				die("a BPE token id outside the vocabulary");
+		m = llm_tokenize(v, text, size, false, tok, cap, scratch, sb);
+		if (m < 0 || (u32)m > size)
+			die("BPE failed, or made more tokens than bytes");
+		back = malloc((size_t)size + 1);
+		for (k = 0, len = 0; k < m; k++) {
+			if (tok[k] >= v->n)
+				die("a BPE token id outside the vocabulary");
+			len += llm_token_to_text(v, LLM_TOKEN_NONE, tok[k],
+						 back + len, size - len);
+		}
+		if (len != size || memcmp(back, data, size))
+			die("BPE did not give the bytes back");
+		free(back);
+	}
 	free(text);
 	free(scratch);
 	free(tok);

@@ -44,6 +44,10 @@ static void usage(FILE *out)
 		"                   llmctl quantize to quantize the down matrix)\n"
 		"  --vocab N        tokens, at least 259\n"
 		"  --context N      training context (llama.context_length)\n"
+		"  --bpe PRE        a byte-level BPE vocabulary (tokenizer.ggml.model\n"
+		"                   gpt2) split by pre-tokenizer PRE: gpt-2,\n"
+		"                   llama-bpe or qwen2; merges learnt from a small\n"
+		"                   built-in corpus, special tokens last\n"
 		"  --tied           no output.weight: the classifier is the\n"
 		"                   embedding (llama.cpp writes both by default)\n"
 		"\n"
@@ -121,6 +125,14 @@ int main(int argc, char **argv)
 			s.name = argv[++a];
 		} else if (!strcmp(arg, "--tied")) {
 			s.tied = true;
+		} else if (!strcmp(arg, "--bpe")) {
+			if (a + 1 >= argc || (strcmp(argv[a + 1], "gpt-2") &&
+					      strcmp(argv[a + 1], "llama-bpe") &&
+					      strcmp(argv[a + 1], "qwen2"))) {
+				fprintf(stderr, "mkmodel: --bpe takes gpt-2, llama-bpe or qwen2\n");
+				return 2;
+			}
+			s.bpe_pre = argv[++a];
 		} else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
 			quiet = true;
 		} else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {

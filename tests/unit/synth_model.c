@@ -10,6 +10,8 @@
 
 #include "synth_model.h"
 #include "llm/core/model.h"
+#include "llm/core/bpe.h"
+#include "llm/core/unicode.h"
 #include "quant/quant.h"
 
 #define SP_SPACE		"\xe2\x96\x81"	/* U+2581, SentencePiece's space */
@@ -104,12 +106,13 @@ bool synth_preset(const char *name, struct synth_shape *s)
 		if (!strcmp(name, presets[i].name)) {
 			u64 seed = s->seed;
 			bool tied = s->tied;
-			const char *n = s->name;
+			const char *n = s->name, *bpe = s->bpe_pre;
 
 			*s = presets[i].s;
 			s->seed = seed;
 			s->tied = tied;
 			s->name = n;
+			s->bpe_pre = bpe;
 			return true;
 		}
 	}
@@ -288,6 +291,198 @@ static int build_vocab(struct synth_model *m, u32 n_vocab)
 	return 0;
 }
 
+/* ---- a byte-level BPE vocabulary ---- */
+
+/*
+ * What the merges are learnt from: the words above in sentences, with
+ * numbers, punctuation, accents, CJK and emoji, so that the merges join
+ * multi-byte characters too.
+ */
+static const char *const bpe_extra[] = {
+	"2024", "123", "42", "3.14", "1,000", "café", "naïve", "über",
+	"déjà vu", "日本語", "中文字", "こんにちは", "😀", "🙂🙂", "\n\n",
+	"  ", "(x)", "[1]", "foo_bar", "x = y + 1;", "it's", "I'M", "we'll",
+};
+
+struct bpe_tok {
+	char text[PIECE_MAX * 2];
+	u32 len;
+};
+
+struct bpe_word {
+	u32 *ids;
+	u32 n;
+	u32 count;
+};
+
+/* GPT-2's symbol of byte @b (bytes_to_unicode), as UTF-8. */
+static u32 bpe_symbol(u32 b, char *out)
+{
+	u32 k = 0, i, cp = b;
+	bool self = (b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) ||
+		    (b >= 0xae && b <= 0xff);
+
+	if (!self) {
+		for (i = 0; i < b; i++)
+			k += !((i >= '!' && i <= '~') || (i >= 0xa1 && i <= 0xac) ||
+			       (i >= 0xae && i <= 0xff));
+		cp = 256 + k;
+	}
+	return llm_utf8_encode(cp, (u8 *)out);
+}
+
+/* The corpus split into words by @pre, each a run of byte symbols. */
+static int bpe_words(u32 pre, struct bpe_word **out, u32 *n_out)
+{
+	char text[16384];
+	u32 cp[16384], off[16385], n = 0, i = 0, len = 0, pos, nw = 0;
+	struct bpe_word *w;
+	size_t k;
+
+	for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+		len += snprintf(text + len, sizeof(text) - len, "%s%s",
+				k % 9 ? " " : ". ", words[k]);
+	for (k = 0; k < sizeof(bpe_extra) / sizeof(bpe_extra[0]); k++)
+		len += snprintf(text + len, sizeof(text) - len, " %s",
+				bpe_extra[k]);
+	while (i < len) {
+		off[n] = i;
+		i += llm_utf8_decode((const u8 *)text + i, len - i, &cp[n]);
+		n++;
+	}
+	off[n] = len;
+	w = calloc(n, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	for (pos = 0; pos < n; ) {
+		u32 end = llm_bpe_pretok(pre, cp, n, pos), b;
+
+		w[nw].n = off[end] - off[pos];
+		w[nw].ids = malloc(w[nw].n * sizeof(u32));
+		w[nw].count = 1;
+		if (!w[nw].ids)
+			return -ENOMEM;
+		for (b = 0; b < w[nw].n; b++)
+			w[nw].ids[b] = (u8)text[off[pos] + b];
+		nw++;
+		pos = end;
+	}
+	*out = w;
+	*n_out = nw;
+	return 0;
+}
+
+/*
+ * Byte symbols (ids 0..255, byte order), then merges learnt from the
+ * corpus, most frequent pair first (the lowest ids on a tie), until the
+ * vocabulary is full but for its special tokens, which come last.
+ */
+static int build_vocab_bpe(struct synth_model *m, const struct synth_shape *s)
+{
+	u32 pre = !strcmp(s->bpe_pre, "gpt-2") ? LLM_PRE_GPT2 :
+		  !strcmp(s->bpe_pre, "qwen2") ? LLM_PRE_QWEN2 : LLM_PRE_LLAMA3;
+	static const char *const sp_llama3[] = {
+		"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>",
+	};
+	static const char *const sp_other[] = { "<|endoftext|>" };
+	const char *const *sp = pre == LLM_PRE_LLAMA3 ? sp_llama3 : sp_other;
+	u32 n_sp = pre == LLM_PRE_LLAMA3 ? 3 : 1, n_tok = 0, nw, i, j, k;
+	u32 n_vocab = s->vocab, cap = n_vocab - n_sp;
+	struct bpe_tok *t = calloc(n_vocab, sizeof(*t));
+	struct bpe_word *w = NULL;
+
+	m->pieces = calloc(n_vocab, sizeof(*m->pieces));
+	m->scores = calloc(n_vocab, sizeof(*m->scores));
+	m->types = calloc(n_vocab, sizeof(*m->types));
+	m->merges = calloc(n_vocab, sizeof(*m->merges));
+	m->text = malloc((size_t)n_vocab * PIECE_MAX * 4);
+	if (!t || !m->pieces || !m->scores || !m->types || !m->merges ||
+	    !m->text || bpe_words(pre, &w, &nw))
+		goto nomem;
+	for (i = 0; i < 256; i++)
+		t[n_tok++].len = bpe_symbol(i, t[i].text);
+	while (n_tok < cap) {
+		u32 best_a = 0, best_b = 0, best = 0;
+
+		/* the most frequent adjacent pair, counting every word */
+		for (i = 0; i < nw; i++)
+			for (j = 0; j + 1 < w[i].n; j++) {
+				u32 a = w[i].ids[j], b = w[i].ids[j + 1], c = 0;
+
+				if (t[a].len + t[b].len > sizeof(t[0].text))
+					continue;
+				for (k = 0; k < nw; k++) {
+					u32 x;
+
+					for (x = 0; x + 1 < w[k].n; x++)
+						c += w[k].ids[x] == a &&
+						     w[k].ids[x + 1] == b;
+				}
+				if (c > best || (c == best && c &&
+						 (a < best_a || (a == best_a && b < best_b)))) {
+					best = c;
+					best_a = a;
+					best_b = b;
+				}
+			}
+		if (!best)
+			break;
+		memcpy(t[n_tok].text, t[best_a].text, t[best_a].len);
+		memcpy(t[n_tok].text + t[best_a].len, t[best_b].text,
+		       t[best_b].len);
+		t[n_tok].len = t[best_a].len + t[best_b].len;
+		m->merges[m->n_merges].p = m->text + (size_t)n_vocab * PIECE_MAX * 2 +
+					   (size_t)m->n_merges * PIECE_MAX * 2;
+		m->merges[m->n_merges].len =
+			snprintf((char *)m->merges[m->n_merges].p, PIECE_MAX * 2,
+				 "%.*s %.*s", (int)t[best_a].len, t[best_a].text,
+				 (int)t[best_b].len, t[best_b].text);
+		m->n_merges++;
+		for (i = 0; i < nw; i++)
+			for (j = 0; j + 1 < w[i].n; j++)
+				if (w[i].ids[j] == best_a &&
+				    w[i].ids[j + 1] == best_b) {
+					w[i].ids[j] = n_tok;
+					memmove(w[i].ids + j + 1, w[i].ids + j + 2,
+						(w[i].n - j - 2) * sizeof(u32));
+					w[i].n--;
+				}
+		n_tok++;
+	}
+	/* a vocabulary larger than the corpus has merges for: filler tokens */
+	while (n_tok < cap) {
+		t[n_tok].len = snprintf(t[n_tok].text, sizeof(t[0].text),
+					"<|reserved_%u|>", n_tok);
+		m->types[n_tok++] = LLM_TOK_USER_DEFINED;
+	}
+	for (i = 0; i < n_sp; i++) {
+		t[n_tok].len = strlen(sp[i]);
+		memcpy(t[n_tok].text, sp[i], t[n_tok].len);
+		m->types[n_tok++] = LLM_TOK_CONTROL;
+	}
+	for (i = 0; i < n_vocab; i++) {
+		memcpy(m->text + (size_t)i * PIECE_MAX * 2, t[i].text, t[i].len);
+		m->pieces[i].p = m->text + (size_t)i * PIECE_MAX * 2;
+		m->pieces[i].len = t[i].len;
+		if (!m->types[i])
+			m->types[i] = LLM_TOK_NORMAL;
+	}
+	m->bos = pre == LLM_PRE_LLAMA3 ? cap : U32_MAX;
+	m->eos = pre == LLM_PRE_LLAMA3 ? cap + 1 : cap;
+	for (i = 0; i < nw; i++)
+		free(w[i].ids);
+	free(w);
+	free(t);
+	return 0;
+nomem:
+	if (w)
+		for (i = 0; i < nw; i++)
+			free(w[i].ids);
+	free(w);
+	free(t);
+	return -ENOMEM;
+}
+
 /* ---- the weights ---- */
 
 /*
@@ -335,6 +530,40 @@ static int add_matrix(struct llm_gguf_writer *w, float **cur, u64 seed,
 					  ne, p, rows * cols * sizeof(float));
 }
 
+/* The tokenizer keys of a byte-level BPE vocabulary, as llama.cpp's
+ * converter writes them. */
+static int add_bpe_keys(struct llm_gguf_writer *w, const struct synth_model *m,
+			const struct synth_shape *s)
+{
+	bool llama3 = strcmp(s->bpe_pre, "llama-bpe") == 0;
+	int ret;
+
+	ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
+	if (!ret)
+		ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.pre",
+					      s->bpe_pre);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr_strn(w, "tokenizer.ggml.tokens",
+						   m->pieces, s->vocab);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr(w, "tokenizer.ggml.token_type",
+					      LLM_GGUF_I32, m->types,
+					      s->vocab);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr_strn(w, "tokenizer.ggml.merges",
+						   m->merges, m->n_merges);
+	if (!ret && m->bos != U32_MAX)
+		ret = llm_gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id",
+					      m->bos);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id",
+					      m->eos);
+	if (!ret)
+		ret = llm_gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token",
+					       llama3);
+	return ret;
+}
+
 static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 		    const struct synth_shape *s)
 {
@@ -362,7 +591,9 @@ static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 		ret = llm_gguf_writer_add_str(w, "general.name",
 					      s->name ? s->name : "synthetic");
 	for (i = 0; i < sizeof(u32s) / sizeof(u32s[0]) && !ret; i++)
-		ret = llm_gguf_writer_add_u32(w, u32s[i].key, u32s[i].val);
+		if (!s->bpe_pre || strncmp(u32s[i].key, "tokenizer.", 10))
+			ret = llm_gguf_writer_add_u32(w, u32s[i].key,
+						      u32s[i].val);
 	if (!ret)
 		ret = llm_gguf_writer_add_f32(w, "llama.rope.freq_base",
 					      10000.0f);
@@ -370,6 +601,8 @@ static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 		ret = llm_gguf_writer_add_f32(w,
 					      "llama.attention.layer_norm_rms_epsilon",
 					      1e-5f);
+	if (!ret && s->bpe_pre)
+		return add_bpe_keys(w, m, s);
 	if (!ret)
 		ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.model",
 					      "llama");
@@ -448,7 +681,8 @@ int synth_model_build(struct synth_model *m, const struct synth_shape *s,
 	}
 	m->w = llm_gguf_writer_new(0);
 	m->weights = malloc(n * sizeof(float));
-	if (!m->w || !m->weights || build_vocab(m, s->vocab)) {
+	if (!m->w || !m->weights ||
+	    (s->bpe_pre ? build_vocab_bpe(m, s) : build_vocab(m, s->vocab))) {
 		snprintf(err, errlen, "out of memory for %llu parameters",
 			 (unsigned long long)n);
 		synth_model_free(m);
@@ -472,5 +706,6 @@ void synth_model_free(struct synth_model *m)
 	free(m->scores);
 	free(m->types);
 	free(m->text);
+	free(m->merges);
 	memset(m, 0, sizeof(*m));
 }

@@ -42,6 +42,13 @@ struct synth_shape {
 	u64 seed;
 	bool tied;		/* no output.weight: the classifier is token_embd */
 	const char *name;	/* general.name; NULL: "synthetic" */
+	/*
+	 * A byte-level BPE vocabulary (tokenizer.ggml.model gpt2) with this
+	 * tokenizer.ggml.pre ("gpt-2", "llama-bpe", "qwen2"): the 256 byte
+	 * symbols, merges learnt from a small corpus by that pre-tokenizer,
+	 * special tokens last.  NULL: the SentencePiece-style one.
+	 */
+	const char *bpe_pre;
 };
 
 /* The shape of a known model ("stories260K", "stories110M", ...). */
@@ -60,6 +67,9 @@ struct synth_model {
 	float *scores;
 	s32 *types;
 	char *text;
+	struct llm_gguf_str *merges;	/* BPE: "A B" */
+	u32 n_merges;
+	u32 bos, eos;			/* BPE */
 };
 
 /*
