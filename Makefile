@@ -135,7 +135,8 @@ $(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
 TEST_SUPPORT := tests/unit/check.c tests/unit/ref_llama2c.c \
 	userctl/runtime.c $(wildcard userctl/gguf_writer.c) \
 	tests/unit/gguf_hostile.c tests/unit/synth_model.c \
-	userctl/modelfile.c userctl/convert.c userctl/quantize.c
+	userctl/modelfile.c userctl/convert.c userctl/quantize.c \
+	userctl/convert_hf.c
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 
 $(BUILD)/libtest-san.a: $(TEST_SUPPORT_OBJS)
@@ -143,7 +144,7 @@ $(BUILD)/libtest-san.a: $(TEST_SUPPORT_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtest-san.a $(BUILD)/libllm-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lm -lpthread
+	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -o $@ $^ -ljansson -lm -lpthread
 
 $(BUILD)/bench: bench/bench.c userctl/runtime.c $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -o $@ $^ -lm -lpthread

@@ -26,8 +26,7 @@ static bool byte_is_self(u32 b)
 	       (b >= 0xae && b <= 0xff);
 }
 
-/* The code point byte @b is written as in a byte-level vocabulary. */
-static u32 byte_symbol(u32 b)
+u32 llm_bpe_byte_symbol(u32 b)
 {
 	u32 i, k = 0;
 
@@ -164,7 +163,7 @@ int llm_bpe_load(struct llm_vocab *v, const struct llm_gguf *g,
 	/* every byte has its symbol's token */
 	for (b = 0; b < 256; b++) {
 		u8 sym[4];
-		u32 len = llm_utf8_encode(byte_symbol(b), sym);
+		u32 len = llm_utf8_encode(llm_bpe_byte_symbol(b), sym);
 
 		v->byte_tok[b] = llm_vocab_find(v, (const char *)sym, len);
 		if (v->byte_tok[b] == LLM_TOKEN_NONE) {
@@ -409,7 +408,7 @@ static int bpe_word(struct bpe_work *w, const u8 *b, u32 m, u8 *mapped,
 		u32 len = 0, j, tok;
 
 		for (j = 0; j < m; j++)
-			len += llm_utf8_encode(byte_symbol(b[j]), mapped + len);
+			len += llm_utf8_encode(llm_bpe_byte_symbol(b[j]), mapped + len);
 		tok = llm_vocab_find(v, (const char *)mapped, len);
 		if (tok != LLM_TOKEN_NONE)
 			return emit(out, cap, n_out, tok);

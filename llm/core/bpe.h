@@ -31,6 +31,9 @@ int llm_bpe_load(struct llm_vocab *v, const struct llm_gguf *g,
  */
 u32 llm_bpe_pretok(u32 pre, const u32 *cp, u32 n, u32 i);
 
+/* The code point byte @b is written as (GPT-2's bytes_to_unicode). */
+u32 llm_bpe_byte_symbol(u32 b);
+
 u64 llm_bpe_scratch_bytes(u32 len);
 int llm_bpe_tokenize(const struct llm_vocab *v, const char *text, u32 len,
 		     bool add_bos, u32 *out, u32 cap, void *scratch,

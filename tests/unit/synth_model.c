@@ -318,17 +318,7 @@ struct bpe_word {
 /* GPT-2's symbol of byte @b (bytes_to_unicode), as UTF-8. */
 static u32 bpe_symbol(u32 b, char *out)
 {
-	u32 k = 0, i, cp = b;
-	bool self = (b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) ||
-		    (b >= 0xae && b <= 0xff);
-
-	if (!self) {
-		for (i = 0; i < b; i++)
-			k += !((i >= '!' && i <= '~') || (i >= 0xa1 && i <= 0xac) ||
-			       (i >= 0xae && i <= 0xff));
-		cp = 256 + k;
-	}
-	return llm_utf8_encode(cp, (u8 *)out);
+	return llm_utf8_encode(llm_bpe_byte_symbol(b), (u8 *)out);
 }
 
 /* The corpus split into words by @pre, each a run of byte symbols. */
