@@ -4,6 +4,7 @@
  * shared core (-m MODEL.gguf) or in the kernel through /dev/llm.
  */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -44,6 +45,11 @@ void help_generate(FILE *out)
 		"  -j, --threads N      threads computing with -m, 1..%u (default: one per\n"
 		"                       physical core)\n"
 		"      --ids            print generated token ids instead of text\n"
+		"      --logprobs K     with -m: for each generated token a line of\n"
+		"                       its id, a tab, then the K (1..20) most likely\n"
+		"                       tokens of that step as id:log-probability\n"
+		"                       (natural log, from the raw logits: what\n"
+		"                       llama-server's n_probs reports)\n"
 		"      --mmap           use the kernel's mmap ring, not read()\n"
 		"      --ref            use the scalar reference kernels (-m only)\n"
 		"      --kv-type TYPE   the KV cache's elements with -m: f32 (default) or\n"
@@ -83,9 +89,51 @@ static int gen_text(void *arg, const char *text, u32 len)
 static void gen_token(void *arg, u32 tok)
 {
 	struct llmctl_gen *o = arg;
+	unsigned int i;
 
-	if (o->ids)
-		printf("%u\n", tok);
+	if (!o->ids)
+		return;
+	printf("%u", tok);
+	for (i = 0; i < o->logprobs; i++)
+		printf("%c%u:%.6f", i ? ' ' : '\t', o->lp_id[i], o->lp[i]);
+	putchar('\n');
+}
+
+/*
+ * A step as usual, then (--logprobs) the K most likely tokens of its
+ * logits and their log-probabilities, log-softmax in double.
+ */
+static int lp_forward(void *arg, struct llm_ctx *c, const u32 *tokens, u32 n,
+		      bool logits)
+{
+	struct llmctl_gen *o = arg;
+	u32 nv = c->m->cfg.n_vocab, i, k, j;
+	double mx = -1e300, sum = 0;
+	int ret = llm_exec_forward(c, tokens, n, logits, gen_cancelled, o);
+
+	if (ret || !logits)
+		return ret;
+	for (i = 0; i < nv; i++)
+		mx = c->logits[i] > mx ? c->logits[i] : mx;
+	for (i = 0; i < nv; i++)
+		sum += exp(c->logits[i] - mx);
+	for (k = 0; k < o->logprobs; k++)
+		o->lp[k] = -1e300;
+	for (i = 0; i < nv; i++) {
+		double lp = c->logits[i] - mx - log(sum);
+
+		for (k = 0; k < o->logprobs && lp <= o->lp[k]; k++)
+			;
+		if (k == o->logprobs)
+			continue;
+		for (j = o->logprobs - 1; j > k; j--) {
+			o->lp[j] = o->lp[j - 1];
+			o->lp_id[j] = o->lp_id[j - 1];
+		}
+		o->lp[k] = lp;
+		o->lp_id[k] = i;
+	}
+	return 0;
 }
 
 /* "0.9" -> 900: a decimal fraction to thousandths, no sign. */
@@ -133,6 +181,7 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		{ "ctx", required_argument, NULL, 'c' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "ids", no_argument, NULL, 'I' },
+		{ "logprobs", required_argument, NULL, 'L' },
 		{ "mmap", no_argument, NULL, 'G' },
 		{ "ref", no_argument, NULL, 'R' },
 		{ "kv-type", required_argument, NULL, 'V' },
@@ -200,6 +249,12 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		case 'I':
 			o->ids = true;
 			break;
+		case 'L':
+			if (llmctl_parse_u32(optarg, &o->logprobs) ||
+			    !o->logprobs || o->logprobs > 20)
+				goto bad;
+			o->ids = true;
+			break;
 		case 'G':
 			o->ring = true;
 			break;
@@ -221,7 +276,7 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 			(chat ? help_chat : help_generate)(stderr);
 			return EXIT_USAGE;
 		}
-		if (chat && strchr("mIGRcjV", c)) {
+		if (chat && strchr("mIGRcjVL", c)) {
 			fprintf(stderr, "llmctl chat: -%c is an option of generate only\n",
 				c);
 			return EXIT_USAGE;
@@ -241,6 +296,10 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 	o->prompt = optind < argc ? argv[optind] : "";
 	if (o->threads && !o->model) {
 		fprintf(stderr, "llmctl generate: -j sets the threads of -m; the kernel's are its module parameter threads\n");
+		return EXIT_USAGE;
+	}
+	if (o->logprobs && !o->model) {
+		fprintf(stderr, "llmctl generate: --logprobs needs -m\n");
 		return EXIT_USAGE;
 	}
 	if (o->kv_set && !o->model) {
@@ -306,6 +365,8 @@ static int generate_here(struct llmctl_gen *o)
 	o->req.on_token = gen_token;
 	o->req.cancelled = gen_cancelled;
 	o->req.arg = o;
+	if (o->logprobs)
+		o->req.forward = lp_forward;
 	if (!o->ids) {
 		fputs(o->prompt, stdout);
 		fflush(stdout);

@@ -67,6 +67,9 @@ struct llmctl_gen {
 	bool quiet;
 	bool ring;
 	int n_stop;
+	unsigned int logprobs;	/* --logprobs K: 0 off */
+	u32 lp_id[20];		/* the last step's K most likely tokens */
+	double lp[20];		/* ... and their log-probabilities */
 };
 
 int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat);
