@@ -38,8 +38,11 @@ PACKAGES=(
 	unicode-data		# the BPE tokenizer's Unicode classes
 	curl			# tests/llama-diff.sh asks llama-server
 	libjansson-dev		# llmctl convert hf reads JSON
-	nodejs npm		# tests/llama-diff.sh: Hugging Face's tokenizers
 )
+# tests/llama-diff.sh runs Hugging Face's tokenizers under node: Debian's
+# nodejs and npm, unless node and npm are there already (a nodejs package
+# from elsewhere carries npm itself and conflicts with Debian's)
+NODE_PACKAGES=(nodejs npm)
 
 die() {
 	echo "setup: $*" >&2
@@ -119,6 +122,8 @@ main() {
 	for pkg in "${PACKAGES[@]}" "$@"; do
 		installed "$pkg" || missing+=("$pkg")
 	done
+	command -v node > /dev/null && command -v npm > /dev/null ||
+		missing+=("${NODE_PACKAGES[@]}")
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "setup: installing ${missing[*]}"
 		apt_install "${missing[@]}"
