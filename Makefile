@@ -28,6 +28,11 @@ BUILD := build
 MODELS := models
 CC ?= gcc
 
+# The Unicode classes of the BPE pre-tokenizers, from Debian's
+# unicode-data (make setup installs it), generated, not typed in; defined
+# before any rule names it.
+UNICODE_H := llm/core/unicode_tables.h
+
 # The shared core, as userspace compiles it.
 CORE_SRCS := \
 	arena/arena.c \
@@ -99,9 +104,6 @@ module-build: $(UNICODE_H)
 
 user: $(BUILD)/libllm.a $(BUILD)/llmctl $(BUILD)/llmctl.static
 
-# The Unicode classes of the BPE pre-tokenizers, from Debian's
-# unicode-data (make setup installs it), generated, not typed in.
-UNICODE_H := llm/core/unicode_tables.h
 $(UNICODE_H): scripts/gen-unicode.sh
 	scripts/gen-unicode.sh > $@.tmp && mv $@.tmp $@
 
@@ -480,7 +482,7 @@ demo-test:
 	@BUILD=$(BUILD) scripts/demo-test.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(UNICODE_H)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 
 # (not those of the tree copies scripts/kernel-test.sh makes in build/,
