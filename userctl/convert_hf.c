@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ struct hf {
 	u32 dim, layers, heads, kv_heads, ffn, ctx, vocab;
 	double eps, theta;
 	bool tied;
+	json_t *rope_llama3;	/* config's rope_scaling, llama3 type */
+	float *rope_factors;
 	/* the vocabulary */
 	struct llm_gguf_str *tokens;
 	s32 *types;
@@ -151,8 +154,16 @@ static int read_config(struct hf *h)
 		return fail(h, -EINVAL, "config.json: head_dim %lld is not hidden_size / num_attention_heads, which llama needs",
 			    (long long)json_integer_value(v));
 	v = json_object_get(c, "rope_scaling");
-	if (v && !json_is_null(v))
-		return fail(h, -EINVAL, "config.json: rope_scaling is not supported yet");
+	if (v && !json_is_null(v)) {
+		const char *type = json_string_value(json_object_get(v, "rope_type"));
+
+		if (!type)
+			type = json_string_value(json_object_get(v, "type"));
+		if (!type || strcmp(type, "llama3"))
+			return fail(h, -EINVAL, "config.json: rope_scaling of type %s is not supported (llama3 is)",
+				    type ? type : "unknown");
+		h->rope_llama3 = v;
+	}
 	if (json_is_true(json_object_get(c, "attention_bias")) ||
 	    json_is_true(json_object_get(c, "mlp_bias")))
 		return fail(h, -EINVAL, "config.json: biases (attention_bias, mlp_bias) are not supported for llama");
@@ -529,6 +540,50 @@ static int add(struct hf *h, struct llm_gguf_writer *w, const char *hf_name,
 		    llm_gguf_writer_error(w)) : 0;
 }
 
+static double num(json_t *o, const char *key, double def)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/*
+ * Llama 3.1's RoPE scaling as rope_freqs.weight, a divisor per rotated
+ * pair, computed as llama.cpp's converter computes it: the inverse
+ * frequency in float, the wavelength tests and the smoothing in double.
+ */
+static int add_rope_factors(struct hf *h, struct llm_gguf_writer *w)
+{
+	json_t *r = h->rope_llama3;
+	double factor = num(r, "factor", 8.0), lo = num(r, "low_freq_factor", 1.0);
+	double hi = num(r, "high_freq_factor", 4.0);
+	double old_ctx = num(r, "original_max_position_embeddings", 8192.0);
+	u32 dim = h->dim / h->heads, i;
+	u64 ne[1] = { dim / 2 };
+
+	h->rope_factors = malloc(ne[0] * sizeof(float));
+	if (!h->rope_factors)
+		return fail(h, -ENOMEM, "out of memory");
+	for (i = 0; i < dim / 2; i++) {
+		float freq = 1.0f / powf((float)h->theta, (float)(2 * i) / dim);
+		double wavelen = 2 * M_PI / freq, smooth;
+
+		if (wavelen < old_ctx / hi) {
+			h->rope_factors[i] = 1.0f;
+		} else if (wavelen > old_ctx / lo) {
+			h->rope_factors[i] = (float)factor;
+		} else {
+			smooth = (old_ctx / wavelen - lo) / (hi - lo);
+			h->rope_factors[i] = (float)(1 / ((1 - smooth) / factor +
+							  smooth));
+		}
+	}
+	return llm_gguf_writer_add_tensor(w, "rope_freqs.weight", LLM_T_F32, 1,
+					  ne, h->rope_factors,
+					  ne[0] * sizeof(float)) ?
+	       fail(h, -EINVAL, "%s", llm_gguf_writer_error(w)) : 0;
+}
+
 static int add_tensors(struct hf *h, struct llm_gguf_writer *w, bool f16)
 {
 	static const struct {
@@ -550,8 +605,10 @@ static int add_tensors(struct hf *h, struct llm_gguf_writer *w, bool f16)
 	size_t k;
 	int ret;
 
-	ret = add(h, w, "model.embed_tokens.weight", "token_embd.weight", 0,
-		  f16);
+	ret = h->rope_llama3 ? add_rope_factors(h, w) : 0;
+	if (!ret)
+		ret = add(h, w, "model.embed_tokens.weight", "token_embd.weight",
+			  0, f16);
 	if (!ret)
 		ret = add(h, w, "model.norm.weight", "output_norm.weight", 0,
 			  f16);
@@ -659,6 +716,7 @@ static void hf_free(struct hf *h)
 		free(h->merges[i]);
 	free(h->merges);
 	free(h->pads);
+	free(h->rope_factors);
 	free(h->tokens);
 	free(h->types);
 	free(h->t);

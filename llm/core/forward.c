@@ -53,6 +53,10 @@ void llm_fwd_rope_table(const struct llm_model *m, u32 pos, float *cs)
 
 	for (i = 0; i < half; i++) {
 		float val = (float)pos * m->rope_freq[i];
+
+		/* ggml divides the angle by the factor: freq_factors */
+		if (m->rope_factors)
+			val /= m->rope_factors[i];
 		double s, co;
 
 		llm_sincos_d(val, &s, &co);

@@ -654,7 +654,7 @@ static bool is_layer_tensor(struct llm_gguf_str rest)
 static const char *tensor_why(struct llm_gguf_str name)
 {
 	if (contains(name, "rope_freqs") || contains(name, "rope_factors"))
-		return "RoPE frequency factors are not supported";
+		return "RoPE frequency factors other than rope_freqs.weight are not supported";
 	if (has_suffix(name, ".bias"))
 		return "biases are not supported";
 	if (contains(name, "attn_q_norm") || contains(name, "attn_k_norm"))
@@ -688,7 +688,8 @@ static int check_tensors(struct binder *b)
 			llm_yield();
 		if (llm_gguf_str_eq(s, "token_embd.weight") ||
 		    llm_gguf_str_eq(s, "output_norm.weight") ||
-		    llm_gguf_str_eq(s, "output.weight"))
+		    llm_gguf_str_eq(s, "output.weight") ||
+		    llm_gguf_str_eq(s, "rope_freqs.weight"))
 			continue;
 		if (llm_gguf_block(s, &blk, &rest) && is_layer_tensor(rest) &&
 		    blk < m->cfg.n_layers)
@@ -725,6 +726,14 @@ static int bind_weights(struct binder *b, struct llm_arena *arena)
 	if (!ret && last && !tied)
 		ret = bind_tensor(b, &m->output, "output.weight", c->n_embd,
 				  c->n_vocab, false);
+	/* Llama 3.1's RoPE scaling: a divisor per rotated pair, every node */
+	if (!ret) {
+		struct llm_weight f;
+
+		ret = bind_tensor(b, &f, "rope_freqs.weight", c->n_rot / 2, 1,
+				  true);
+		m->rope_factors = (const float *)f.data;
+	}
 	if (ret)
 		return ret;
 	if (last && tied) {

@@ -65,6 +65,11 @@ struct llm_model {
 	struct llm_vocab vocab;
 	const struct llm_kernels *kernels;
 	float *rope_freq;		/* n_rot / 2 inverse frequencies */
+	/*
+	 * rope_freqs.weight: n_rot / 2 divisors of the angles (Llama 3.1's
+	 * RoPE scaling, as ggml's freq_factors), or NULL
+	 */
+	const float *rope_factors;
 	char name[64];
 	char arch[16];
 	u64 n_params;

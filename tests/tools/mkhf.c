@@ -21,6 +21,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: mkhf [--dim N] [--layers N] [--heads N] [--kv-heads N]\n"
 		"            [--ffn N] [--context N] [--seed N] [--bf16] [--tied]\n"
+		"            [--rope-llama3]\n"
 		"            TOKDIR OUTDIR\n"
 		"\n"
 		"Write a LlamaForCausalLM directory OUTDIR (created) with random\n"
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
 {
 	u32 dim = 64, layers = 2, heads = 4, kv = 2, ffn = 128, ctx = 256;
 	u32 vocab, seed = 1, i, l, n = 0;
-	bool bf16 = false, tied = false;
+	bool bf16 = false, tied = false, rope3 = false;
 	const char *tokdir = NULL, *dir = NULL;
 	struct tensor *t;
 	char path[4096], hdr[1 << 16];
@@ -117,6 +118,8 @@ int main(int argc, char **argv)
 			bf16 = true;
 		else if (!strcmp(argv[a], "--tied"))
 			tied = true;
+		else if (!strcmp(argv[a], "--rope-llama3"))
+			rope3 = true;
 		else if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help"))
 			return usage(stdout), 0;
 		else if (argv[a][0] != '-' && !tokdir)
@@ -148,10 +151,14 @@ int main(int argc, char **argv)
 		"  \"intermediate_size\": %u,\n  \"num_hidden_layers\": %u,\n"
 		"  \"num_attention_heads\": %u,\n  \"num_key_value_heads\": %u,\n"
 		"  \"max_position_embeddings\": %u,\n  \"rms_norm_eps\": 1e-05,\n"
-		"  \"rope_theta\": 10000.0,\n  \"rope_scaling\": null,\n"
+		"  \"rope_theta\": 10000.0,\n  \"rope_scaling\": %s,\n"
 		"  \"vocab_size\": %u,\n  \"tie_word_embeddings\": %s,\n"
 		"  \"torch_dtype\": \"%s\"\n}\n", dim, ffn, layers, heads, kv,
-		ctx, vocab, tied ? "true" : "false", bf16 ? "bfloat16" : "float32");
+		ctx,
+		/* a short original context, so that the scaling shows early */
+		rope3 ? "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}" :
+			"null",
+		vocab, tied ? "true" : "false", bf16 ? "bfloat16" : "float32");
 	fclose(f);
 
 	/* the tensors, in safetensors' (sorted) order of no importance */

@@ -857,8 +857,15 @@ static void model_tensor_cases(struct gen *x, const struct llm_model *m)
 	const struct llm_config *c = &m->cfg;
 	char t[64], e[160];
 
-	model_tensor(x, "rope-freqs", true, "rope_freqs.weight", c->n_rot / 2,
-		     "tensor rope_freqs.weight: RoPE frequency factors are not supported");
+	/* rope_freqs.weight (Llama 3.1's scaling) loads, if it is n_rot / 2 */
+	snprintf(e, sizeof(e),
+		 "tensor rope_freqs.weight has shape [%u, 1], expected [%u, 1]",
+		 c->n_rot / 2 + 1, c->n_rot / 2);
+	model_tensor(x, "rope-freqs-length", true, "rope_freqs.weight",
+		     c->n_rot / 2 + 1, e);
+	model_tensor(x, "rope-factors-long", false, "rope_factors_long.weight",
+		     c->n_rot / 2,
+		     "tensor rope_factors_long.weight: RoPE frequency factors other than rope_freqs.weight are not supported");
 	model_tensor(x, "attn-q-bias", true, "blk.0.attn_q.bias", c->n_embd,
 		     "tensor blk.0.attn_q.bias: biases are not supported");
 	model_tensor(x, "attn-q-norm", false, "blk.0.attn_q_norm.weight",

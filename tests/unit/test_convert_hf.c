@@ -9,6 +9,7 @@
  * and a file the core loads; and every refusal with its sentence.  (With
  * real tokenizers against llama.cpp and Hugging Face: tests/llama-diff.sh.)
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -362,6 +363,71 @@ static void converts(void)
 	remove_dir();
 }
 
+/*
+ * 3. Llama 3.1's rope_scaling becomes rope_freqs.weight: one divisor per
+ * rotated pair, 1 for short wavelengths, the factor for long ones, the
+ * smooth blend between (computed here from Meta's description), and the
+ * core binds it.
+ */
+static void rope_llama3(void)
+{
+	static const int old_ctx[] = { 32, 8 };
+	struct llm_mapped_file f;
+	const struct llm_gguf_tensor *t;
+	struct llm_arena a;
+	struct llm_gguf g;
+	struct llm_model m;
+	char err[512], cfg[512];
+	u32 i, k, hd = DIM / HEADS;
+	bool one = false, full = false, mid = false;
+
+	make_dir();
+	for (k = 0; k < ARRAY_SIZE(old_ctx); k++) {
+		double oc = old_ctx[k];
+
+		/* theta 500000 (write_config): pair 1's wavelength is 2 pi 707 */
+		snprintf(cfg, sizeof(cfg), ", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": %d}",
+			 old_ctx[k] * 500);
+		write_config(cfg);
+		unlink(out);
+		CHECK_EQ(llm_convert_hf(dir, out, false, NULL, err, sizeof(err)),
+			 0);
+		CHECK_EQ(llm_map_file(&f, out, err, sizeof(err)), 0);
+		llm_arena_init(&a, region, REGION);
+		CHECK_EQ(llm_gguf_parse(&g, f.data, f.len, &a, err,
+					sizeof(err)), 0);
+		t = llm_gguf_find_tensor(&g, "rope_freqs.weight");
+		CHECK(t && t->type == LLM_T_F32 && t->ne[0] == hd / 2);
+		oc *= 500;
+		for (i = 0; i < hd / 2; i++) {
+			double freq = 1.0 / pow(500000.0, 2.0 * i / hd);
+			double wl = 2 * M_PI / freq, want;
+			double got = ((const float *)t->data)[i];
+
+			if (wl < oc / 4.0) {
+				want = 1;
+				one = true;
+			} else if (wl > oc / 1.0) {
+				want = 8;
+				full = true;
+			} else {
+				double sm = (oc / wl - 1) / (4 - 1);
+
+				want = 1 / ((1 - sm) / 8 + sm);
+				mid = true;
+			}
+			CHECK(fabs(got - want) < 1e-5 * want);
+		}
+		llm_arena_init(&a, region, REGION);
+		CHECK_EQ(llm_model_load(&m, f.data, f.len, &a, true, err,
+					sizeof(err)), 0);
+		CHECK(m.rope_factors);
+		llm_unmap_file(&f);
+	}
+	CHECK(one && full && mid);	/* every branch taken */
+	remove_dir();
+}
+
 /* 2. What is refused, and the sentence that says so. */
 static void refusals(void)
 {
@@ -369,8 +435,8 @@ static void refusals(void)
 		const char *config, *model, *why;
 		u32 skip, extra;
 	} cases[] = {
-		{ ", \"rope_scaling\": {\"type\": \"llama3\"}", "",
-		  "rope_scaling is not supported", U32_MAX, 0 },
+		{ ", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2}", "",
+		  "rope_scaling of type linear is not supported", U32_MAX, 0 },
 		{ ", \"attention_bias\": true", "", "biases", U32_MAX, 0 },
 		{ ", \"head_dim\": 16", "", "head_dim 16", U32_MAX, 0 },
 		{ "", "\"byte_fallback\": true, ", "SentencePiece-style",
@@ -412,6 +478,7 @@ int main(void)
 		return 1;
 	RUN(converts);
 	RUN(refusals);
+	RUN(rope_llama3);
 	free(region);
 	return check_done();
 }
