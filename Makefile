@@ -182,7 +182,7 @@ $(BUILD)/membw: bench/membw.c
 # BENCH_TYPES="q4_0 q8_0" BENCH_THREADS="1 2".  scripts/setup.sh first,
 # then a make of its own, so KDIR is what setup installed.
 BENCH_SHAPES ?= stories15M stories110M TinyLlama-1.1B
-BENCH_TYPES ?= f32 q8_0 q4_0
+BENCH_TYPES ?= f32 q8_0 q4_0 q4_k_m
 BENCH_THREADS ?= 1 2
 BENCH_QEMU_SHAPES ?= stories260K $(BENCH_SHAPES)
 

@@ -16,7 +16,7 @@
 # Environment (make bench passes these on):
 #   BENCH_SHAPES   mkmodel shapes (default "stories15M stories110M
 #                  TinyLlama-1.1B")
-#   BENCH_TYPES    f32 q8_0 q4_0 (default all three)
+#   BENCH_TYPES    f32 q8_0 q4_0 q4_k_m (the default; also q5_k_m, q6_k)
 #   BENCH_THREADS  thread counts (default "1 2")
 #   BENCH_PROMPT   prompt tokens P (default 128)
 #   BENCH_TOKENS   decode tokens N (default 128)
@@ -39,7 +39,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BUILD=${BUILD:-build}
 SHAPES=${BENCH_SHAPES:-stories15M stories110M TinyLlama-1.1B}
-TYPES=${BENCH_TYPES:-f32 q8_0 q4_0}
+TYPES=${BENCH_TYPES:-f32 q8_0 q4_0 q4_k_m}
 THREADS=${BENCH_THREADS:-1 2}
 PROMPT=${BENCH_PROMPT:-128}
 TOKENS=${BENCH_TOKENS:-128}

@@ -31,7 +31,8 @@
 # Environment:
 #   BENCH_QEMU_SHAPES  shapes (default "stories260K stories15M stories110M
 #                      TinyLlama-1.1B")
-#   BENCH_TYPES        f32 q8_0 q4_0 (default all three)
+#   BENCH_TYPES        f32 q8_0 q4_0 q4_k_m (the default; K files only for
+#                      shapes whose rows are whole super-blocks)
 #   BENCH_QEMU_MAX_MB  most guest memory, MiB (default 3072, and at most
 #                      half of what this machine has available)
 #   BENCH_QEMU_BIG     1: run shapes of 1 GB or more under TCG too; 0: not
@@ -48,7 +49,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BUILD=${BUILD:-build}
 SHAPES=${BENCH_QEMU_SHAPES:-stories260K stories15M stories110M TinyLlama-1.1B}
-TYPES=${BENCH_TYPES:-f32 q8_0 q4_0}
+TYPES=${BENCH_TYPES:-f32 q8_0 q4_0 q4_k_m}
 TOKENS=${TOKENS:-128}
 MAX_MB=${BENCH_QEMU_MAX_MB:-3072}
 THREADS=${BENCH_QEMU_THREADS:-1}
