@@ -203,6 +203,22 @@ llm_unload() {
 	rmmod llm
 }
 
+# kernel_same WHAT OPTIONS PROMPT: llmctl generate OPTIONS PROMPT gives the
+# same stdout in the kernel as in userspace on the model file $M
+kernel_same() {
+	# shellcheck disable=SC2086
+	llmctl generate $2 "$3" > /tmp/k.out 2>/tmp/k.err
+	# shellcheck disable=SC2086
+	llmctl generate -m "$M" $2 "$3" > /tmp/u.out 2>/tmp/u.err
+	if [ ! -s /tmp/k.out ]; then
+		fail "$1" "the kernel printed nothing: $(cat /tmp/k.err)"
+	elif cmp -s /tmp/k.out /tmp/u.out; then
+		pass "$1"
+	else
+		fail "$1" "kernel '$(head -c 120 /tmp/k.out)' vs userspace '$(head -c 120 /tmp/u.out)'"
+	fi
+}
+
 # vals NAME...: the sysfs values of /sys/kernel/llm/NAME..., space-separated.
 vals() {
 	local f out=

@@ -11,21 +11,6 @@
 P1="It's 2024!  Café naïve 日本語 😀 I'M here,  they'RE 12345 x"
 P2="$(printf 'line one\n\n  two\tthree   ')"
 
-# same WHAT OPTIONS PROMPT: kernel and userspace give the same output
-same() {
-	# shellcheck disable=SC2086
-	llmctl generate $2 "$3" > /tmp/k.out 2>/tmp/k.err
-	# shellcheck disable=SC2086
-	llmctl generate -m "$M" $2 "$3" > /tmp/u.out 2>/tmp/u.err
-	if [ ! -s /tmp/k.out ]; then
-		fail "$1" "the kernel printed nothing: $(cat /tmp/k.err)"
-	elif cmp -s /tmp/k.out /tmp/u.out; then
-		pass "$1"
-	else
-		fail "$1" "kernel '$(head -c 120 /tmp/k.out)' vs userspace '$(head -c 120 /tmp/u.out)'"
-	fi
-}
-
 check "insmod llm.ko" llm_load || return
 for pre in gpt-2 llama-bpe qwen2; do
 	M=/extra/bpe-$pre.gguf
@@ -37,8 +22,8 @@ for pre in gpt-2 llama-bpe qwen2; do
 		check_eq "$pre: the kernel makes the prompt $want tokens, as llmctl tokenize" \
 			"$want" "$(sed -n 's/^prompt tokens \([0-9]*\),.*/\1/p' /tmp/k.err)"
 	done
-	same "$pre: greedy ids" "-q --ids -n 40 -t 0" "$P1"
-	same "$pre: greedy text" "-q -n 40 -t 0" "$P2"
-	same "$pre: sampled text" "-q -n 40 -t 0.9 -s 11" "$P1"
+	kernel_same "$pre: greedy ids" "-q --ids -n 40 -t 0" "$P1"
+	kernel_same "$pre: greedy text" "-q -n 40 -t 0" "$P2"
+	kernel_same "$pre: sampled text" "-q -n 40 -t 0.9 -s 11" "$P1"
 done
 check "llmctl unload" llmctl unload

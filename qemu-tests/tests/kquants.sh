@@ -6,22 +6,6 @@
 # and the kernel generates exactly the tokens the userspace build of the
 # same core gives, greedy and sampled, prompt batches included.
 
-# same WHAT OPTIONS PROMPT: kernel and userspace give the same token ids
-same() {
-	# shellcheck disable=SC2086
-	llmctl generate -q --ids $2 "$3" > /tmp/k.out 2>/tmp/k.err
-	# shellcheck disable=SC2086
-	llmctl generate -q --ids -m "$M" $2 "$3" > /tmp/u.out 2>/tmp/u.err
-	if [ ! -s /tmp/k.out ]; then
-		fail "$1: kernel = userspace" "the kernel printed nothing: $(cat /tmp/k.err)"
-	elif cmp -s /tmp/k.out /tmp/u.out; then
-		pass "$1: kernel = userspace ($(wc -w < /tmp/k.out) tokens)"
-	else
-		fail "$1: kernel = userspace" \
-			"kernel '$(head -c 120 /tmp/k.out)' vs userspace '$(head -c 120 /tmp/u.out)'"
-	fi
-}
-
 check "insmod llm.ko" llm_load || return
 for t in q4_k_m q5_k_m q6_k; do
 	M=/extra/kq-$t.gguf
@@ -33,8 +17,8 @@ for t in q4_k_m q5_k_m q6_k; do
 	q6_k) want="Q6_K" ;;
 	esac
 	check_eq "$t: model_types" "F32 $want" "$(llm_sys model_types)"
-	same "$t greedy" "-n 48 -t 0" "Once upon a time"
-	same "$t sampled" "-n 48 -t 0.9 -s 77" "Lily and Tom went"
-	same "$t a 60-token prompt" "-n 24 -t 0" "$(printf 'word %.0s' $(seq 60))"
+	kernel_same "$t greedy: kernel = userspace" "-q --ids -n 48 -t 0" "Once upon a time"
+	kernel_same "$t sampled: kernel = userspace" "-q --ids -n 48 -t 0.9 -s 77" "Lily and Tom went"
+	kernel_same "$t a 60-token prompt: kernel = userspace" "-q --ids -n 24 -t 0" "$(printf 'word %.0s' $(seq 60))"
 done
 check "llmctl unload" llmctl unload
