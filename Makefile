@@ -40,6 +40,7 @@ CORE_SRCS := \
 	llm/core/tokenizer.c \
 	llm/core/bpe.c \
 	llm/core/unicode.c \
+	llm/core/arch.c \
 	llm/core/model.c \
 	llm/core/exec.c \
 	llm/core/kv.c \

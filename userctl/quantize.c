@@ -74,16 +74,39 @@ static bool q_contains(struct llm_gguf_str s, const char *needle)
  * How llama.cpp's quantizer mixes types (llama_tensor_get_type() for
  * Q4_K_M, Q5_K_M and Q6_K): the base type everywhere, but the classifier
  * (and the embedding table when it is also the classifier) Q6_K, and in
- * Q4_K_M and Q5_K_M the attn_v and ffn_down of the layers use_more_bits()
- * picks Q6_K.  Counters follow the tensors' order, as llama.cpp's do.
+ * Q4_K_M and Q5_K_M the attn_v (or fused attn_qkv) and ffn_down of the
+ * layers use_more_bits() picks Q6_K.  Models of exactly 8 experts get
+ * attn_k and attn_v in Q8_0 and, in Q4_K_M, attn_output in Q5_K.
+ * Counters follow the tensors' order, as llama.cpp's do.
  */
 struct q_mix {
 	u32 target;
 	u32 base;
 	bool tied;
+	u32 n_expert;
 	u32 n_attn_v, i_attn_v;
 	u32 n_ffn_down, i_ffn_down;
 };
+
+/* Tensors llama.cpp never quantizes: norms, routers, learned positions. */
+static bool q_never(struct llm_gguf_str n)
+{
+	return q_contains(n, "_norm.weight") ||
+	       q_contains(n, "ffn_gate_inp.weight") ||
+	       llm_gguf_str_eq(n, "position_embd.weight");
+}
+
+static bool q_is_attn_v(struct llm_gguf_str n)
+{
+	return q_contains(n, "attn_v.weight") ||
+	       q_contains(n, "attn_qkv.weight");
+}
+
+static bool q_is_ffn_down(struct llm_gguf_str n)
+{
+	return q_contains(n, "ffn_down") && n.len >= 6 &&
+	       !memcmp(n.p + n.len - 6, "weight", 6);
+}
 
 static bool q_more_bits(u32 i, u32 n)
 {
@@ -93,6 +116,7 @@ static bool q_more_bits(u32 i, u32 n)
 static void q_mix_init(struct q_mix *mx, const struct llm_gguf *in,
 		       u32 target)
 {
+	struct llm_gguf_str arch;
 	u64 i;
 
 	memset(mx, 0, sizeof(*mx));
@@ -101,9 +125,18 @@ static void q_mix_init(struct q_mix *mx, const struct llm_gguf *in,
 		   target == LLM_QUANT_Q5_K_M ? LLM_T_Q5_K :
 		   target == LLM_QUANT_Q6_K ? LLM_T_Q6_K : target;
 	mx->tied = !llm_gguf_find_tensor(in, "output.weight");
+	if (!llm_gguf_get_str(in, "general.architecture", &arch) &&
+	    arch.len < 32) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "%.*s.expert_count", (int)arch.len,
+			 arch.p);
+		if (llm_gguf_get_u32(in, key, &mx->n_expert))
+			mx->n_expert = 0;
+	}
 	for (i = 0; i < in->n_tensors; i++) {
-		mx->n_attn_v += q_contains(in->tensors[i].name, "attn_v.weight");
-		mx->n_ffn_down += q_contains(in->tensors[i].name, "ffn_down");
+		mx->n_attn_v += q_is_attn_v(in->tensors[i].name);
+		mx->n_ffn_down += q_is_ffn_down(in->tensors[i].name);
 	}
 }
 
@@ -118,25 +151,33 @@ static int q_type(struct q_mix *mx, const struct llm_gguf_tensor *t,
 	u32 ty = mx->base;
 
 	*type = t->type;
+	if (q_never(n))
+		return 0;
 	if (!q_is_mix(mx->target)) {
 		if (q_n_dims(t) >= 2 && t->ne[0] && !(t->ne[0] % Q_BLOCK))
 			*type = mx->target;
 		return 0;
 	}
-	/* llama.cpp quantizes 2-D "...weight" tensors but the norms */
+	/* llama.cpp quantizes 2-D "...weight" tensors but the above */
 	if (q_n_dims(t) < 2 || n.len < 6 ||
-	    memcmp(n.p + n.len - 6, "weight", 6) ||
-	    q_contains(n, "_norm.weight"))
+	    memcmp(n.p + n.len - 6, "weight", 6))
 		return 0;
 	if (llm_gguf_str_eq(n, "output.weight") ||
 	    (mx->tied && llm_gguf_str_eq(n, "token_embd.weight"))) {
 		ty = t->ne[0] % LLM_QK_K ? LLM_T_Q8_0 : LLM_T_Q6_K;
-	} else if (q_contains(n, "attn_v.weight")) {
+	} else if (q_is_attn_v(n)) {
 		if (mx->target != LLM_QUANT_Q6_K &&
 		    q_more_bits(mx->i_attn_v, mx->n_attn_v))
 			ty = LLM_T_Q6_K;
+		if (mx->n_expert == 8)
+			ty = LLM_T_Q8_0;
 		mx->i_attn_v++;
-	} else if (q_contains(n, "ffn_down")) {
+	} else if (q_contains(n, "attn_k.weight") && mx->n_expert == 8) {
+		ty = LLM_T_Q8_0;
+	} else if (q_contains(n, "attn_output.weight") && mx->n_expert == 8) {
+		if (mx->target == LLM_QUANT_Q4_K_M)
+			ty = LLM_T_Q5_K;
+	} else if (q_is_ffn_down(n)) {
 		if (mx->target != LLM_QUANT_Q6_K &&
 		    q_more_bits(mx->i_ffn_down, mx->n_ffn_down))
 			ty = LLM_T_Q6_K;

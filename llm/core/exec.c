@@ -13,7 +13,10 @@
  *   tasks   gate, up, SwiGLU, quantize  (one job: the same rows of both)
  *   tasks   down projection + residual
  *
- * so a layer costs five joins.  Matrix jobs are cut into tasks of at most
+ * so a layer costs five joins.  The architecture (arch.h) picks the norm,
+ * biases after the matrices, per-head norms of Q and K, the RoPE or none,
+ * and the FFN: SwiGLU, GELU (up, GELU, down) or a mixture of SwiGLU
+ * experts (moe(): router, then per expert the tokens that chose it).  Matrix jobs are cut into tasks of at most
  * LLM_TASK_MACS multiply-adds (a range of rows for all the batch's tokens,
  * or for a part of them when the batch is large), and each task is one FPU
  * section.  Attention is cut by heads and, for long contexts, by positions
@@ -54,20 +57,34 @@ static bool wants_q8(const struct llm_weight *w)
 }
 
 /*
- * The activations a group of matrices reading the same input takes: that
- * of its quantized ones (the model binding checked they agree), or floats.
+ * The activation forms a group of matrices reading the same input takes:
+ * a bit (1 << llm_act_family()) for each of its quantized ones' families;
+ * 0 when all read floats.  A group may mix families (llama.cpp's 8-expert
+ * mixes put attn_k, attn_v in Q8_0 beside a Q4_K attn_q): the input is
+ * then quantized both ways.
  */
 static u32 act_of(const struct llm_weight *a, const struct llm_weight *b,
 		  const struct llm_weight *c)
 {
-	u32 f = llm_act_family(a->type);
+	u32 mask = 0;
 
-	if (!f && b)
-		f = llm_act_family(b->type);
-	if (!f && c)
-		f = llm_act_family(c->type);
-	return f;
+	mask |= (1u << llm_act_family(a->type)) & ~1u;
+	if (b)
+		mask |= (1u << llm_act_family(b->type)) & ~1u;
+	if (c)
+		mask |= (1u << llm_act_family(c->type)) & ~1u;
+	return mask;
 }
+
+/*
+ * One input of a group of matrices: floats, and their quantized forms
+ * (Q8_0's act columns and the K-quants'; the same buffer when only one
+ * family reads it).
+ */
+struct acts {
+	const float *f;
+	void *q8, *k;
+};
 
 /*
  * Bytes of one column of @cols quantized activations, in either act
@@ -80,20 +97,27 @@ static u64 q8_row_bytes(u64 cols)
 		   llm_act_bytes(LLM_T_Q4_K, cols)) ?: 64;
 }
 
-/* @x's @n floats as the activations @family (llm_act_family()) takes. */
-static void quantize_act(const struct llm_model *m, u32 family,
-			 const float *x, void *act, u64 n)
+/*
+ * Token @t's row of @n floats of @a in each form @mask (act_of()) names,
+ * into the form's buffer at row @t.
+ */
+static void quantize_act(const struct llm_model *m, u32 mask,
+			 const struct acts *a, u32 t, u64 n)
 {
-	if (family == LLM_ACT_K)
-		llm_fwd_quantize_k(m, x, act, n);
-	else if (family == LLM_ACT_Q8)
-		llm_fwd_quantize(m, x, act, n);
+	const float *x = a->f + (u64)t * n;
+	u64 off = (u64)t * q8_row_bytes(n);
+
+	if (mask & (1u << LLM_ACT_Q8))
+		llm_fwd_quantize(m, x, (u8 *)a->q8 + off, n);
+	if (mask & (1u << LLM_ACT_K))
+		llm_fwd_quantize_k(m, x, (u8 *)a->k + off, n);
 }
 
 /* ---- executor memory ---- */
 
 struct exec_layout {
 	u64 f_embd, f_ff, q_embd, q_ff, att, rope, kv, logits, item;
+	u64 router, route_ids, route_w, moe_out, gather;
 };
 
 static bool exec_sizes(const struct llm_model *m, u32 n_batch, u32 n_workers,
@@ -103,15 +127,21 @@ static bool exec_sizes(const struct llm_model *m, u32 n_batch, u32 n_workers,
 
 	if (!n_batch || !n_workers || n_batch > 4096 || n_workers > 4096)
 		return false;
-	l->f_embd = (u64)n_batch * c->n_embd * 4;
-	l->f_ff = (u64)n_batch * c->n_ff * 4;
-	l->q_embd = (u64)n_batch * q8_row_bytes(c->n_embd);
-	l->q_ff = (u64)n_batch * q8_row_bytes(c->n_ff);
+	l->f_embd = (u64)n_batch * c->x_dim * 4;
+	l->f_ff = (u64)n_batch * c->ff_dim * 4;
+	l->q_embd = (u64)n_batch * q8_row_bytes(c->x_dim);
+	l->q_ff = (u64)n_batch * q8_row_bytes(c->ff_dim);
 	l->att = (u64)n_workers * ((u64)n_ctx + 2) * 4;
-	l->rope = (u64)n_batch * c->n_rot * 4;
+	l->rope = (u64)n_batch * max(c->n_rot, 2u) * 4;
 	l->kv = (u64)n_batch * c->kv_dim * 4;
 	l->logits = (u64)min_t(u32, n_batch, LLM_EXEC_LOGITS) * c->n_vocab * 4;
 	l->item = (u64)n_batch * sizeof(struct llm_item);
+	/* experts: router outputs, choices, each choice's output, gathering */
+	l->router = (u64)n_batch * c->n_expert * 4;
+	l->route_ids = (u64)n_batch * c->n_expert_used * 4;
+	l->route_w = l->route_ids;
+	l->moe_out = (u64)n_batch * c->n_expert_used * c->n_embd * 4;
+	l->gather = c->n_expert ? l->f_embd + 2 * l->q_embd + l->route_ids : 0;
 	return true;
 }
 
@@ -122,8 +152,10 @@ u64 llm_exec_bytes(const struct llm_model *m, u32 n_batch, u32 n_workers,
 
 	if (!exec_sizes(m, n_batch, n_workers, n_ctx, &l))
 		return U64_MAX;
-	return 4 * l.f_embd + 2 * l.f_ff + l.q_embd + l.q_ff + l.att +
-	       l.rope + 2 * l.kv + l.logits + l.item + 14 * LLM_ARENA_ALIGN;
+	return 4 * l.f_embd + 2 * l.f_ff + 2 * l.q_embd + l.q_ff + l.att +
+	       l.rope + 2 * l.kv + l.logits + l.item + l.router +
+	       l.route_ids + l.route_w + l.moe_out + l.gather +
+	       24 * LLM_ARENA_ALIGN;
 }
 
 int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
@@ -149,6 +181,7 @@ int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
 	ex->hb = llm_arena_alloc(arena, l.f_ff, 0);
 	ex->hb2 = llm_arena_alloc(arena, l.f_ff, 0);
 	ex->xq = llm_arena_alloc(arena, l.q_embd, 0);
+	ex->xqk = llm_arena_alloc(arena, l.q_embd, 0);
 	ex->xq_ff = llm_arena_alloc(arena, l.q_ff, 0);
 	ex->att = llm_arena_alloc(arena, l.att, 0);
 	ex->rope_cs = llm_arena_alloc(arena, l.rope, 0);
@@ -156,9 +189,22 @@ int llm_exec_init(struct llm_exec *ex, const struct llm_model *m,
 	ex->v = llm_arena_alloc(arena, l.kv, 0);
 	ex->logits = llm_arena_alloc(arena, l.logits, 0);
 	ex->item = llm_arena_alloc(arena, l.item, 0);
+	if (m->cfg.n_expert) {
+		ex->router = llm_arena_alloc(arena, l.router, 0);
+		ex->route_ids = llm_arena_alloc(arena, l.route_ids, 0);
+		ex->route_w = llm_arena_alloc(arena, l.route_w, 0);
+		ex->moe_out = llm_arena_alloc(arena, l.moe_out, 0);
+		ex->gx = llm_arena_alloc(arena, l.f_embd, 0);
+		ex->gxq = llm_arena_alloc(arena, l.q_embd, 0);
+		ex->gxqk = llm_arena_alloc(arena, l.q_embd, 0);
+		ex->gtok = llm_arena_alloc(arena, l.route_ids, 0);
+	}
 	if (!ex->x || !ex->xb || !ex->xb2 || !ex->q || !ex->hb || !ex->hb2 ||
-	    !ex->xq || !ex->xq_ff || !ex->att || !ex->rope_cs || !ex->k ||
-	    !ex->v || !ex->logits || !ex->item) {
+	    !ex->xq || !ex->xqk || !ex->xq_ff || !ex->att || !ex->rope_cs || !ex->k ||
+	    !ex->v || !ex->logits || !ex->item ||
+	    (m->cfg.n_expert && (!ex->router || !ex->route_ids ||
+				 !ex->route_w || !ex->moe_out || !ex->gx ||
+				 !ex->gxq || !ex->gxqk || !ex->gtok))) {
 		llm_arena_rewind(arena, mark);
 		memset(ex, 0, sizeof(*ex));
 		return -ENOMEM;
@@ -202,10 +248,12 @@ enum post_op {
 	POST_NONE,
 	POST_ADD,	/* add the tile into the residual stream */
 	POST_SWIGLU,	/* y = silu(y) * y2 */
+	POST_GELU,	/* y = gelu(y) */
 };
 
 struct mm_part {
 	const struct llm_weight *w, *w2;
+	const struct llm_weight *bias;	/* added to y first, or NULL */
 	struct llm_mm mm, mm2;
 	u32 post;		/* enum post_op */
 	float *add_to;		/* POST_ADD: x, n_embd per token */
@@ -293,6 +341,10 @@ static void mm_task(void *arg, u32 task, u32 worker)
 	for (t = t0; t < t1; t++) {
 		float *y = p->mm.y + t * p->mm.y_stride;
 
+		if (p->bias)
+			llm_fwd_add_bias(y, p->bias, r0, r1);
+		if (p->post == POST_GELU)
+			llm_fwd_gelu(y, r0, r1);
 		if (p->post == POST_ADD)
 			llm_fwd_add(p->add_to + t * p->mm.y_stride + r0,
 				    y + r0, r1 - r0);
@@ -303,33 +355,35 @@ static void mm_task(void *arg, u32 task, u32 worker)
 	llm_fpu_end();
 }
 
-/* The activations @w reads: floats, or their Q8_0 form. */
+/* The activations @w reads: floats, or their quantized form. */
 static void set_x(struct llm_mm *mm, const struct llm_weight *w,
-		  const float *f, const void *q)
+		  const struct acts *a)
 {
+	u32 family = llm_act_family(w->type);
+
 	mm->w = w->data;
 	mm->rows = w->rows;
 	mm->row_bytes = w->row_bytes;
 	mm->cols = w->cols;
 	mm->layout = w->layout;
-	if (wants_q8(w)) {
-		mm->x = q;
+	if (family) {
+		mm->x = family == LLM_ACT_K ? a->k : a->q8;
 		mm->x_stride = q8_row_bytes(w->cols);
 	} else {
-		mm->x = f;
+		mm->x = a->f;
 		mm->x_stride = w->cols * sizeof(float);
 	}
 }
 
 static struct mm_part *add_part(struct mm_job *j, const struct llm_weight *w,
-				const float *f, const void *q, float *y,
+				const struct acts *a, float *y,
 				u64 y_stride, u32 n_tok)
 {
 	struct mm_part *p = &j->part[j->n_parts++];
 
 	memset(p, 0, sizeof(*p));
 	p->w = w;
-	set_x(&p->mm, w, f, q);
+	set_x(&p->mm, w, a);
 	p->mm.y = y;
 	p->mm.y_stride = y_stride;
 	p->mm.n_tok = n_tok;
@@ -392,8 +446,8 @@ static void attn_task(void *arg, u32 task, u32 worker)
 	/* positions per section (a score or a value row is hd madds) */
 	step = clamp_t(u64, b.cap / hd, 1, LLM_KV_PAGE);
 	for (h = h0; h < h1; h++) {
-		const float *q = ex->q + (u64)t * cfg->n_embd + h * hd;
-		float *out = ex->xb + (u64)t * cfg->n_embd + h * hd;
+		const float *q = ex->q + (u64)t * cfg->q_dim + h * hd;
+		float *out = ex->xb + (u64)t * cfg->q_dim + h * hd;
 		u32 kvo = (h / group) * hd;
 
 		/* ranges never cross a page: rows are contiguous in one */
@@ -449,46 +503,178 @@ static u32 step_workers(const struct llm_exec *ex)
 	return min(ex->n_workers, llm_pool_size());
 }
 
-/* RMSNorm of each token's hidden state into xb, and its @act form. */
+/* xb and its quantized forms, as one input (struct acts). */
+static struct acts xb_acts(const struct llm_exec *ex)
+{
+	return (struct acts){ .f = ex->xb, .q8 = ex->xq, .k = ex->xqk };
+}
+
+/*
+ * Each token's hidden state normed into xb (by @w, @b: the architecture's
+ * norm; or, @w NULL, xb as it is), and xb's forms @mask (act_of()), @width
+ * wide.
+ */
 static void norm_tokens(struct llm_exec *ex, u32 n,
-			const struct llm_weight *w, u32 act)
+			const struct llm_weight *w, const struct llm_weight *b,
+			u32 mask, u32 width)
 {
 	const struct llm_model *m = ex->m;
+	struct acts a = xb_acts(ex);
 	u32 d = m->cfg.n_embd, t;
 
 	for (t = 0; t < n; t++) {
 		llm_fpu_begin();
 		if (w)
-			llm_fwd_rmsnorm(m, ex->xb + (u64)t * d,
-					ex->x + (u64)t * d,
-					(const float *)w->data, d,
-					m->cfg.rms_eps_bits);
-		quantize_act(m, act, ex->xb + (u64)t * d,
-			     (u8 *)ex->xq + t * q8_row_bytes(d), d);
+			llm_fwd_norm(m, ex->xb + (u64)t * width,
+				     ex->x + (u64)t * d, w, b, d);
+		quantize_act(m, mask, &a, t, width);
 		llm_fpu_end();
 	}
 }
 
-/* RoPE on this step's queries and keys, then K and V into each cache. */
+/*
+ * Per-head norms of this step's queries and keys and their RoPE, as the
+ * architecture has them, then K and V into each cache.
+ */
 static void rope_and_store(struct llm_exec *ex, u32 l, u32 n)
 {
 	const struct llm_model *m = ex->m;
 	const struct llm_config *cfg = &m->cfg;
+	const struct llm_layer *L = &m->layers[l];
 	u32 t;
 
 	for (t = 0; t < n; t++) {
 		const struct llm_item *it = &ex->item[t];
 		const struct llm_kv *kv = it->c->kv;
 		const float *cs = ex->rope_cs + (u64)t * cfg->n_rot;
+		float *q = ex->q + (u64)t * cfg->q_dim;
 		float *k = ex->k + (u64)t * cfg->kv_dim;
 
 		llm_fpu_begin();
-		llm_fwd_rope(m, ex->q + (u64)t * cfg->n_embd, cfg->n_heads, cs);
-		llm_fwd_rope(m, k, cfg->n_kv_heads, cs);
+		if (L->q_norm.data) {
+			llm_fwd_head_norm(m, q, cfg->n_heads, &L->q_norm);
+			llm_fwd_head_norm(m, k, cfg->n_kv_heads, &L->k_norm);
+		}
+		if (cfg->n_rot) {
+			llm_fwd_rope(m, q, cfg->n_heads, cs);
+			llm_fwd_rope(m, k, cfg->n_kv_heads, cs);
+		}
 		llm_fwd_kv_store(kv->type, llm_kv_k(it->c, l, it->pos, 0), k,
 				 cfg->kv_dim);
 		llm_fwd_kv_store(kv->type, llm_kv_v(it->c, l, it->pos, 0),
 				 ex->v + (u64)t * cfg->kv_dim, cfg->kv_dim);
+		llm_fpu_end();
+	}
+}
+
+/* hb and its quantized form (one reader: one buffer), @width wide. */
+static struct acts hb_acts(const struct llm_exec *ex)
+{
+	return (struct acts){ .f = ex->hb, .q8 = ex->xq_ff, .k = ex->xq_ff };
+}
+
+/* hb's @n rows of @width floats in the form @down reads. */
+static void quantize_hb(struct llm_exec *ex, const struct llm_weight *down,
+			u32 n, u32 width)
+{
+	struct acts a = hb_acts(ex);
+	u32 t;
+
+	if (!wants_q8(down))
+		return;
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		quantize_act(ex->m, act_of(down, NULL, NULL), &a, t, width);
+		llm_fpu_end();
+	}
+}
+
+/*
+ * hb = silu(@gate x) * (@up x) for the @n tokens of input @in, @width
+ * wide; then hb's form for @down.
+ */
+static void swiglu(struct llm_exec *ex, const struct llm_weight *gate,
+		   const struct llm_weight *up, const struct llm_weight *down,
+		   const struct acts *in, u32 n, u32 width, u32 workers)
+{
+	struct mm_job j = { .m = ex->m, .cap = ex->task_macs,
+			    .split = ex->split_macs };
+	struct mm_part *p;
+
+	p = add_part(&j, gate, in, ex->hb, width, n);
+	p->w2 = up;
+	set_x(&p->mm2, up, in);
+	p->mm2.y = ex->hb2;
+	p->mm2.y_stride = width;
+	p->mm2.n_tok = n;
+	p->post = POST_SWIGLU;
+	run_job(&j, n, workers);
+	quantize_hb(ex, down, n, width);
+}
+
+/*
+ * The experts: the router picks n_expert_used per token; each expert runs
+ * on the tokens that picked it, gathered into gx/gxq/gxqk; each choice's
+ * output lands in moe_out, and each token adds them, weighted, in the
+ * router's order (as llama.cpp sums them) into its residual.
+ */
+static void moe(struct llm_exec *ex, const struct llm_layer *L, u32 n,
+		u32 workers)
+{
+	const struct llm_model *m = ex->m;
+	const struct llm_config *c = &m->cfg;
+	u32 d = c->n_embd, k = c->n_expert_used, e, t, s, g;
+	u64 qb = q8_row_bytes(d);
+	struct acts in = xb_acts(ex);
+	struct acts gin = { .f = ex->gx, .q8 = ex->gxq, .k = ex->gxqk };
+	struct acts h = hb_acts(ex);
+	struct mm_job j = { .m = m, .cap = ex->task_macs,
+			    .split = ex->split_macs };
+
+	add_part(&j, &L->gate_inp, &in, ex->router, c->n_expert, n);
+	run_job(&j, n, workers);
+	for (t = 0; t < n; t++) {
+		llm_fpu_begin();
+		llm_fwd_route(m, ex->router + (u64)t * c->n_expert,
+			      ex->route_ids + t * k, ex->route_w + t * k);
+		llm_fpu_end();
+	}
+	for (e = 0; e < c->n_expert; e++) {
+		/* the choices naming e: token t's slot s as t * k + s */
+		for (g = 0, t = 0; t < n * k; t++) {
+			u32 tok = t / k;
+
+			if (ex->route_ids[t] != e)
+				continue;
+			ex->gtok[g] = t;
+			memcpy(ex->gx + (u64)g * d, ex->xb + (u64)tok * d,
+			       d * sizeof(float));
+			memcpy((u8 *)ex->gxq + g * qb, (u8 *)ex->xq + tok * qb,
+			       qb);
+			memcpy((u8 *)ex->gxqk + g * qb,
+			       (u8 *)ex->xqk + tok * qb, qb);
+			g++;
+		}
+		if (!g)
+			continue;
+		llm_yield();
+		swiglu(ex, &L->gate_exps[e], &L->up_exps[e], &L->down_exps[e],
+		       &gin, g, c->n_ff_exp, workers);
+		j.n_parts = 0;
+		add_part(&j, &L->down_exps[e], &h, ex->xb2, d, g);
+		run_job(&j, g, workers);
+		for (t = 0; t < g; t++)
+			memcpy(ex->moe_out + (u64)ex->gtok[t] * d,
+			       ex->xb2 + (u64)t * d, d * sizeof(float));
+	}
+	for (t = 0; t < n; t++) {
+		float *acc = ex->xb2 + (u64)t * d;
+
+		llm_fpu_begin();
+		for (s = 0; s < k; s++)
+			llm_fwd_scale_add(acc, ex->moe_out + ((u64)t * k + s) * d,
+					  ex->route_w[t * k + s], !s, d);
+		llm_fwd_add(ex->x + (u64)t * d, acc, d);
 		llm_fpu_end();
 	}
 }
@@ -498,48 +684,59 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 	const struct llm_model *m = ex->m;
 	const struct llm_config *cfg = &m->cfg;
 	const struct llm_layer *L = &m->layers[l];
-	u32 d = cfg->n_embd, t;
+	u32 d = cfg->n_embd, ffn = cfg->arch->ffn;
+	struct acts in = xb_acts(ex), h = hb_acts(ex);
 	struct mm_job j = { .m = m, .cap = ex->task_macs,
 			      .split = ex->split_macs };
 	struct mm_part *p;
 
 	/* attention block */
-	norm_tokens(ex, n, &L->attn_norm, act_of(&L->wq, &L->wk, &L->wv));
-	add_part(&j, &L->wq, ex->xb, ex->xq, ex->q, d, n);
-	add_part(&j, &L->wk, ex->xb, ex->xq, ex->k, cfg->kv_dim, n);
-	add_part(&j, &L->wv, ex->xb, ex->xq, ex->v, cfg->kv_dim, n);
+	norm_tokens(ex, n, &L->attn_norm, &L->attn_norm_b,
+		    act_of(&L->wq, &L->wk, &L->wv), d);
+	p = add_part(&j, &L->wq, &in, ex->q, cfg->q_dim, n);
+	p->bias = L->bq.data ? &L->bq : NULL;
+	p = add_part(&j, &L->wk, &in, ex->k, cfg->kv_dim, n);
+	p->bias = L->bk.data ? &L->bk : NULL;
+	p = add_part(&j, &L->wv, &in, ex->v, cfg->kv_dim, n);
+	p->bias = L->bv.data ? &L->bv : NULL;
 	run_job(&j, n, workers);
 	rope_and_store(ex, l, n);
 	attention(ex, l, n, workers);
-	norm_tokens(ex, n, NULL, act_of(&L->wo, NULL, NULL));
+	norm_tokens(ex, n, NULL, NULL, act_of(&L->wo, NULL, NULL), cfg->q_dim);
 	j.n_parts = 0;
-	p = add_part(&j, &L->wo, ex->xb, ex->xq, ex->xb2, d, n);
+	p = add_part(&j, &L->wo, &in, ex->xb2, d, n);
+	p->bias = L->bo.data ? &L->bo : NULL;
 	p->post = POST_ADD;
 	p->add_to = ex->x;
 	run_job(&j, n, workers);
 
-	/* feed-forward block: down(silu(gate(x)) * up(x)) */
-	norm_tokens(ex, n, &L->ffn_norm, act_of(&L->gate, &L->up, NULL));
+	/* feed-forward block */
+	if (ffn == LLM_FFN_MOE) {
+		norm_tokens(ex, n, &L->ffn_norm, NULL,
+			    act_of(&L->gate_inp, &L->gate_exps[0],
+				   &L->up_exps[0]), d);
+		moe(ex, L, n, workers);
+		return;
+	}
+	if (ffn == LLM_FFN_SWIGLU) {
+		norm_tokens(ex, n, &L->ffn_norm, NULL,
+			    act_of(&L->gate, &L->up, NULL), d);
+		swiglu(ex, &L->gate, &L->up, &L->down, &in, n, cfg->n_ff,
+		       workers);
+	} else {
+		/* GELU: up (+ bias), GELU, down (+ bias) */
+		norm_tokens(ex, n, &L->ffn_norm, &L->ffn_norm_b,
+			    act_of(&L->up, NULL, NULL), d);
+		j.n_parts = 0;
+		p = add_part(&j, &L->up, &in, ex->hb, cfg->n_ff, n);
+		p->bias = &L->b_up;
+		p->post = POST_GELU;
+		run_job(&j, n, workers);
+		quantize_hb(ex, &L->down, n, cfg->n_ff);
+	}
 	j.n_parts = 0;
-	p = add_part(&j, &L->gate, ex->xb, ex->xq, ex->hb, cfg->n_ff, n);
-	p->w2 = &L->up;
-	set_x(&p->mm2, &L->up, ex->xb, ex->xq);
-	p->mm2.y = ex->hb2;
-	p->mm2.y_stride = cfg->n_ff;
-	p->mm2.n_tok = n;
-	p->post = POST_SWIGLU;
-	run_job(&j, n, workers);
-	if (wants_q8(&L->down))
-		for (t = 0; t < n; t++) {
-			llm_fpu_begin();
-			quantize_act(m, llm_act_family(L->down.type),
-				     ex->hb + (u64)t * cfg->n_ff,
-				     (u8 *)ex->xq_ff +
-				     t * q8_row_bytes(cfg->n_ff), cfg->n_ff);
-			llm_fpu_end();
-		}
-	j.n_parts = 0;
-	p = add_part(&j, &L->down, ex->hb, ex->xq_ff, ex->xb2, d, n);
+	p = add_part(&j, &L->down, &h, ex->xb2, d, n);
+	p->bias = L->b_down.data ? &L->b_down : NULL;
 	p->post = POST_ADD;
 	p->add_to = ex->x;
 	run_job(&j, n, workers);
@@ -547,11 +744,15 @@ static void layer(struct llm_exec *ex, u32 l, u32 n, u32 workers)
 
 static void embed(struct llm_exec *ex, u32 n)
 {
-	u32 d = ex->m->cfg.n_embd, t;
+	const struct llm_model *m = ex->m;
+	u32 d = m->cfg.n_embd, t;
 
 	for (t = 0; t < n; t++) {
 		llm_fpu_begin();
-		llm_fwd_embed(ex->m, ex->item[t].token, ex->x + (u64)t * d);
+		llm_fwd_embed(m, ex->item[t].token, ex->x + (u64)t * d);
+		if (m->pos_embd.data)
+			llm_fwd_add_pos(m, ex->item[t].pos, ex->x + (u64)t * d,
+					ex->xb + (u64)t * d);
 		llm_fpu_end();
 	}
 }
@@ -563,7 +764,7 @@ static int layers(struct llm_exec *ex, u32 n, u32 first, u32 last,
 	u32 workers = step_workers(ex), t, l;
 
 	/* one RoPE table for the step, shared by every layer */
-	for (t = 0; t < n; t++) {
+	for (t = 0; t < n && m->cfg.n_rot; t++) {
 		llm_fpu_begin();
 		llm_fwd_rope_table(m, ex->item[t].pos,
 				   ex->rope_cs + (u64)t * m->cfg.n_rot);
@@ -587,7 +788,8 @@ static void logits(struct llm_exec *ex, u32 n)
 	const struct llm_model *m = ex->m;
 	u32 d = m->cfg.n_embd, nv = m->cfg.n_vocab, t = 0, g, i;
 	u32 rows[LLM_EXEC_LOGITS];
-	u32 q = llm_act_family(m->output.type);
+	u32 q = act_of(&m->output, NULL, NULL);
+	struct acts in = xb_acts(ex);
 
 	while (t < n) {
 		struct mm_job j = { .m = m, .cap = ex->task_macs,
@@ -598,19 +800,16 @@ static void logits(struct llm_exec *ex, u32 n)
 			if (!ex->item[t].logits)
 				continue;
 			llm_fpu_begin();
-			llm_fwd_rmsnorm(m, ex->xb + (u64)g * d,
-					ex->x + (u64)t * d,
-					(const float *)m->output_norm.data, d,
-					m->cfg.rms_eps_bits);
-			quantize_act(m, q, ex->xb + (u64)g * d,
-				     (u8 *)ex->xq + g * q8_row_bytes(d), d);
+			llm_fwd_norm(m, ex->xb + (u64)g * d, ex->x + (u64)t * d,
+				     &m->output_norm, &m->output_norm_b, d);
+			quantize_act(m, q, &in, g, d);
 			llm_fpu_end();
 			rows[g++] = t;
 		}
 		if (!g)
 			break;
 		y = g == 1 ? ex->item[rows[0]].c->logits : ex->logits;
-		add_part(&j, &m->output, ex->xb, ex->xq, y, nv, g);
+		add_part(&j, &m->output, &in, y, nv, g);
 		run_job(&j, g, step_workers(ex));
 		if (g == 1)
 			continue;
@@ -618,6 +817,13 @@ static void logits(struct llm_exec *ex, u32 n)
 			memcpy(ex->item[rows[i]].c->logits,
 			       ex->logits + (u64)i * nv, nv * sizeof(float));
 	}
+}
+
+/* Positions a model can take: learned ones end with their table. */
+static u32 max_pos(const struct llm_model *m)
+{
+	return m->pos_embd.data || (m->cfg.arch->flags & LLM_ARCH_POS_EMBD) ?
+	       m->cfg.n_ctx_train : U32_MAX;
 }
 
 /*
@@ -639,7 +845,7 @@ static int check_items(struct llm_exec *ex, u32 n)
 			return -EINVAL;
 		for (u = 0; u < t; u++)
 			pos += ex->item[u].c == it->c;
-		if (pos >= it->c->n_ctx)
+		if (pos >= it->c->n_ctx || pos >= max_pos(ex->m))
 			return -ENOSPC;
 		it->pos = pos;
 	}
@@ -729,7 +935,7 @@ int llm_exec_stage(const struct llm_stage *s, bool (*cancelled)(void *arg),
 		return -EINVAL;
 	if (s->pos > c->n_past)
 		return -ERANGE;
-	if (s->pos + n > c->n_ctx)
+	if (s->pos + n > c->n_ctx || s->pos + n > max_pos(c->m))
 		return -ENOSPC;
 	for (t = 0; t < n; t++) {
 		struct llm_item *it = &ex->item[t];

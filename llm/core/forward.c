@@ -65,24 +65,177 @@ void llm_fwd_rope_table(const struct llm_model *m, u32 pos, float *cs)
 	}
 }
 
-/* Rotate adjacent pairs (llama.cpp's "norm" RoPE, as llama2.c). */
+/*
+ * Rotate each head's pairs: adjacent ones (llama.cpp's "norm" RoPE, as
+ * llama2.c), or element i with i + n_rot/2 (GPT-NeoX's, Qwen's).
+ */
 void llm_fwd_rope(const struct llm_model *m, float *v, u32 n_heads,
 		  const float *cs)
 {
 	const struct llm_config *cfg = &m->cfg;
-	u32 h, i;
+	u32 h, i, half = cfg->n_rot / 2;
+	bool halves = cfg->arch->rope == LLM_ROPE_HALVES;
 
 	for (h = 0; h < n_heads; h++) {
 		float *hv = v + h * cfg->head_dim;
 
-		for (i = 0; i < cfg->n_rot; i += 2) {
-			float fcr = cs[i], fci = cs[i + 1];
-			float v0 = hv[i], v1 = hv[i + 1];
+		for (i = 0; i < half; i++) {
+			float fcr = cs[2 * i], fci = cs[2 * i + 1];
+			u32 a = halves ? i : 2 * i, b = halves ? i + half : a + 1;
+			float v0 = hv[a], v1 = hv[b];
 
-			hv[i] = v0 * fcr - v1 * fci;
-			hv[i + 1] = v0 * fci + v1 * fcr;
+			hv[a] = v0 * fcr - v1 * fci;
+			hv[b] = v0 * fci + v1 * fcr;
 		}
 	}
+}
+
+/*
+ * LayerNorm as ggml computes it: mean and variance summed in double,
+ * (x - mean) / sqrt(var + eps) in float, then * w + b.
+ */
+static void layernorm(float *out, const float *x, const float *w,
+		      const float *b, u32 n, float eps)
+{
+	double sum = 0, sum2 = 0;
+	float mean, scale;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		sum += x[i];
+	mean = (float)(sum / n);
+	for (i = 0; i < n; i++) {
+		float d = x[i] - mean;
+
+		out[i] = d;
+		sum2 += (double)(d * d);
+	}
+	scale = 1.0f / llm_sqrtf((float)(sum2 / n) + eps);
+	for (i = 0; i < n; i++)
+		out[i] = out[i] * scale * w[i] + b[i];
+}
+
+void llm_fwd_norm(const struct llm_model *m, float *out, const float *x,
+		  const struct llm_weight *w, const struct llm_weight *b, u32 n)
+{
+	float eps = llm_bits_to_float(m->cfg.rms_eps_bits);
+
+	if (m->cfg.arch->norm == LLM_NORM_LAYER)
+		layernorm(out, x, (const float *)w->data,
+			  (const float *)b->data, n, eps);
+	else
+		m->kernels->rmsnorm(out, x, (const float *)w->data, n, eps);
+}
+
+void llm_fwd_head_norm(const struct llm_model *m, float *v, u32 n_heads,
+		       const struct llm_weight *w)
+{
+	u32 hd = m->cfg.head_dim, h;
+
+	for (h = 0; h < n_heads; h++)
+		m->kernels->rmsnorm(v + h * hd, v + h * hd,
+				    (const float *)w->data, hd,
+				    llm_bits_to_float(m->cfg.rms_eps_bits));
+}
+
+void llm_fwd_add_pos(const struct llm_model *m, u32 pos, float *x,
+		     float *row)
+{
+	const struct llm_weight *p = &m->pos_embd;
+	u32 i;
+
+	llm_dequantize_row_mm(p->type, p->layout, p->data, p->rows,
+			      p->row_bytes, pos, row, p->cols);
+	for (i = 0; i < m->cfg.n_embd; i++)
+		x[i] += row[i];
+}
+
+/*
+ * GELU as ggml's CPU backend computes it: the input rounded to F16, the
+ * tanh formula in float on that, the result rounded to F16 (its table of
+ * 65536 values); inputs beyond +-10 pass or vanish.
+ */
+static float gelu(float x)
+{
+	const float c = 0.79788456080286535587989211986876f, a = 0.044715f;
+	u16 h;
+	float t, z;
+
+	if (x <= -10.0f)
+		return 0.0f;
+	if (x >= 10.0f)
+		return x;
+	llm_quantize_row_f16_ref(&x, &h, 1);
+	x = llm_fp16_to_fp32(h);
+	z = c * x * (1.0f + a * x * x);
+	/* tanh(z) = 1 - 2 / (e^2z + 1) */
+	t = (float)(1.0 - 2.0 / (llm_exp_d(2.0 * z) + 1.0));
+	z = 0.5f * x * (1.0f + t);
+	llm_quantize_row_f16_ref(&z, &h, 1);
+	return llm_fp16_to_fp32(h);
+}
+
+void llm_fwd_gelu(float *y, u64 i0, u64 i1)
+{
+	u64 i;
+
+	for (i = i0; i < i1; i++)
+		y[i] = gelu(y[i]);
+}
+
+void llm_fwd_route(const struct llm_model *m, const float *logits,
+		   u32 *ids, float *weights)
+{
+	u32 n = m->cfg.n_expert, k = m->cfg.n_expert_used, e, j, s;
+	float maxv = logits[0], prob[LLM_MAX_EXPERTS];
+	double sum = 0, wsum = 0;
+
+	/* softmax, as ggml_soft_max: max, exp(x - max) summed in double */
+	for (e = 1; e < n; e++)
+		maxv = logits[e] > maxv ? logits[e] : maxv;
+	for (e = 0; e < n; e++) {
+		prob[e] = llm_expf(logits[e] - maxv);
+		sum += prob[e];
+	}
+	for (e = 0; e < n; e++)
+		prob[e] *= (float)(1.0 / sum);
+	/* the k largest, highest first; the lower id first among equals */
+	for (s = 0; s < k; s++) {
+		u32 best = n;
+
+		for (e = 0; e < n; e++) {
+			for (j = 0; j < s && ids[j] != e; j++)
+				;
+			if (j < s)
+				continue;
+			if (best == n || prob[e] > prob[best])
+				best = e;
+		}
+		ids[s] = best;
+		weights[s] = prob[best];
+		wsum += prob[best];
+	}
+	/* Qwen3-MoE's norm_topk_prob: the weights sum to one */
+	for (s = 0; s < k; s++)
+		weights[s] /= (float)wsum;
+}
+
+void llm_fwd_add_bias(float *y, const struct llm_weight *b, u64 r0, u64 r1)
+{
+	const float *bv = (const float *)b->data;
+	u64 i;
+
+	for (i = r0; i < r1; i++)
+		y[i] += bv[i];
+}
+
+void llm_fwd_scale_add(float *acc, const float *y, float w, bool first,
+		       u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++)
+		acc[i] = first ? w * y[i] : acc[i] + w * y[i];
 }
 
 void llm_fwd_add(float *y, const float *d, u64 n)

@@ -21,11 +21,21 @@ struct binder {
 	struct llm_model *m;
 	char *err;
 	size_t errlen;
+	char key[64];		/* "<arch>.<name>": see akey() */
 };
 
-static int need_u32(struct binder *b, const char *key, u32 lo, u32 hi,
+/* The architecture's key @name: "<arch>.<name>", in b->key. */
+static const char *akey(struct binder *b, const char *name)
+{
+	llm_snprintf(b->key, sizeof(b->key), "%s.%s", b->m->arch, name);
+	return b->key;
+}
+
+/* Hyper-parameters: the architecture's keys, "<arch>.<name>". */
+static int need_u32(struct binder *b, const char *name, u32 lo, u32 hi,
 		    u32 *out)
 {
+	const char *key = akey(b, name);
 	int ret = llm_gguf_get_u32(&b->m->gguf, key, out);
 
 	if (ret == -ENOENT) {
@@ -40,9 +50,10 @@ static int need_u32(struct binder *b, const char *key, u32 lo, u32 hi,
 	return 0;
 }
 
-static int opt_u32(struct binder *b, const char *key, u32 def, u32 lo,
+static int opt_u32(struct binder *b, const char *name, u32 def, u32 lo,
 		   u32 hi, u32 *out)
 {
+	const char *key = akey(b, name);
 	int ret = llm_gguf_get_u32(&b->m->gguf, key, out);
 
 	if (ret == -ENOENT) {
@@ -58,8 +69,9 @@ static int opt_u32(struct binder *b, const char *key, u32 def, u32 lo,
 }
 
 /* A positive, finite float32 key, kept as bits. */
-static int opt_f32(struct binder *b, const char *key, u32 def, u32 *out)
+static int opt_f32(struct binder *b, const char *name, u32 def, u32 *out)
 {
+	const char *key = akey(b, name);
 	int ret = llm_gguf_get_f32_bits(&b->m->gguf, key, out);
 
 	if (ret == -ENOENT) {
@@ -88,6 +100,109 @@ static void copy_str(char *dst, size_t cap, struct llm_gguf_str s)
 	dst[n] = '\0';
 }
 
+/* The hidden widths: dense FFN, experts, and what each needs. */
+static int bind_ffn(struct binder *b)
+{
+	struct llm_config *c = &b->m->cfg;
+	bool moe = c->arch->ffn == LLM_FFN_MOE;
+	int ret;
+
+	ret = opt_u32(b, "expert_count", 0, 0, LLM_MAX_EXPERTS, &c->n_expert);
+	if (!ret && !moe && !c->n_expert)
+		ret = opt_u32(b, "expert_used_count", 0, 0, LLM_MAX_EXPERTS,
+			      &c->n_expert);
+	if (!ret && !moe && c->n_expert) {
+		llm_snprintf(b->err, b->errlen, "%s = %u: mixture-of-experts %s models are not supported (qwen3moe is)",
+			     b->key, c->n_expert, b->m->arch);
+		return -EINVAL;
+	}
+	if (!ret && moe && c->n_expert < 2) {
+		llm_snprintf(b->err, b->errlen, "%s must be at least 2 for %s",
+			     akey(b, "expert_count"), b->m->arch);
+		return -EINVAL;
+	}
+	if (!ret && moe)
+		ret = need_u32(b, "expert_used_count", 1, c->n_expert,
+			       &c->n_expert_used);
+	if (!ret && moe)
+		ret = need_u32(b, "expert_feed_forward_length", 1, 1 << 20,
+			       &c->n_ff_exp);
+	/* a dense width is the experts' where a MoE file leaves it out */
+	if (!ret)
+		ret = moe ? opt_u32(b, "feed_forward_length", c->n_ff_exp, 1,
+				    1 << 20, &c->n_ff) :
+			    need_u32(b, "feed_forward_length", 1, 1 << 20,
+				     &c->n_ff);
+	c->ff_dim = max(c->n_ff, c->n_ff_exp);
+	return ret;
+}
+
+/* Heads: count, width (key_length), how many RoPE rotates. */
+static int bind_heads(struct binder *b)
+{
+	struct llm_config *c = &b->m->cfg;
+	u32 value_length;
+	int ret;
+
+	ret = need_u32(b, "attention.head_count", 1, 1024, &c->n_heads);
+	if (!ret)
+		ret = opt_u32(b, "attention.head_count_kv", c->n_heads, 1,
+			      c->n_heads, &c->n_kv_heads);
+	if (ret)
+		return ret;
+	if (c->n_heads % c->n_kv_heads) {
+		llm_snprintf(b->err, b->errlen, "%u key/value heads do not divide %u heads",
+			     c->n_kv_heads, c->n_heads);
+		return -EINVAL;
+	}
+	/* heads split the embedding unless the file gives their width */
+	ret = opt_u32(b, "attention.key_length", 0, 2, LLM_MAX_HEAD_DIM,
+		      &c->head_dim);
+	if (!ret && !c->head_dim) {
+		if (c->n_embd % c->n_heads || (c->n_embd / c->n_heads) % 2 ||
+		    c->n_embd / c->n_heads > LLM_MAX_HEAD_DIM) {
+			llm_snprintf(b->err, b->errlen, "%u heads (%u key/value heads) do not divide the embedding width %u into even head sizes up to %u",
+				     c->n_heads, c->n_kv_heads, c->n_embd,
+				     LLM_MAX_HEAD_DIM);
+			return -EINVAL;
+		}
+		c->head_dim = c->n_embd / c->n_heads;
+	}
+	if (!ret)
+		ret = opt_u32(b, "attention.value_length", c->head_dim, 1,
+			      LLM_MAX_HEAD_DIM, &value_length);
+	if (ret)
+		return ret;
+	if (value_length != c->head_dim) {
+		llm_snprintf(b->err, b->errlen, "%s = %u: value heads of another width than key heads (%u) are not supported",
+			     b->key, value_length, c->head_dim);
+		return -EINVAL;
+	}
+	if (c->head_dim % 2 || (c->arch->rope == LLM_ROPE_NONE &&
+				c->head_dim * c->n_heads != c->n_embd)) {
+		llm_snprintf(b->err, b->errlen, "%u heads of width %u do not fit the embedding width %u",
+			     c->n_heads, c->head_dim, c->n_embd);
+		return -EINVAL;
+	}
+	c->q_dim = c->n_heads * c->head_dim;
+	c->kv_dim = c->n_kv_heads * c->head_dim;
+	c->x_dim = max(c->n_embd, c->q_dim);
+	if (c->arch->rope == LLM_ROPE_NONE) {
+		c->n_rot = 0;
+		return 0;
+	}
+	ret = opt_u32(b, "rope.dimension_count", c->head_dim, 2, c->head_dim,
+		      &c->n_rot);
+	if (!ret && c->n_rot % 2) {
+		llm_snprintf(b->err, b->errlen, "%s must be even", b->key);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = opt_f32(b, "rope.freq_base", LLM_ROPE_BASE_DEFAULT,
+			      &c->rope_base_bits);
+	return ret;
+}
+
 static int bind_config(struct binder *b)
 {
 	struct llm_model *m = b->m;
@@ -100,9 +215,10 @@ static int bind_config(struct binder *b)
 		return -EINVAL;
 	}
 	copy_str(m->arch, sizeof(m->arch), s);
-	if (!llm_gguf_str_eq(s, "llama")) {
-		llm_snprintf(b->err, b->errlen, "architecture '%s' is not supported (only 'llama')",
-			     m->arch);
+	c->arch = llm_arch_find(s.p, s.len);
+	if (!c->arch) {
+		llm_snprintf(b->err, b->errlen, "architecture '%s' is not supported (only %s)",
+			     m->arch, llm_arch_names());
 		return -EINVAL;
 	}
 	if (!llm_gguf_get_str(&m->gguf, "general.name", &s))
@@ -110,48 +226,30 @@ static int bind_config(struct binder *b)
 	else
 		memcpy(m->name, "unnamed", sizeof("unnamed"));
 
-	ret = need_u32(b, "llama.embedding_length", 1, 1 << 16, &c->n_embd);
+	ret = need_u32(b, "embedding_length", 1, 1 << 16, &c->n_embd);
 	if (!ret)
-		ret = need_u32(b, "llama.block_count", 1, LLM_MAX_LAYERS,
+		ret = need_u32(b, "block_count", 1, LLM_MAX_LAYERS,
 			       &c->n_layers);
 	if (!ret)
-		ret = need_u32(b, "llama.attention.head_count", 1, 1024,
-			       &c->n_heads);
+		ret = bind_ffn(b);
 	if (!ret)
-		ret = opt_u32(b, "llama.attention.head_count_kv", c->n_heads,
-			      1, c->n_heads, &c->n_kv_heads);
-	if (!ret)
-		ret = need_u32(b, "llama.feed_forward_length", 1, 1 << 20,
-			       &c->n_ff);
-	if (!ret)
-		ret = opt_u32(b, "llama.context_length", 2048, 1, 1 << 20,
+		ret = opt_u32(b, "context_length", 2048, 1, 1 << 20,
 			      &c->n_ctx_train);
+	if (!ret)
+		ret = bind_heads(b);
 	if (ret)
 		return ret;
-	if (c->n_embd % c->n_heads || c->n_heads % c->n_kv_heads ||
-	    (c->n_embd / c->n_heads) % 2 ||
-	    c->n_embd / c->n_heads > LLM_MAX_HEAD_DIM) {
-		llm_snprintf(b->err, b->errlen, "%u heads (%u key/value heads) do not divide the embedding width %u into even head sizes up to %u",
-			     c->n_heads, c->n_kv_heads, c->n_embd,
-			     LLM_MAX_HEAD_DIM);
-		return -EINVAL;
-	}
-	c->head_dim = c->n_embd / c->n_heads;
-	c->kv_dim = c->n_kv_heads * c->head_dim;
-	ret = opt_u32(b, "llama.rope.dimension_count", c->head_dim, 2,
-		      c->head_dim, &c->n_rot);
-	if (!ret && c->n_rot % 2) {
-		llm_snprintf(b->err, b->errlen, "llama.rope.dimension_count must be even");
-		ret = -EINVAL;
-	}
-	if (!ret)
-		ret = opt_f32(b, "llama.rope.freq_base", LLM_ROPE_BASE_DEFAULT,
-			      &c->rope_base_bits);
-	if (!ret)
-		ret = opt_f32(b, "llama.attention.layer_norm_rms_epsilon",
-			      LLM_RMS_EPS_DEFAULT, &c->rms_eps_bits);
-	return ret;
+	/* the norm's epsilon: RMSNorm's key, or LayerNorm's */
+	if (c->arch->norm == LLM_NORM_LAYER)
+		return opt_f32(b, "attention.layer_norm_epsilon",
+			       LLM_RMS_EPS_DEFAULT, &c->rms_eps_bits);
+	return opt_f32(b, "attention.layer_norm_rms_epsilon",
+		       LLM_RMS_EPS_DEFAULT, &c->rms_eps_bits);
 }
+
+static int fill_weight(struct binder *b, struct llm_weight *w,
+		       const struct llm_gguf_tensor *t, const char *name,
+		       u64 cols, u64 rows);
 
 /*
  * Find tensor @name and check it is @rows x @cols (rows = 1 for a vector).
@@ -184,10 +282,18 @@ static int bind_tensor(struct binder *b, struct llm_weight *w,
 		return -EINVAL;
 	}
 	if (rows == 1 && t->type != LLM_T_F32) {
-		llm_snprintf(b->err, b->errlen, "tensor %s is %s; norm weights must be F32",
+		llm_snprintf(b->err, b->errlen, "tensor %s is %s; norm weights and biases must be F32",
 			     name, llm_type_name(t->type));
 		return -EINVAL;
 	}
+	return fill_weight(b, w, t, name, cols, rows);
+}
+
+/* @w: @t's data as @rows rows of @cols elements. */
+static int fill_weight(struct binder *b, struct llm_weight *w,
+		       const struct llm_gguf_tensor *t, const char *name,
+		       u64 cols, u64 rows)
+{
 	w->type = t->type;
 	w->cols = cols;
 	w->rows = rows;
@@ -203,61 +309,219 @@ static int bind_tensor(struct binder *b, struct llm_weight *w,
 	return 0;
 }
 
-/* The tensors of block N, "blk.N.<name>.weight", in bind_layer()'s order. */
-static const char *const layer_tensors[] = {
-	"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output",
-	"ffn_norm", "ffn_gate", "ffn_up", "ffn_down",
+/*
+ * The tensors of block N, "blk.N.<name>", and which architectures have
+ * them (arch.h).  bind_layer() binds each one its architecture has.
+ */
+enum lt_need {
+	LT_ALL,
+	LT_SPLIT_QKV,		/* Q, K, V as three matrices */
+	LT_FUSED_QKV,		/* ... or as one */
+	LT_QKV_BIAS,		/* biases on the three */
+	LT_FUSED_BIAS,		/* a bias on the fused one */
+	LT_QK_NORM,
+	LT_BIASES,
+	LT_GATE,		/* a dense SwiGLU's gate */
+	LT_DENSE,		/* a dense FFN's up and down */
+	LT_MOE,
 };
 
-/* Two matrices that may read one quantized input: floats mix with all. */
-static bool same_act(const struct llm_weight *a, const struct llm_weight *b)
-{
-	u32 fa = llm_act_family(a->type), fb = llm_act_family(b->type);
+static const struct layer_tensor {
+	const char *name;
+	u8 need;		/* enum lt_need */
+} layer_tensors[] = {
+	{ "attn_norm.weight", LT_ALL },
+	{ "attn_norm.bias", LT_BIASES },
+	{ "attn_q.weight", LT_SPLIT_QKV },
+	{ "attn_k.weight", LT_SPLIT_QKV },
+	{ "attn_v.weight", LT_SPLIT_QKV },
+	{ "attn_qkv.weight", LT_FUSED_QKV },
+	{ "attn_q.bias", LT_QKV_BIAS },
+	{ "attn_k.bias", LT_QKV_BIAS },
+	{ "attn_v.bias", LT_QKV_BIAS },
+	{ "attn_qkv.bias", LT_FUSED_BIAS },
+	{ "attn_q_norm.weight", LT_QK_NORM },
+	{ "attn_k_norm.weight", LT_QK_NORM },
+	{ "attn_output.weight", LT_ALL },
+	{ "attn_output.bias", LT_BIASES },
+	{ "ffn_norm.weight", LT_ALL },
+	{ "ffn_norm.bias", LT_BIASES },
+	{ "ffn_gate.weight", LT_GATE },
+	{ "ffn_up.weight", LT_DENSE },
+	{ "ffn_up.bias", LT_BIASES },
+	{ "ffn_down.weight", LT_DENSE },
+	{ "ffn_down.bias", LT_BIASES },
+	{ "ffn_gate_inp.weight", LT_MOE },
+	{ "ffn_gate_exps.weight", LT_MOE },
+	{ "ffn_up_exps.weight", LT_MOE },
+	{ "ffn_down_exps.weight", LT_MOE },
+};
 
-	return !fa || !fb || fa == fb;
+static bool arch_has(const struct llm_arch *a, u8 need)
+{
+	bool fused = a->flags & LLM_ARCH_FUSED_QKV;
+
+	switch (need) {
+	case LT_ALL:
+		return true;
+	case LT_SPLIT_QKV:
+		return !fused;
+	case LT_FUSED_QKV:
+		return fused;
+	case LT_QKV_BIAS:
+		return !fused && (a->flags & LLM_ARCH_QKV_BIAS);
+	case LT_FUSED_BIAS:
+		return fused && (a->flags & LLM_ARCH_BIASES);
+	case LT_QK_NORM:
+		return a->flags & LLM_ARCH_QK_NORM;
+	case LT_BIASES:
+		return a->flags & LLM_ARCH_BIASES;
+	case LT_GATE:
+		return a->ffn == LLM_FFN_SWIGLU;
+	case LT_DENSE:
+		return a->ffn != LLM_FFN_MOE;
+	case LT_MOE:
+		return a->ffn == LLM_FFN_MOE;
+	}
+	return false;
 }
 
-static int bind_layer(struct binder *b, u32 i)
+/* Rows [@r0, @r0 + @rows) of @w as a matrix of their own. */
+static struct llm_weight rows_of(const struct llm_weight *w, u64 r0,
+				 u64 rows)
+{
+	struct llm_weight v = *w;
+
+	v.rows = rows;
+	v.data = w->data ? w->data + r0 * w->row_bytes : NULL;
+	return v;
+}
+
+/*
+ * The @n_expert experts of a 3-D tensor [@cols, @rows, n_expert] as that
+ * many matrices, in an array from @arena.
+ */
+static int bind_experts(struct binder *b, struct llm_weight **out,
+			const char *name, u64 cols, u64 rows,
+			struct llm_arena *arena)
+{
+	const struct llm_gguf_tensor *t = llm_gguf_find_tensor(&b->m->gguf,
+							       name);
+	u32 n = b->m->cfg.n_expert, e;
+	struct llm_weight all;
+	int ret;
+
+	if (!t) {
+		llm_snprintf(b->err, b->errlen, "tensor %s is missing", name);
+		return -EINVAL;
+	}
+	if (t->n_dims != 3 || t->ne[0] != cols || t->ne[1] != rows ||
+	    t->ne[2] != n) {
+		llm_snprintf(b->err, b->errlen, "tensor %s has shape [%llu, %llu, %llu], expected [%llu, %llu, %u]",
+			     name, (unsigned long long)t->ne[0],
+			     (unsigned long long)t->ne[1],
+			     (unsigned long long)t->ne[2],
+			     (unsigned long long)cols,
+			     (unsigned long long)rows, n);
+		return -EINVAL;
+	}
+	/* one matrix of every expert's rows, cut into experts */
+	memset(&all, 0, sizeof(all));
+	ret = fill_weight(b, &all, t, name, cols, rows * n);
+	if (ret)
+		return ret;
+	*out = llm_arena_alloc_array(arena, n, sizeof(**out), 0);
+	if (!*out) {
+		llm_snprintf(b->err, b->errlen, "arena too small for %u experts",
+			     n);
+		return -ENOMEM;
+	}
+	for (e = 0; e < n; e++)
+		(*out)[e] = rows_of(&all, (u64)e * rows, rows);
+	return 0;
+}
+
+static int bind_layer(struct binder *b, u32 i, struct llm_arena *arena)
 {
 	const struct llm_config *c = &b->m->cfg;
+	const struct llm_arch *a = c->arch;
 	struct llm_layer *L = &b->m->layers[i];
+	u64 qkv = (u64)c->q_dim + 2 * c->kv_dim;
+	struct llm_weight fused, fused_b;
 	struct {
 		struct llm_weight *w;
 		u64 cols, rows;
 	} t[ARRAY_SIZE(layer_tensors)] = {
 		{ &L->attn_norm, c->n_embd, 1 },
-		{ &L->wq, c->n_embd, c->n_embd },
+		{ &L->attn_norm_b, c->n_embd, 1 },
+		{ &L->wq, c->n_embd, c->q_dim },
 		{ &L->wk, c->n_embd, c->kv_dim },
 		{ &L->wv, c->n_embd, c->kv_dim },
-		{ &L->wo, c->n_embd, c->n_embd },
+		{ &fused, c->n_embd, qkv },
+		{ &L->bq, c->q_dim, 1 },
+		{ &L->bk, c->kv_dim, 1 },
+		{ &L->bv, c->kv_dim, 1 },
+		{ &fused_b, qkv, 1 },
+		{ &L->q_norm, c->head_dim, 1 },
+		{ &L->k_norm, c->head_dim, 1 },
+		{ &L->wo, c->q_dim, c->n_embd },
+		{ &L->bo, c->n_embd, 1 },
 		{ &L->ffn_norm, c->n_embd, 1 },
+		{ &L->ffn_norm_b, c->n_embd, 1 },
 		{ &L->gate, c->n_embd, c->n_ff },
 		{ &L->up, c->n_embd, c->n_ff },
+		{ &L->b_up, c->n_ff, 1 },
 		{ &L->down, c->n_ff, c->n_embd },
+		{ &L->b_down, c->n_embd, 1 },
+		{ &L->gate_inp, c->n_embd, c->n_expert },
+		{ NULL },	/* experts: bind_experts() */
+		{ NULL },
+		{ NULL },
 	};
 	char name[64];
 	size_t k;
-	int ret;
+	int ret = 0;
 
+	memset(&fused, 0, sizeof(fused));
+	memset(&fused_b, 0, sizeof(fused_b));
 	for (k = 0; k < ARRAY_SIZE(t); k++) {
-		llm_snprintf(name, sizeof(name), "blk.%u.%s.weight", i,
-			     layer_tensors[k]);
+		if (!t[k].w || !arch_has(a, layer_tensors[k].need))
+			continue;
+		llm_snprintf(name, sizeof(name), "blk.%u.%s", i,
+			     layer_tensors[k].name);
 		ret = bind_tensor(b, t[k].w, name, t[k].cols, t[k].rows, false);
 		if (ret)
 			return ret;
 	}
-	/* matrices reading one input share its quantized form */
-	if (!same_act(&L->wq, &L->wk) || !same_act(&L->wq, &L->wv) ||
-	    !same_act(&L->wk, &L->wv) || !same_act(&L->gate, &L->up)) {
-		llm_snprintf(b->err, b->errlen, "block %u mixes K-quant and Q8_0/Q4_0 matrices that read the same input (%s %s %s, %s %s); the engine quantizes an input for one of the two",
-			     i, llm_type_name(L->wq.type),
-			     llm_type_name(L->wk.type),
-			     llm_type_name(L->wv.type),
-			     llm_type_name(L->gate.type),
-			     llm_type_name(L->up.type));
-		return -EINVAL;
+	if (a->flags & LLM_ARCH_FUSED_QKV) {
+		/* rows: all of Q's, then K's, then V's (llama.cpp's views) */
+		L->wq = rows_of(&fused, 0, c->q_dim);
+		L->wk = rows_of(&fused, c->q_dim, c->kv_dim);
+		L->wv = rows_of(&fused, c->q_dim + c->kv_dim, c->kv_dim);
+		if (fused_b.data) {
+			L->bq = rows_of(&fused_b, 0, 1);
+			L->bq.cols = c->q_dim;
+			L->bk = L->bq;
+			L->bk.data += (u64)c->q_dim * 4;
+			L->bk.cols = c->kv_dim;
+			L->bv = L->bk;
+			L->bv.data += (u64)c->kv_dim * 4;
+		}
 	}
-	return 0;
+	if (a->ffn == LLM_FFN_MOE) {
+		llm_snprintf(name, sizeof(name), "blk.%u.ffn_gate_exps.weight", i);
+		ret = bind_experts(b, &L->gate_exps, name, c->n_embd,
+				   c->n_ff_exp, arena);
+		llm_snprintf(name, sizeof(name), "blk.%u.ffn_up_exps.weight", i);
+		if (!ret)
+			ret = bind_experts(b, &L->up_exps, name, c->n_embd,
+					   c->n_ff_exp, arena);
+		llm_snprintf(name, sizeof(name), "blk.%u.ffn_down_exps.weight", i);
+		if (!ret)
+			ret = bind_experts(b, &L->down_exps, name, c->n_ff_exp,
+					   c->n_embd, arena);
+	}
+	return ret;
 }
 
 /*
@@ -282,6 +546,7 @@ enum key_use {
 	KEY_INERT,	/* changes nothing the engine computes */
 	KEY_NEUTRAL,	/* accepted only with its neutral value */
 	KEY_NEVER,	/* a feature the engine lacks, whatever the value */
+	KEY_NORM,	/* read where the architecture's norm is .neutral */
 };
 
 enum key_neutral {
@@ -290,7 +555,6 @@ enum key_neutral {
 	NEUTRAL_UNIT,		/* 1, or 0 which llama.cpp reads as unset */
 	NEUTRAL_TRUE,
 	NEUTRAL_STRING,		/* the string in .str */
-	NEUTRAL_HEAD_DIM,	/* embedding_length / head_count */
 	NEUTRAL_N_VOCAB,	/* the number of tokens */
 	NEUTRAL_WHOLE_CTX,	/* 0 (none), or at least the context length */
 	NEUTRAL_EOS,		/* the EOS token, or none (0xffffffff) */
@@ -309,9 +573,10 @@ struct key_rule {
 #define KR_ONLY(n, v, w)	{ n, KEY_NEUTRAL, NEUTRAL_##v, NULL, w }
 #define KR_ONLY_STR(n, v, w) { n, KEY_NEUTRAL, NEUTRAL_STRING, v, w }
 #define KR_NEVER(n, w)	{ n, KEY_NEVER, 0, NULL, w }
+#define KR_NORM(n, v, w) { n, KEY_NORM, LLM_NORM_##v, NULL, w }
 
 #define WHY_ROPE	"RoPE scaling is not supported"
-#define WHY_MOE		"mixture-of-experts models are not supported"
+#define WHY_MOE		"shared or grouped experts are not supported"
 #define WHY_STOP	"stopping at a token other than EOS is not supported"
 
 /* "<arch>.": the hyper-parameters. */
@@ -322,15 +587,17 @@ static const struct key_rule arch_keys[] = {
 	KR_READ("feed_forward_length"),
 	KR_READ("attention.head_count"),
 	KR_READ("attention.head_count_kv"),
-	KR_READ("attention.layer_norm_rms_epsilon"),
 	KR_READ("rope.dimension_count"),
 	KR_READ("rope.freq_base"),
 	KR_ONLY("vocab_size", N_VOCAB,
 		"it must be the number of tokens in tokenizer.ggml.tokens"),
-	KR_ONLY("attention.key_length", HEAD_DIM,
-		"key heads must be embedding_length / head_count wide"),
-	KR_ONLY("attention.value_length", HEAD_DIM,
-		"value heads must be embedding_length / head_count wide"),
+	KR_READ("attention.key_length"),
+	KR_READ("attention.value_length"),
+	/* read by the architectures whose norm they name */
+	KR_NORM("attention.layer_norm_rms_epsilon", RMS,
+		"RMSNorm's epsilon, but this architecture normalises with LayerNorm"),
+	KR_NORM("attention.layer_norm_epsilon", LAYER,
+		"LayerNorm is not supported (llama normalises with RMSNorm)"),
 	/* a label; llama.cpp does not read it */
 	KR_INERT("tensor_data_layout"),
 	KR_ONLY_STR("rope.scaling.type", "none", WHY_ROPE),
@@ -342,8 +609,10 @@ static const struct key_rule arch_keys[] = {
 	KR_INERT("rope.scaling.original_context_length"),
 	KR_INERT("rope.scaling.finetuned"),
 	KR_NEVER("rope.scaling.*", WHY_ROPE),
-	KR_ONLY("expert_count", ZERO, WHY_MOE),
-	KR_ONLY("expert_used_count", ZERO, WHY_MOE),
+	/* bind_ffn() refuses experts where the architecture has none */
+	KR_READ("expert_count"),
+	KR_READ("expert_used_count"),
+	KR_READ("expert_feed_forward_length"),
 	KR_NEVER("expert_*", WHY_MOE),
 	KR_ONLY("attention.causal", TRUE, "non-causal attention is not supported"),
 	KR_ONLY("attention.sliding_window", WHOLE_CTX,
@@ -351,8 +620,6 @@ static const struct key_rule arch_keys[] = {
 	KR_ONLY("attention.clamp_kqv", ZERO,
 		"clamping Q, K and V is not supported"),
 	KR_ONLY("attention.max_alibi_bias", ZERO, "ALiBi is not supported"),
-	KR_NEVER("attention.layer_norm_epsilon",
-		 "LayerNorm is not supported (llama normalises with RMSNorm)"),
 	KR_ONLY("logit_scale", ONE, "scaling the logits is not supported"),
 	KR_ONLY("attn_logit_softcapping", ZERO,
 		"soft-capping logits is not supported"),
@@ -448,6 +715,7 @@ static const struct key_space {
 #undef KR_ONLY
 #undef KR_ONLY_STR
 #undef KR_NEVER
+#undef KR_NORM
 
 /* Longest part of a key or tensor name, and of a value, a message shows. */
 #define SHOW_NAME	72
@@ -544,9 +812,6 @@ static bool is_neutral(const struct llm_model *m, const struct key_rule *r,
 		return small_value(kv) >= 0;
 	case NEUTRAL_STRING:
 		return !llm_gguf_kv_str(kv, &s) && llm_gguf_str_eq(s, r->str);
-	case NEUTRAL_HEAD_DIM:
-		llm_snprintf(more, cap, " (%u)", c->head_dim);
-		return count_value(kv, &v) && v == c->head_dim;
 	case NEUTRAL_N_VOCAB:
 		llm_snprintf(more, cap, " (%u)", m->vocab.n);
 		return count_value(kv, &v) && v == m->vocab.n;
@@ -621,6 +886,8 @@ static int check_keys(struct binder *b)
 			why = "unknown key, refused rather than ignored";
 		else if (r->use == KEY_READ || r->use == KEY_INERT)
 			continue;
+		else if (r->use == KEY_NORM && r->neutral == m->cfg.arch->norm)
+			continue;
 		else if (r->use == KEY_NEUTRAL &&
 			 is_neutral(m, r, kv, more, sizeof(more)))
 			continue;
@@ -635,36 +902,38 @@ static int check_keys(struct binder *b)
 	return 0;
 }
 
-static bool is_layer_tensor(struct llm_gguf_str rest)
+/* Is @rest ("<name>" of blk.N.<name>) a tensor of @a's blocks? */
+static bool is_layer_tensor(const struct llm_arch *a, struct llm_gguf_str rest)
 {
 	size_t k;
-	u64 n;
 
-	if (!has_suffix(rest, ".weight"))
-		return false;
-	n = rest.len - strlen(".weight");
 	for (k = 0; k < ARRAY_SIZE(layer_tensors); k++)
-		if (strlen(layer_tensors[k]) == n &&
-		    !memcmp(rest.p, layer_tensors[k], n))
-			return true;
+		if (llm_gguf_str_eq(rest, layer_tensors[k].name))
+			return arch_has(a, layer_tensors[k].need);
 	return false;
 }
 
-/* Why a tensor the forward pass does not use is there, as far as known. */
+/*
+ * Why a tensor the forward pass does not use is there, as far as known: a
+ * format with one %s, the architecture.
+ */
 static const char *tensor_why(struct llm_gguf_str name)
 {
 	if (contains(name, "rope_freqs") || contains(name, "rope_factors"))
-		return "RoPE frequency factors other than rope_freqs.weight are not supported";
+		return "RoPE frequency factors other than rope_freqs.weight are not supported%.0s";
+	if (contains(name, "_shexp"))
+		return "shared experts are not supported%.0s";
 	if (has_suffix(name, ".bias"))
-		return "biases are not supported";
+		return "%s has no such bias";
 	if (contains(name, "attn_q_norm") || contains(name, "attn_k_norm"))
-		return "normalising queries and keys is not supported";
-	if (contains(name, "_exps") || contains(name, "_shexp") ||
-	    contains(name, "ffn_gate_inp"))
-		return "mixture-of-experts layers are not supported";
+		return "%s does not normalise queries and keys";
+	if (contains(name, "_exps") || contains(name, "ffn_gate_inp"))
+		return "%s has no experts";
 	if (contains(name, "attn_qkv"))
-		return "fused Q/K/V weights are not supported";
-	return "the llama forward pass does not use it";
+		return "%s has no fused Q/K/V matrix";
+	if (contains(name, "position_embd"))
+		return "%s has no learned positions";
+	return "the %s forward pass does not use it";
 }
 
 /*
@@ -676,7 +945,9 @@ static const char *tensor_why(struct llm_gguf_str name)
 static int check_tensors(struct binder *b)
 {
 	const struct llm_model *m = b->m;
+	const struct llm_arch *a = m->cfg.arch;
 	char name[SHOW_NAME];
+	size_t n;
 	struct llm_gguf_str rest;
 	u64 i;
 	u32 blk;
@@ -689,19 +960,26 @@ static int check_tensors(struct binder *b)
 		if (llm_gguf_str_eq(s, "token_embd.weight") ||
 		    llm_gguf_str_eq(s, "output_norm.weight") ||
 		    llm_gguf_str_eq(s, "output.weight") ||
-		    llm_gguf_str_eq(s, "rope_freqs.weight"))
+		    (llm_gguf_str_eq(s, "rope_freqs.weight") &&
+		     a->rope != LLM_ROPE_NONE) ||
+		    ((llm_gguf_str_eq(s, "output_norm.bias")) &&
+		     (a->flags & LLM_ARCH_BIASES)) ||
+		    (llm_gguf_str_eq(s, "position_embd.weight") &&
+		     (a->flags & LLM_ARCH_POS_EMBD)))
 			continue;
-		if (llm_gguf_block(s, &blk, &rest) && is_layer_tensor(rest) &&
+		if (llm_gguf_block(s, &blk, &rest) && is_layer_tensor(a, rest) &&
 		    blk < m->cfg.n_layers)
 			continue;
 		llm_gguf_show(name, sizeof(name), s);
-		if (llm_gguf_block(s, &blk, &rest) && is_layer_tensor(rest)) {
+		if (llm_gguf_block(s, &blk, &rest) && is_layer_tensor(a, rest)) {
 			llm_snprintf(b->err, b->errlen, "tensor %s: the model has %u blocks (%s.block_count)",
 				     name, m->cfg.n_layers, m->arch);
 			return -EINVAL;
 		}
-		llm_snprintf(b->err, b->errlen, "tensor %s: %s", name,
-			     tensor_why(s));
+		n = llm_snprintf(b->err, b->errlen, "tensor %s: ", name);
+		if (n < b->errlen)
+			llm_snprintf(b->err + n, b->errlen - n, tensor_why(s),
+				     m->arch);
 		return -EINVAL;
 	}
 	return 0;
@@ -720,14 +998,20 @@ static int bind_weights(struct binder *b, struct llm_arena *arena)
 	if (!m->layer_first || (last && tied))
 		ret = bind_tensor(b, &m->tok_embd, "token_embd.weight",
 				  c->n_embd, c->n_vocab, false);
+	if (!ret && !m->layer_first && (c->arch->flags & LLM_ARCH_POS_EMBD))
+		ret = bind_tensor(b, &m->pos_embd, "position_embd.weight",
+				  c->n_embd, c->n_ctx_train, false);
 	if (!ret && last)
 		ret = bind_tensor(b, &m->output_norm, "output_norm.weight",
+				  c->n_embd, 1, false);
+	if (!ret && last && (c->arch->flags & LLM_ARCH_BIASES))
+		ret = bind_tensor(b, &m->output_norm_b, "output_norm.bias",
 				  c->n_embd, 1, false);
 	if (!ret && last && !tied)
 		ret = bind_tensor(b, &m->output, "output.weight", c->n_embd,
 				  c->n_vocab, false);
 	/* Llama 3.1's RoPE scaling: a divisor per rotated pair, every node */
-	if (!ret) {
+	if (!ret && c->n_rot) {
 		struct llm_weight f;
 
 		ret = bind_tensor(b, &f, "rope_freqs.weight", c->n_rot / 2, 1,
@@ -749,7 +1033,7 @@ static int bind_weights(struct binder *b, struct llm_arena *arena)
 	}
 	memset(m->layers, 0, (size_t)c->n_layers * sizeof(*m->layers));
 	for (i = m->layer_first; i < m->layer_end; i++) {
-		ret = bind_layer(b, i);
+		ret = bind_layer(b, i, arena);
 		if (ret)
 			return ret;
 	}
@@ -800,7 +1084,7 @@ int llm_model_load_layers(struct llm_model *m, const void *image, u64 len,
 		ret = bind_weights(&b, arena);
 	if (ret)
 		goto fail;
-	m->max_row = max(m->cfg.n_embd, m->cfg.n_ff);
+	m->max_row = max(m->cfg.x_dim, m->cfg.ff_dim);
 	m->kernels = llm_kernels_pick(force_ref);
 	m->rope_freq = llm_arena_alloc_array(arena, m->cfg.n_rot / 2,
 					     sizeof(u32), 0);
@@ -858,6 +1142,13 @@ int llm_model_repack(struct llm_model *m, struct llm_arena *arena)
 
 		for (i = 0; i < ARRAY_SIZE(w) && !ret; i++)
 			ret = repack(w[i], scratch);
+		for (i = 0; L->gate_exps && i < m->cfg.n_expert && !ret; i++) {
+			ret = repack(&L->gate_exps[i], scratch);
+			if (!ret)
+				ret = repack(&L->up_exps[i], scratch);
+			if (!ret)
+				ret = repack(&L->down_exps[i], scratch);
+		}
 	}
 	/*
 	 * a tied classifier is also the embedding table, which the embedding

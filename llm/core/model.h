@@ -17,11 +17,13 @@
 #include "platform.h"
 #include "gguf.h"
 #include "tokenizer.h"
+#include "arch.h"
 #include "../../arena/arena.h"
 #include "../../quant/quant.h"
 
 #define LLM_MAX_LAYERS		512
 #define LLM_MAX_HEAD_DIM	512
+#define LLM_MAX_EXPERTS		256
 
 struct llm_config {
 	u32 n_vocab;
@@ -31,11 +33,18 @@ struct llm_config {
 	u32 n_kv_heads;
 	u32 n_ff;
 	u32 n_ctx_train;
-	u32 head_dim;		/* n_embd / n_heads */
+	u32 head_dim;		/* key_length: n_embd / n_heads unless given */
+	u32 q_dim;		/* n_heads * head_dim */
 	u32 kv_dim;		/* n_kv_heads * head_dim */
+	u32 x_dim;		/* max(n_embd, q_dim): a token's scratch rows */
 	u32 n_rot;		/* leading dims of a head that RoPE rotates */
 	u32 rope_base_bits;	/* float: rope frequency base */
-	u32 rms_eps_bits;	/* float: RMSNorm epsilon */
+	u32 rms_eps_bits;	/* float: the norm's epsilon (RMS or Layer) */
+	u32 n_expert;		/* experts per layer (0: a dense FFN) */
+	u32 n_expert_used;	/* experts each token runs */
+	u32 n_ff_exp;		/* an expert's hidden width */
+	u32 ff_dim;		/* max(n_ff, n_ff_exp): scratch rows */
+	const struct llm_arch *arch;
 };
 
 /* A 2-D weight matrix: @rows rows of @cols elements, or a 1-D vector. */
@@ -48,18 +57,29 @@ struct llm_weight {
 	const u8 *data;
 };
 
+/*
+ * One block's tensors.  Those an architecture lacks stay zero (data NULL);
+ * biases and norms are F32 vectors.  A fused Q/K/V matrix is bound as three
+ * views of its rows; experts as n_expert views of each 3-D tensor.
+ */
 struct llm_layer {
-	struct llm_weight attn_norm;
+	struct llm_weight attn_norm, attn_norm_b;
 	struct llm_weight wq, wk, wv, wo;
-	struct llm_weight ffn_norm;
+	struct llm_weight bq, bk, bv, bo;
+	struct llm_weight q_norm, k_norm;	/* head_dim each */
+	struct llm_weight ffn_norm, ffn_norm_b;
 	struct llm_weight gate, up, down;
+	struct llm_weight b_up, b_down;
+	struct llm_weight gate_inp;		/* router: n_expert rows */
+	struct llm_weight *gate_exps, *up_exps, *down_exps;
 };
 
 struct llm_model {
 	struct llm_gguf gguf;
 	struct llm_config cfg;
 	struct llm_weight tok_embd;
-	struct llm_weight output_norm;
+	struct llm_weight pos_embd;	/* learned positions, or none */
+	struct llm_weight output_norm, output_norm_b;
 	struct llm_weight output;	/* = tok_embd when the file ties them */
 	struct llm_layer *layers;
 	struct llm_vocab vocab;
@@ -145,18 +165,27 @@ struct llm_exec {
 	u64 task_macs;		/* most multiply-adds in one FPU section */
 	u64 split_macs;		/* least work a task is split down to */
 	float *x;		/* n_batch * n_embd hidden states */
-	float *xb;		/* n_batch * n_embd normed / attention out */
-	float *xb2;		/* n_batch * n_embd projection out */
-	float *q;		/* n_batch * n_embd queries */
-	float *hb;		/* n_batch * n_ff */
-	float *hb2;		/* n_batch * n_ff */
-	void *xq;		/* n_batch rows of n_embd activations, Q8_0 */
-	void *xq_ff;		/* n_batch rows of n_ff activations, Q8_0 */
+	float *xb;		/* n_batch * x_dim normed / attention out */
+	float *xb2;		/* n_batch * x_dim projection out */
+	float *q;		/* n_batch * x_dim queries */
+	float *hb;		/* n_batch * ff_dim */
+	float *hb2;		/* n_batch * ff_dim */
+	void *xq;		/* n_batch rows of x_dim activations, Q8_0 */
+	void *xqk;		/* ... and as K-quants' act columns */
+	void *xq_ff;		/* n_batch rows of ff_dim activations, Q8_0 */
 	float *att;		/* n_workers * (n_ctx + 2) scores and sums */
 	float *rope_cs;		/* n_batch * n_rot: cos, sin per position */
 	float *k, *v;		/* n_batch * kv_dim: this step's K and V */
 	float *logits;		/* LLM_EXEC_LOGITS * n_vocab */
 	struct llm_item *item;	/* n_batch: the step's tokens */
+	/* experts only (exec.c moe()) */
+	float *router;		/* n_batch * n_expert router logits */
+	u32 *route_ids;		/* n_batch * n_expert_used choices */
+	float *route_w;		/* ... and their weights */
+	float *moe_out;		/* n_batch * n_expert_used * n_embd outputs */
+	float *gx;		/* gathered inputs of one expert, floats */
+	void *gxq, *gxqk;	/* ... and quantized, both ways */
+	u32 *gtok;		/* ... whose choices (token * k + slot) */
 };
 
 /* Rows of logits one pass of the classifier computes. */
@@ -221,6 +250,29 @@ void llm_fwd_rope_table(const struct llm_model *m, u32 pos, float *cs);
 /* rotate @n_heads heads of @v by the table @cs */
 void llm_fwd_rope(const struct llm_model *m, float *v, u32 n_heads,
 		  const float *cs);
+/* out = the architecture's norm of x: RMSNorm by @w, or LayerNorm by @w, @b */
+void llm_fwd_norm(const struct llm_model *m, float *out, const float *x,
+		  const struct llm_weight *w, const struct llm_weight *b,
+		  u32 n);
+/* RMSNorm of each of @n_heads heads of @v by @w (head_dim weights) */
+void llm_fwd_head_norm(const struct llm_model *m, float *v, u32 n_heads,
+		       const struct llm_weight *w);
+/* x += position @pos's learned embedding (@row: n_embd floats scratch) */
+void llm_fwd_add_pos(const struct llm_model *m, u32 pos, float *x,
+		     float *row);
+/* y[i] = gelu(y[i]) for i in [i0, i1), as ggml's CPU backend */
+void llm_fwd_gelu(float *y, u64 i0, u64 i1);
+/*
+ * The router: softmax of n_expert @logits, the n_expert_used largest
+ * (@ids, highest first) and their probabilities normalised to sum 1
+ */
+void llm_fwd_route(const struct llm_model *m, const float *logits,
+		   u32 *ids, float *weights);
+/* y[i] += b[i] for i in [r0, r1) */
+void llm_fwd_add_bias(float *y, const struct llm_weight *b, u64 r0, u64 r1);
+/* acc = w * y (@first), or acc += w * y, over @n */
+void llm_fwd_scale_add(float *acc, const float *y, float w, bool first,
+		       u64 n);
 /* y[i] += d[i] for i in [0, n) */
 void llm_fwd_add(float *y, const float *d, u64 n);
 /* g[i] = silu(g[i]) * u[i] for i in [i0, i1) */

@@ -44,7 +44,11 @@ static bool keep(const struct llm_slice *s, struct llm_gguf_str name,
 		return blk >= s->first && blk < s->end;
 	if (llm_gguf_str_eq(name, "token_embd.weight"))
 		return !s->first || (s->end == s->n_layers && !has_output);
+	/* learned positions are added to the tokens, on the head */
+	if (llm_gguf_str_eq(name, "position_embd.weight"))
+		return !s->first;
 	if (llm_gguf_str_eq(name, "output_norm.weight") ||
+	    llm_gguf_str_eq(name, "output_norm.bias") ||
 	    llm_gguf_str_eq(name, "output.weight"))
 		return s->end == s->n_layers;
 	return true;

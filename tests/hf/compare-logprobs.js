@@ -65,8 +65,12 @@ for (i = 0; i < Math.min(ours.length, tokens.length); i++) {
 		}
 	}
 }
-if (ours.length !== tokens.length) {
+// llama.cpp lists the end-of-generation token it stopped at; llmctl stops
+// before printing it
+const stoppedAtEos = reply.stop_type === "eos" &&
+	tokens.length === ours.length + 1;
+if (ours.length !== tokens.length && !stoppedAtEos) {
 	console.log(`bad: ${ours.length} tokens from llm, ${tokens.length} from llama.cpp`);
 	process.exit(1);
 }
-console.log(`ok: all ${i} steps the same, max |d logprob| ${worst.toExponential(2)} (tolerance ${tol})`);
+console.log(`ok: all ${i} steps the same${stoppedAtEos ? " (both stopped at EOS)" : ""}, max |d logprob| ${worst.toExponential(2)} (tolerance ${tol})`);

@@ -50,6 +50,13 @@ static void usage(FILE *out)
 		"                   built-in corpus, special tokens last\n"
 		"  --tied           no output.weight: the classifier is the\n"
 		"                   embedding (llama.cpp writes both by default)\n"
+		"  --arch NAME      llama (default), qwen2 (Q/K/V biases), qwen3\n"
+		"                   (Q/K norms), qwen3moe (experts: --ffn is an\n"
+		"                   expert's width) or gpt2 (LayerNorm, biases,\n"
+		"                   fused Q/K/V, learned positions, GELU)\n"
+		"  --head-dim N     qwen3/qwen3moe: heads of their own width\n"
+		"  --experts N      qwen3moe: experts per layer\n"
+		"  --experts-used K qwen3moe: experts each token runs\n"
 		"\n"
 		"Other options:\n"
 		"  --seed N         weights' seed (default 1)\n"
@@ -99,6 +106,9 @@ int main(int argc, char **argv)
 		{ .opt = "--ffn", .val = &s.ffn },
 		{ .opt = "--vocab", .val = &s.vocab },
 		{ .opt = "--context", .val = &s.context },
+		{ .opt = "--head-dim", .val = &s.head_dim },
+		{ .opt = "--experts", .val = &s.experts },
+		{ .opt = "--experts-used", .val = &s.experts_used },
 	};
 	char err[256];
 	u32 seed;
@@ -123,6 +133,8 @@ int main(int argc, char **argv)
 			s.seed = seed;
 		} else if (!strcmp(arg, "--name") && a + 1 < argc) {
 			s.name = argv[++a];
+		} else if (!strcmp(arg, "--arch") && a + 1 < argc) {
+			s.arch = argv[++a];
 		} else if (!strcmp(arg, "--tied")) {
 			s.tied = true;
 		} else if (!strcmp(arg, "--bpe")) {

@@ -732,23 +732,24 @@ static void model_key_cases(struct gen *x, const struct llm_model *m)
 
 	raw_u32(&v, 8);
 	model_kv(x, "expert-count", true, "llama.expert_count", LLM_GGUF_U32,
-		 &v, "llama.expert_count = 8: mixture-of-experts models are not supported");
+		 &v, "llama.expert_count = 8: mixture-of-experts llama models are not supported (qwen3moe is)");
 	raw_u32(&v, 2);
 	model_kv(x, "expert-used-count", false, "llama.expert_used_count",
 		 LLM_GGUF_U32, &v,
-		 "llama.expert_used_count = 2: mixture-of-experts models are not supported");
+		 "llama.expert_used_count = 2: mixture-of-experts llama models are not supported (qwen3moe is)");
 	raw_u32(&v, 1);
 	model_kv(x, "expert-shared-count", false, "llama.expert_shared_count",
 		 LLM_GGUF_U32, &v,
-		 "llama.expert_shared_count = 1: mixture-of-experts models are not supported");
+		 "llama.expert_shared_count = 1: shared or grouped experts are not supported");
 
 	raw_u32(&v, 2 * c->head_dim);
-	snprintf(e, sizeof(e), "llama.attention.key_length = %u: key heads must be embedding_length / head_count wide (%u)",
-		 2 * c->head_dim, c->head_dim);
+	/* wider heads are read, and the matrices must then be wider */
+	snprintf(e, sizeof(e), "tensor blk.0.attn_q.weight has shape [%u, %u], expected [%u, %u]",
+		 c->n_embd, c->n_embd, c->n_embd, 2 * c->n_embd);
 	model_kv(x, "key-length", false, "llama.attention.key_length",
 		 LLM_GGUF_U32, &v, e);
 	raw_u32(&v, c->head_dim / 2);
-	snprintf(e, sizeof(e), "llama.attention.value_length = %u: value heads must be embedding_length / head_count wide (%u)",
+	snprintf(e, sizeof(e), "llama.attention.value_length = %u: value heads of another width than key heads (%u) are not supported",
 		 c->head_dim / 2, c->head_dim);
 	model_kv(x, "value-length", false, "llama.attention.value_length",
 		 LLM_GGUF_U32, &v, e);
@@ -867,18 +868,18 @@ static void model_tensor_cases(struct gen *x, const struct llm_model *m)
 		     c->n_rot / 2,
 		     "tensor rope_factors_long.weight: RoPE frequency factors other than rope_freqs.weight are not supported");
 	model_tensor(x, "attn-q-bias", true, "blk.0.attn_q.bias", c->n_embd,
-		     "tensor blk.0.attn_q.bias: biases are not supported");
+		     "tensor blk.0.attn_q.bias: llama has no such bias");
 	model_tensor(x, "attn-q-norm", false, "blk.0.attn_q_norm.weight",
 		     c->head_dim,
-		     "tensor blk.0.attn_q_norm.weight: normalising queries and keys is not supported");
+		     "tensor blk.0.attn_q_norm.weight: llama does not normalise queries and keys");
 	model_tensor(x, "ffn-gate-inp", false, "blk.0.ffn_gate_inp.weight",
 		     c->n_embd,
-		     "tensor blk.0.ffn_gate_inp.weight: mixture-of-experts layers are not supported");
+		     "tensor blk.0.ffn_gate_inp.weight: llama has no experts");
 	model_tensor(x, "ffn-up-exps", false, "blk.1.ffn_up_exps.weight",
 		     c->n_embd,
-		     "tensor blk.1.ffn_up_exps.weight: mixture-of-experts layers are not supported");
+		     "tensor blk.1.ffn_up_exps.weight: llama has no experts");
 	model_tensor(x, "attn-qkv", false, "blk.0.attn_qkv.weight", c->n_embd,
-		     "tensor blk.0.attn_qkv.weight: fused Q/K/V weights are not supported");
+		     "tensor blk.0.attn_qkv.weight: llama has no fused Q/K/V matrix");
 	snprintf(t, sizeof(t), "blk.%u.attn_q.weight", c->n_layers);
 	snprintf(e, sizeof(e), "tensor %s: the model has %u blocks (llama.block_count)",
 		 t, c->n_layers);
@@ -888,7 +889,7 @@ static void model_tensor_cases(struct gen *x, const struct llm_model *m)
 		     "tensor blk.00.attn_q.weight: the llama forward pass does not use it");
 	model_tensor(x, "position-embd", false, "position_embd.weight",
 		     c->n_embd,
-		     "tensor position_embd.weight: the llama forward pass does not use it");
+		     "tensor position_embd.weight: llama has no learned positions");
 }
 
 /* The cases a model binding refuses, when @base binds as a model. */

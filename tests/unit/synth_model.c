@@ -107,12 +107,14 @@ bool synth_preset(const char *name, struct synth_shape *s)
 			u64 seed = s->seed;
 			bool tied = s->tied;
 			const char *n = s->name, *bpe = s->bpe_pre;
+			const char *arch = s->arch;
 
 			*s = presets[i].s;
 			s->seed = seed;
 			s->tied = tied;
 			s->name = n;
 			s->bpe_pre = bpe;
+			s->arch = arch;
 			return true;
 		}
 	}
@@ -132,9 +134,23 @@ const char *synth_check(const struct synth_shape *s)
 		return "the width (--dim) must be 2..65536";
 	if (s->layers < 1 || s->layers > LLM_MAX_LAYERS)
 		return "the number of layers must be 1..512";
-	if (s->heads < 1 || s->heads > 1024 || s->dim % s->heads ||
-	    (s->dim / s->heads) % 2 || s->dim / s->heads > LLM_MAX_HEAD_DIM)
+	if (s->arch && strcmp(s->arch, "llama") && strcmp(s->arch, "qwen2") &&
+	    strcmp(s->arch, "qwen3") && strcmp(s->arch, "qwen3moe") &&
+	    strcmp(s->arch, "gpt2"))
+		return "the architecture must be llama, qwen2, qwen3, qwen3moe or gpt2";
+	if (s->head_dim && (s->head_dim % 2 || s->head_dim > LLM_MAX_HEAD_DIM ||
+			    !s->arch || strncmp(s->arch, "qwen3", 5)))
+		return "a head width of its own (--head-dim) must be even, at most 512, and for qwen3 or qwen3moe";
+	if (s->heads < 1 || s->heads > 1024 ||
+	    (!s->head_dim && (s->dim % s->heads || (s->dim / s->heads) % 2 ||
+			      s->dim / s->heads > LLM_MAX_HEAD_DIM)))
 		return "the heads must divide the width into even head sizes of at most 512";
+	if (s->arch && !strcmp(s->arch, "qwen3moe") &&
+	    (s->experts < 2 || s->experts > LLM_MAX_EXPERTS ||
+	     s->experts_used < 1 || s->experts_used > s->experts))
+		return "qwen3moe needs 2..256 experts (--experts) and 1..that many used per token (--experts-used)";
+	if (s->arch && !strcmp(s->arch, "gpt2") && s->kv_heads != s->heads)
+		return "gpt2 has as many key/value heads as heads";
 	if (s->kv_heads < 1 || s->heads % s->kv_heads)
 		return "the key/value heads must divide the heads";
 	if (s->ffn < 1 || s->ffn > (1u << 20))
@@ -150,16 +166,16 @@ const char *synth_check(const struct synth_shape *s)
 	return NULL;
 }
 
+static int add_tensors(struct llm_gguf_writer *w, struct synth_model *m,
+		       const struct synth_shape *s);
+
 u64 synth_params(const struct synth_shape *s)
 {
-	u64 kv_dim = (u64)s->dim / s->heads * s->kv_heads;
-	u64 layer = 2 * (u64)s->dim +			/* the two norms */
-		    2 * (u64)s->dim * s->dim +		/* q, output */
-		    2 * kv_dim * s->dim +		/* k, v */
-		    3 * (u64)s->ffn * s->dim;		/* gate, up, down */
+	struct synth_model count = { 0 };
 
-	return (u64)s->vocab * s->dim * (s->tied ? 1 : 2) + s->dim +
-	       layer * s->layers;
+	/* add_tensors() without a writer counts */
+	add_tensors(NULL, &count, s);
+	return count.n_weights;
 }
 
 /* ---- the vocabulary ---- */
@@ -508,16 +524,37 @@ static void damp_rows(float *p, u32 dim)
 		p[i] *= 0.1f;
 }
 
-static int add_matrix(struct llm_gguf_writer *w, float **cur, u64 seed,
-		      const char *name, u64 cols, u64 rows, float gain)
+/*
+ * A tensor of @rows x @cols (x @n3 experts): a matrix of gain @gain, or
+ * (rows 1) a norm's weights around 1, or (@gain 0) a bias around 0.
+ * Without a writer, only the count advances: synth_params().
+ */
+static int add_tensor3(struct llm_gguf_writer *w, struct synth_model *m,
+		       u64 seed, const char *name, u64 cols, u64 rows, u64 n3,
+		       float gain)
 {
-	u64 ne[2] = { cols, rows };
-	float *p = *cur;
+	u64 ne[3] = { cols, rows, n3 }, n = rows * cols * n3;
+	bool bias = rows == 1 && gain == 0.0f;
+	float *p = m->weights + m->n_weights;
+	u64 i;
 
-	fill(p, name, seed, rows, cols, rows == 1, gain);
-	*cur += rows * cols;
-	return llm_gguf_writer_add_tensor(w, name, LLM_T_F32, rows == 1 ? 1 : 2,
-					  ne, p, rows * cols * sizeof(float));
+	m->n_weights += n;
+	if (!w)
+		return 0;
+	fill(p, name, seed, rows * n3, cols, rows == 1, gain);
+	if (bias)
+		for (i = 0; i < n; i++)
+			p[i] -= 1.0f;
+	return llm_gguf_writer_add_tensor(w, name, LLM_T_F32,
+					  n3 > 1 ? 3 : rows == 1 ? 1 : 2, ne,
+					  p, n * sizeof(float));
+}
+
+static int add_matrix(struct llm_gguf_writer *w, struct synth_model *m,
+		      u64 seed, const char *name, u64 cols, u64 rows,
+		      float gain)
+{
+	return add_tensor3(w, m, seed, name, cols, rows, 1, gain);
 }
 
 /* The tokenizer keys of a byte-level BPE vocabulary, as llama.cpp's
@@ -554,6 +591,39 @@ static int add_bpe_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 	return ret;
 }
 
+static const char *arch_of(const struct synth_shape *s)
+{
+	return s->arch ? s->arch : "llama";
+}
+
+static bool is_arch(const struct synth_shape *s, const char *name)
+{
+	return !strcmp(arch_of(s), name);
+}
+
+static u32 head_dim(const struct synth_shape *s)
+{
+	return s->head_dim ? s->head_dim : s->dim / s->heads;
+}
+
+static int add_arch_u32(struct llm_gguf_writer *w, const struct synth_shape *s,
+			const char *key, u32 val)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s.%s", arch_of(s), key);
+	return llm_gguf_writer_add_u32(w, name, val);
+}
+
+static int add_arch_f32(struct llm_gguf_writer *w, const struct synth_shape *s,
+			const char *key, float val)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s.%s", arch_of(s), key);
+	return llm_gguf_writer_add_f32(w, name, val);
+}
+
 static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 		    const struct synth_shape *s)
 {
@@ -561,38 +631,55 @@ static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 		const char *key;
 		u32 val;
 	} u32s[] = {
-		{ "general.file_type", 0 },	/* llama.cpp: all F32 */
-		{ "llama.context_length", s->context },
-		{ "llama.embedding_length", s->dim },
-		{ "llama.feed_forward_length", s->ffn },
-		{ "llama.attention.head_count", s->heads },
-		{ "llama.attention.head_count_kv", s->kv_heads },
-		{ "llama.block_count", s->layers },
-		{ "llama.rope.dimension_count", s->dim / s->heads },
-		{ "tokenizer.ggml.unknown_token_id", ID_UNK },
-		{ "tokenizer.ggml.bos_token_id", ID_BOS },
-		{ "tokenizer.ggml.eos_token_id", ID_EOS },
+		{ "context_length", s->context },
+		{ "embedding_length", s->dim },
+		{ "feed_forward_length", s->ffn },
+		{ "attention.head_count", s->heads },
+		{ "attention.head_count_kv", s->kv_heads },
+		{ "block_count", s->layers },
 	};
+	bool gpt2 = is_arch(s, "gpt2"), moe = is_arch(s, "qwen3moe");
 	size_t i;
 	int ret;
 
-	ret = llm_gguf_writer_add_str(w, "general.architecture", "llama");
+	ret = llm_gguf_writer_add_str(w, "general.architecture", arch_of(s));
 	if (!ret)
 		ret = llm_gguf_writer_add_str(w, "general.name",
 					      s->name ? s->name : "synthetic");
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "general.file_type", 0);
 	for (i = 0; i < sizeof(u32s) / sizeof(u32s[0]) && !ret; i++)
-		if (!s->bpe_pre || strncmp(u32s[i].key, "tokenizer.", 10))
-			ret = llm_gguf_writer_add_u32(w, u32s[i].key,
-						      u32s[i].val);
+		if (!gpt2 || strcmp(u32s[i].key, "attention.head_count_kv"))
+			ret = add_arch_u32(w, s, u32s[i].key, u32s[i].val);
+	if (!ret && is_arch(s, "llama"))
+		ret = add_arch_u32(w, s, "rope.dimension_count", head_dim(s));
+	if (!ret && s->head_dim)
+		ret = add_arch_u32(w, s, "attention.key_length", s->head_dim);
+	if (!ret && s->head_dim)
+		ret = add_arch_u32(w, s, "attention.value_length", s->head_dim);
+	if (!ret && moe)
+		ret = add_arch_u32(w, s, "expert_count", s->experts);
+	if (!ret && moe)
+		ret = add_arch_u32(w, s, "expert_used_count", s->experts_used);
+	if (!ret && moe)
+		ret = add_arch_u32(w, s, "expert_feed_forward_length", s->ffn);
+	if (!ret && !gpt2)
+		ret = add_arch_f32(w, s, "rope.freq_base",
+				   is_arch(s, "llama") ? 10000.0f : 1000000.0f);
 	if (!ret)
-		ret = llm_gguf_writer_add_f32(w, "llama.rope.freq_base",
-					      10000.0f);
-	if (!ret)
-		ret = llm_gguf_writer_add_f32(w,
-					      "llama.attention.layer_norm_rms_epsilon",
-					      1e-5f);
+		ret = add_arch_f32(w, s, gpt2 ? "attention.layer_norm_epsilon" :
+				   "attention.layer_norm_rms_epsilon", 1e-5f);
 	if (!ret && s->bpe_pre)
 		return add_bpe_keys(w, m, s);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "tokenizer.ggml.unknown_token_id",
+					      ID_UNK);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id",
+					      ID_BOS);
+	if (!ret)
+		ret = llm_gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id",
+					      ID_EOS);
 	if (!ret)
 		ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.model",
 					      "llama");
@@ -610,45 +697,91 @@ static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 	return ret;
 }
 
+/* One block's tensors, as its architecture names them. */
+static int add_block(struct llm_gguf_writer *w, struct synth_model *m,
+		     const struct synth_shape *s, u32 l)
+{
+	u64 d = s->dim, q = (u64)head_dim(s) * s->heads;
+	u64 kv = (u64)head_dim(s) * s->kv_heads;
+	bool gpt2 = is_arch(s, "gpt2"), moe = is_arch(s, "qwen3moe");
+	bool qk_norm = is_arch(s, "qwen3") || moe;
+	const struct {
+		const char *name;
+		u64 cols, rows, n3;
+		float gain;
+		bool on;
+	} t[] = {
+		{ "attn_q.weight", d, q, 1, 1.0f, !gpt2 },
+		{ "attn_k.weight", d, kv, 1, 1.0f, !gpt2 },
+		{ "attn_v.weight", d, kv, 1, 1.0f, !gpt2 },
+		{ "attn_q.bias", q, 1, 1, 0.0f, is_arch(s, "qwen2") },
+		{ "attn_k.bias", kv, 1, 1, 0.0f, is_arch(s, "qwen2") },
+		{ "attn_v.bias", kv, 1, 1, 0.0f, is_arch(s, "qwen2") },
+		{ "attn_qkv.weight", d, q + 2 * kv, 1, 1.0f, gpt2 },
+		{ "attn_qkv.bias", q + 2 * kv, 1, 1, 0.0f, gpt2 },
+		{ "attn_q_norm.weight", head_dim(s), 1, 1, 1.0f, qk_norm },
+		{ "attn_k_norm.weight", head_dim(s), 1, 1, 1.0f, qk_norm },
+		{ "attn_output.weight", q, d, 1, 1.0f, true },
+		{ "attn_output.bias", d, 1, 1, 0.0f, gpt2 },
+		{ "attn_norm.weight", d, 1, 1, 1.0f, true },
+		{ "attn_norm.bias", d, 1, 1, 0.0f, gpt2 },
+		{ "ffn_gate.weight", d, s->ffn, 1, 1.0f, !gpt2 && !moe },
+		{ "ffn_down.weight", s->ffn, d, 1, 1.0f, !moe },
+		{ "ffn_down.bias", d, 1, 1, 0.0f, gpt2 },
+		{ "ffn_up.weight", d, s->ffn, 1, 1.0f, !moe },
+		{ "ffn_up.bias", s->ffn, 1, 1, 0.0f, gpt2 },
+		{ "ffn_gate_inp.weight", d, s->experts, 1, 1.0f, moe },
+		{ "ffn_gate_exps.weight", d, s->ffn, s->experts, 1.0f, moe },
+		{ "ffn_down_exps.weight", s->ffn, d, s->experts, 1.0f, moe },
+		{ "ffn_up_exps.weight", d, s->ffn, s->experts, 1.0f, moe },
+		{ "ffn_norm.weight", d, 1, 1, 1.0f, true },
+		{ "ffn_norm.bias", d, 1, 1, 0.0f, gpt2 },
+	};
+	char name[64];
+	size_t k;
+	int ret = 0;
+
+	for (k = 0; k < sizeof(t) / sizeof(t[0]) && !ret; k++) {
+		if (!t[k].on)
+			continue;
+		snprintf(name, sizeof(name), "blk.%u.%s", l, t[k].name);
+		ret = add_tensor3(w, m, s->seed, name, t[k].cols, t[k].rows,
+				  t[k].n3, t[k].gain);
+	}
+	return ret;
+}
+
 /* The tensors, in the order llama.cpp's converters write them. */
 static int add_tensors(struct llm_gguf_writer *w, struct synth_model *m,
 		       const struct synth_shape *s)
 {
-	static const char *const blk[] = {
-		"attn_q", "attn_k", "attn_v", "attn_output", "attn_norm",
-		"ffn_gate", "ffn_down", "ffn_up", "ffn_norm",
-	};
-	u64 kv_dim = (u64)s->dim / s->heads * s->kv_heads;
-	u64 cols[] = { s->dim, s->dim, s->dim, s->dim, s->dim,
-		       s->dim, s->ffn, s->dim, s->dim };
-	u64 rows[] = { s->dim, kv_dim, kv_dim, s->dim, 1,
-		       s->ffn, s->dim, s->ffn, 1 };
-	float *cur = m->weights;
-	char name[64];
-	u32 l, k;
+	bool gpt2 = is_arch(s, "gpt2");
+	u32 l;
 	int ret;
 
-	ret = add_matrix(w, &cur, s->seed, "token_embd.weight", s->dim,
+	ret = add_matrix(w, m, s->seed, "token_embd.weight", s->dim,
 			 s->vocab, CLS_GAIN);
-	damp_rows(m->weights, s->dim);
+	if (w)
+		damp_rows(m->weights, s->dim);
+	if (!ret && gpt2)
+		ret = add_matrix(w, m, s->seed, "position_embd.weight",
+				 s->dim, s->context, 1.0f);
 	if (!ret)
-		ret = add_matrix(w, &cur, s->seed, "output_norm.weight",
+		ret = add_matrix(w, m, s->seed, "output_norm.weight",
 				 s->dim, 1, 1.0f);
+	if (!ret && gpt2)
+		ret = add_matrix(w, m, s->seed, "output_norm.bias", s->dim,
+				 1, 0.0f);
 	if (!ret && !s->tied) {
-		float *out = cur;
+		float *out = m->weights + m->n_weights;
 
-		ret = add_matrix(w, &cur, s->seed, "output.weight", s->dim,
+		ret = add_matrix(w, m, s->seed, "output.weight", s->dim,
 				 s->vocab, CLS_GAIN);
-		damp_rows(out, s->dim);
+		if (w)
+			damp_rows(out, s->dim);
 	}
-	for (l = 0; l < s->layers && !ret; l++) {
-		for (k = 0; k < sizeof(blk) / sizeof(blk[0]) && !ret; k++) {
-			snprintf(name, sizeof(name), "blk.%u.%s.weight", l,
-				 blk[k]);
-			ret = add_matrix(w, &cur, s->seed, name, cols[k],
-					 rows[k], 1.0f);
-		}
-	}
+	for (l = 0; l < s->layers && !ret; l++)
+		ret = add_block(w, m, s, l);
 	return ret;
 }
 

@@ -49,6 +49,16 @@ struct synth_shape {
 	 * special tokens last.  NULL: the SentencePiece-style one.
 	 */
 	const char *bpe_pre;
+	/*
+	 * The architecture (llm/core/arch.h): NULL or "llama", "qwen2",
+	 * "qwen3", "qwen3moe", "gpt2", with its keys and tensors as
+	 * llama.cpp names them.  head_dim: qwen3's key_length (0: dim /
+	 * heads); experts: qwen3moe's expert_count, experts_used of them per
+	 * token, each ffn wide.
+	 */
+	const char *arch;
+	u32 head_dim;
+	u32 experts, experts_used;
 };
 
 /* The shape of a known model ("stories260K", "stories110M", ...). */
@@ -63,6 +73,7 @@ u64 synth_params(const struct synth_shape *s);
 struct synth_model {
 	struct llm_gguf_writer *w;	/* the file, ready to write */
 	float *weights;			/* the tensors' data */
+	u64 n_weights;			/* ... floats of it used */
 	struct llm_gguf_str *pieces;	/* the vocabulary */
 	float *scores;
 	s32 *types;
