@@ -48,6 +48,7 @@ CORE_SRCS := \
 	llm/core/sample.c \
 	llm/core/sampler.c \
 	llm/core/generate.c \
+	llm/core/chat.c \
 	llm/core/platform_user.c \
 	quant/types.c \
 	quant/repack.c \

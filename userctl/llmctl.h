@@ -103,6 +103,8 @@ void help_stats(FILE *out);
 int cmd_ring(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 void help_tokenize(FILE *out);
+int cmd_template(int argc, char **argv);
+void help_template(FILE *out);
 void help_ring(FILE *out);
 
 #endif /* LLMCTL_H */

@@ -107,12 +107,14 @@ bool synth_preset(const char *name, struct synth_shape *s)
 			u64 seed = s->seed;
 			bool tied = s->tied;
 			const char *n = s->name, *bpe = s->bpe_pre;
+			const char *tmpl = s->chat_template;
 
 			*s = presets[i].s;
 			s->seed = seed;
 			s->tied = tied;
 			s->name = n;
 			s->bpe_pre = bpe;
+			s->chat_template = tmpl;
 			return true;
 		}
 	}
@@ -591,6 +593,9 @@ static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 		ret = llm_gguf_writer_add_f32(w,
 					      "llama.attention.layer_norm_rms_epsilon",
 					      1e-5f);
+	if (!ret && s->chat_template)
+		ret = llm_gguf_writer_add_str(w, "tokenizer.chat_template",
+					      s->chat_template);
 	if (!ret && s->bpe_pre)
 		return add_bpe_keys(w, m, s);
 	if (!ret)

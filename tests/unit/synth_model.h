@@ -49,6 +49,8 @@ struct synth_shape {
 	 * special tokens last.  NULL: the SentencePiece-style one.
 	 */
 	const char *bpe_pre;
+	/* tokenizer.chat_template, or NULL for none */
+	const char *chat_template;
 };
 
 /* The shape of a known model ("stories260K", "stories110M", ...). */
