@@ -49,6 +49,7 @@ CORE_SRCS := \
 	llm/core/sample.c \
 	llm/core/sampler.c \
 	llm/core/generate.c \
+	llm/core/chat.c \
 	llm/core/platform_user.c \
 	quant/types.c \
 	quant/repack.c \
@@ -433,9 +434,20 @@ $(BPE_MODELS): $(BUILD)/tools/mkmodel
 		--vocab 600 --context 256 \
 		--bpe $(patsubst bpe-%.gguf,%,$(notdir $@)) $@
 
+# Small models with a chat template of each family, and the conversations
+# of tests/data/chat: for the kernel's chat path (qemu-tests/tests/chat_template.sh).
+CHAT_MODELS := $(foreach f,llama3 chatml llama2 unknown,$(BUILD)/qemu-extra/chat-$(f).gguf)
+$(BUILD)/qemu-extra/chat-%.gguf: tests/data/chat-templates/%.tmpl $(BUILD)/tools/mkmodel
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --dim 64 --layers 2 --heads 4 --ffn 128 \
+		--vocab 600 --context 512 --chat-template $< \
+		$(if $(filter llama3,$*),--bpe llama-bpe) $@
+	@mkdir -p $(BUILD)/qemu-extra/chat
+	cp tests/data/chat/*.json $(BUILD)/qemu-extra/chat/
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
 qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS) $(KQ_MODELS) \
-	$(BPE_MODELS)
+	$(BPE_MODELS) $(CHAT_MODELS)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh

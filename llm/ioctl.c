@@ -24,6 +24,10 @@
 #include "ring.h"
 #include "params.h"
 #include "../netfilter/node.h"
+#include "core/chat.h"
+
+/* Most bytes LLM_CHAT_RENDER writes (its buffer is allocated per call). */
+#define LLM_CHAT_RENDER_MAX	(4U << 20)
 
 struct llm_ioc {
 	unsigned int cmd;
@@ -45,6 +49,8 @@ static const struct llm_ioc llm_iocs[] = {
 	{ LLM_IOC_CANCEL, 0, true },
 	{ LLM_IOC_NODE_SET, sizeof(struct llm_node_config), false },
 	{ LLM_IOC_NODE_GET, sizeof(struct llm_node_status), false },
+	/* writes unless LLM_CHAT_RENDER: checked by llm_ioctl_chat() */
+	{ LLM_IOC_CHAT, sizeof(struct llm_chat), false },
 };
 
 /*
@@ -78,8 +84,17 @@ static int llm_copy_out(void __user *ustruct, void *kstruct, int size)
 	return copy_to_user(ustruct, kstruct, size) ? -EFAULT : 0;
 }
 
+/* The family of @m's chat template. */
+static u32 chat_family(const struct llm_model *m)
+{
+	struct llm_chat_tmpl t;
+
+	llm_chat_init(&t, &m->gguf, &m->vocab);
+	return t.family;
+}
+
 static void fill_model_info(struct llm_model_info *mi,
-			    const struct llm_kmodel *km)
+			    struct llm_kmodel *km)
 {
 	const struct llm_model *m = &km->model;
 
@@ -96,6 +111,11 @@ static void fill_model_info(struct llm_model_info *mi,
 	mi->n_kv_heads = m->cfg.n_kv_heads;
 	mi->n_ff = m->cfg.n_ff;
 	mi->type_mask = m->type_mask;
+	/* the template and vocabulary are in the arena: a use keeps it */
+	if (llm_kmodel_use(km)) {
+		mi->chat_template = chat_family(m);
+		llm_kmodel_unuse(km);
+	}
 }
 
 static long llm_ioctl_get_info(void __user *uarg, u32 iocsize)
@@ -429,6 +449,146 @@ static long llm_ioctl_ring_enter(struct llm_session *s, void __user *uarg,
 	return llm_ring_enter(s, &re);
 }
 
+/* LLM_CHAT_RENDER: the whole conversation, as the model's template has it. */
+static int chat_render(struct llm_chat *ch,
+		       const struct llm_chat_message *msgs)
+{
+	struct llm_chat_tmpl t;
+	struct llm_kmodel *km;
+	unsigned int flags = 0;
+	char err[160], *buf = NULL;
+	u32 cap = min_t(u32, ch->text_cap, LLM_CHAT_RENDER_MAX);
+	int ret;
+
+	km = llm_kmodel_get(&ret);
+	if (!km)
+		return ret;
+	if (cap) {
+		buf = kvmalloc(cap, GFP_KERNEL);
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (!llm_kmodel_use(km)) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (ch->n_msgs && msgs[ch->n_msgs - 1].role == LLM_CHAT_USER)
+		flags |= LLM_CHAT_R_GEN;
+	ret = llm_chat_init(&t, &km->model.gguf, &km->model.vocab);
+	ch->template = t.family;
+	if (!ret)
+		ret = llm_chat_render(&t, msgs, ch->n_msgs, flags, buf, cap,
+				      &ch->text_len, err, sizeof(err));
+	llm_kmodel_unuse(km);
+	if (!ret && ch->text_len &&
+	    copy_to_user(u64_to_user_ptr(ch->text), buf, ch->text_len))
+		ret = -EFAULT;
+out:
+	kvfree(buf);
+	llm_kmodel_put(km);
+	return ret;
+}
+
+/*
+ * LLM_IOC_CHAT: the messages copied in (their texts into one buffer),
+ * then rendered, or rendered and submitted as the session's next turn.
+ */
+static long llm_ioctl_chat(struct file *file, struct llm_session *s,
+			   void __user *uarg, u32 iocsize)
+{
+	struct llm_chat_message *msgs = NULL;
+	struct llm_chat_msg *um = NULL;
+	struct llm_chat ch;
+	bool render;
+	char *text = NULL;
+	u64 total = 0;
+	u32 i;
+	int ret, osize;
+
+	osize = llm_copy_in(&ch, sizeof(ch), uarg, iocsize);
+	if (osize < 0)
+		return osize;
+	if ((ch.flags & ~(LLM_CHAT_RESET | LLM_CHAT_RENDER)) || ch.reserved)
+		return -EINVAL;
+	render = ch.flags & LLM_CHAT_RENDER;
+	if (!render && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (ch.n_msgs > LLM_CHAT_MAX_MSGS)
+		return -E2BIG;
+	if (!render && !ch.n_msgs)
+		return -EINVAL;
+	ch.text_len = 0;
+	ch.n_prompt_bytes = 0;
+	um = kvmalloc_array(ch.n_msgs + 1, sizeof(*um), GFP_KERNEL);
+	msgs = kvmalloc_array(ch.n_msgs + 1, sizeof(*msgs), GFP_KERNEL);
+	if (!um || !msgs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = -EFAULT;
+	if (copy_from_user(um, u64_to_user_ptr(ch.msgs),
+			   (size_t)ch.n_msgs * sizeof(*um)))
+		goto out;
+	for (i = 0; i < ch.n_msgs; i++)
+		total += um[i].len;
+	ret = -E2BIG;
+	if (total > llm_max_prompt_bytes)
+		goto out;
+	ret = -ENOMEM;
+	text = kvmalloc(total + 1, GFP_KERNEL);
+	if (!text)
+		goto out;
+	for (total = 0, i = 0; i < ch.n_msgs; i++) {
+		ret = -EFAULT;
+		if (copy_from_user(text + total, u64_to_user_ptr(um[i].content),
+				   um[i].len))
+			goto out;
+		ret = -EINVAL;
+		if (!llm_utf8_valid(text + total, um[i].len))
+			goto out;
+		msgs[i].role = um[i].role;
+		msgs[i].text = text + total;
+		msgs[i].len = um[i].len;
+		total += um[i].len;
+	}
+	if (render) {
+		ret = chat_render(&ch, msgs);
+		/* ENOSPC: text_len says how much it needs */
+		if (!ret || ret == -ENOSPC || ret == -EOPNOTSUPP) {
+			int out = llm_copy_out(uarg, &ch, osize);
+
+			ret = out ? out : ret;
+		}
+		goto out;
+	}
+	ret = -EINVAL;
+	if (msgs[ch.n_msgs - 1].role != LLM_CHAT_USER)
+		goto out;
+	ret = -ERESTARTSYS;
+	if (mutex_lock_interruptible(&s->lock))
+		goto out;
+	if (s->ring)
+		ret = -EBUSY;
+	else
+		ret = llm_req_submit_chat(s, msgs, ch.n_msgs,
+					  (ch.flags & LLM_CHAT_RESET) ?
+					  LLM_IN_RESET : 0, &ch.template,
+					  &ch.n_prompt_bytes);
+	mutex_unlock(&s->lock);
+	if (!ret || ret == -EOPNOTSUPP) {
+		int out = llm_copy_out(uarg, &ch, osize);
+
+		ret = out ? out : ret;
+	}
+out:
+	kvfree(text);
+	kvfree(msgs);
+	kvfree(um);
+	return ret;
+}
+
 /* The table entry for @cmd, if its number, direction and size fit one. */
 static const struct llm_ioc *find_ioc(unsigned int cmd, long *err)
 {
@@ -540,6 +700,8 @@ long llm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return llm_ioctl_node_set(uarg, size);
 	case _IOC_NR(LLM_IOC_NODE_GET):
 		return llm_ioctl_node_get(uarg, size);
+	case _IOC_NR(LLM_IOC_CHAT):
+		return llm_ioctl_chat(file, s, uarg, size);
 	default:	/* LLM_IOC_CANCEL: no lock, its next step notices */
 		llm_req_cancel(s, LLM_STOP_CANCELLED);
 		return 0;

@@ -14,6 +14,7 @@
 #include "kmodel.h"
 #include "ring.h"
 #include "params.h"
+#include "core/chat.h"
 
 /* The core speaks the UAPI's stop reasons and limits. */
 static_assert(LLM_STOP_CANCELLED == 5 && LLM_STOP_BUFFER == 7);
@@ -162,7 +163,7 @@ static bool cancelled(void *arg)
 
 /* --- intake ------------------------------------------------------------- */
 
-static bool utf8_valid(const char *str, size_t len)
+bool llm_utf8_valid(const char *str, size_t len)
 {
 	const u8 *s = (const u8 *)str;
 	size_t i = 0;
@@ -216,7 +217,7 @@ static int take_prompt(struct llm_session *s, const void *ksrc,
 		len--;
 	if (len > llm_max_prompt_bytes)
 		return -E2BIG;
-	if (!utf8_valid(s->prompt, len))
+	if (!llm_utf8_valid(s->prompt, len))
 		return -EINVAL;
 	return len;
 }
@@ -266,10 +267,23 @@ static void fill_request(struct llm_session *s, u32 prompt_len)
 
 static size_t out_len(struct llm_session *s);
 
+/* A request filled in: its output empty, READY to run.  Under step_lock. */
+static void ready(struct llm_session *s)
+{
+	struct llm_req *q = &s->req;
+
+	atomic_set(&q->cancel, 0);
+	q->result = 0;
+	q->n_toks = 0;
+	spin_lock(&s->out_lock);
+	kfifo_reset(&s->out);
+	spin_unlock(&s->out_lock);
+	set_state(s, LLM_REQ_READY);
+}
+
 static int submit(struct llm_session *s, const void *ksrc,
 		  const char __user *usrc, size_t len, unsigned int how)
 {
-	struct llm_req *q = &s->req;
 	int state = llm_req_state(s);
 	int ret;
 
@@ -293,18 +307,79 @@ static int submit(struct llm_session *s, const void *ksrc,
 	if (how & LLM_IN_RESET)
 		s->ctx_stale = true;
 	fill_request(s, len);
-	atomic_set(&q->cancel, 0);
-	q->result = 0;
-	q->n_toks = 0;
-	spin_lock(&s->out_lock);
-	kfifo_reset(&s->out);
-	spin_unlock(&s->out_lock);
-	set_state(s, LLM_REQ_READY);
+	s->chat_reply = false;
+	ready(s);
 	if (!(how & LLM_IN_STEPPING))
 		mutex_unlock(&s->step_lock);
 	return 0;
 
 refused:
+	llm_req_count_refused();
+	return ret;
+}
+
+/*
+ * A chat turn's place in the conversation: from the start when the
+ * context will be empty, else after it, closing the reply it ends in.
+ */
+static unsigned int chat_flags(struct llm_session *s)
+{
+	const struct llm_ctx *c = &s->km->ctx[s->slot];
+
+	if (s->ctx_stale || s->net_gen != llm_node_generation() ||
+	    (!c->n_past && c->pending == LLM_TOKEN_NONE))
+		return LLM_CHAT_R_GEN;
+	return LLM_CHAT_R_GEN | LLM_CHAT_R_CONT |
+	       (s->chat_reply ? LLM_CHAT_R_AFTER_REPLY : 0);
+}
+
+int llm_req_submit_chat(struct llm_session *s,
+			const struct llm_chat_message *msgs, u32 n,
+			unsigned int how, u32 *family, u32 *len)
+{
+	struct llm_chat_tmpl t;
+	int state = llm_req_state(s);
+	char err[160];
+	int ret;
+
+	*family = LLM_CHAT_TEMPLATE_NONE;
+	*len = 0;
+	if (state == LLM_REQ_DONE && !out_len(s))
+		llm_req_finish(s);
+	else if (state != LLM_REQ_NONE)
+		return -EBUSY;
+	mutex_lock(&s->step_lock);
+	ret = bind_model(s);
+	if (ret)
+		goto unlock;
+	if (how & LLM_IN_RESET)
+		s->ctx_stale = true;
+	if (!llm_kmodel_use(s->km)) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	ret = llm_chat_init(&t, &s->km->model.gguf, &s->km->model.vocab);
+	*family = t.family;
+	if (!ret)
+		ret = llm_chat_render(&t, msgs, n, chat_flags(s), s->prompt,
+				      llm_max_prompt_bytes, len, err,
+				      sizeof(err));
+	llm_kmodel_unuse(s->km);
+	if (ret == -ENOSPC)
+		ret = -E2BIG;
+	if (ret)
+		goto unlock;
+	fill_request(s, *len);
+	s->req.r.special = true;
+	if (t.eot != LLM_TOKEN_NONE)
+		s->req.r.end_turn = t.eot + 1;
+	s->chat_reply = true;
+	ready(s);
+	mutex_unlock(&s->step_lock);
+	return 0;
+
+unlock:
+	mutex_unlock(&s->step_lock);
 	llm_req_count_refused();
 	return ret;
 }

@@ -77,6 +77,24 @@ int llm_req_submit(struct llm_session *s, const void *src, size_t len,
 int llm_req_submit_user(struct llm_session *s, const char __user *src,
 			size_t len, unsigned int how);
 
+struct llm_chat_message;
+
+/*
+ * A chat turn (LLM_IOC_CHAT): @n messages (kernel copies, checked UTF-8)
+ * rendered with the session's model's chat template after what its
+ * context holds, and submitted as llm_req_submit() does; the reply ends
+ * at the template's end-of-turn token.  -EOPNOTSUPP when the model has
+ * no template of a known family (*@family says which), -E2BIG when the
+ * rendered turn is over max_prompt_bytes, -EINVAL for roles the template
+ * does not take.  *@len gets the rendered bytes.  Caller holds s->lock.
+ */
+int llm_req_submit_chat(struct llm_session *s,
+			const struct llm_chat_message *msgs, u32 n,
+			unsigned int how, u32 *family, u32 *len);
+
+/* Whether @len bytes at @str are UTF-8 (no overlong forms, surrogates). */
+bool llm_utf8_valid(const char *str, size_t len);
+
 /* Take back a READY request that will not run (the write is refused). */
 void llm_req_withdraw(struct llm_session *s);
 

@@ -68,6 +68,8 @@ struct llm_session {
 	/* the model the conversation is on (a reference), and its context */
 	struct llm_kmodel *km;
 	bool ctx_stale;			/* reset the context before next use */
+	/* the context ends in a chat reply not closed yet (LLM_IOC_CHAT) */
+	bool chat_reply;
 	u32 net_gen;			/* the ring split its context is of */
 
 	/* the slot's I/O buffers, reserved at module load */

@@ -23,7 +23,7 @@
 # and for the whole file as one text (newlines, blank lines).
 #
 # And `llmctl convert hf` with the real Llama 3 and Qwen3 tokenizers (see
-# below).
+# below), and chat templates against llama-server's /apply-template.
 #
 # One PASS/FAIL line per check, as tests/run-all.sh counts them.  When the
 # Debian archive cannot be reached the fetch fails with apt's words and
@@ -222,6 +222,70 @@ for fam in llama3 qwen3; do
 		fail "$fam: Hugging Face's tokenizer" "$bad of $((n + 1)) texts differ; first: $first $(head -c 300 "$DIR/hf-$fam.err")"
 	fi
 done
+# ---- chat templates against llama-server's /apply-template ----
+#
+# For a model of each template family the engine renders -- the Llama 3
+# and Qwen3 (ChatML) conversions above, and a synthetic SentencePiece
+# model given Llama 2's template (tests/data/llama2-chat) -- every
+# conversation of tests/data/chat (system or not, multi-turn with the
+# assistant's replies, Unicode, whitespace that templates trim, Qwen3's
+# reasoning) rendered by `llmctl template -m` must be byte for byte what
+# llama-server (its Jinja engine, the default) returns from POST
+# /apply-template with the same body.  A model with no template (GPT-2's
+# vocabulary, no chat_template) must be refused with a sentence.
+
+# prompt_of JSON: the "prompt" string of an /apply-template answer
+prompt_of() {
+	node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end",
+		() => process.stdout.write(JSON.parse(s).prompt))'
+}
+
+chat_check() {	# WHAT MODEL
+	local what=$1 model=$2 f n=0 bad=0 first=
+
+	if ! start_server "$model"; then
+		fail "$what" "llama-server did not start: $(tail -3 "$DIR/server.log" | tr '\n' ' ')"
+		stop_server
+		return
+	fi
+	for f in tests/data/chat/*.json; do
+		n=$((n + 1))
+		curl -s -X POST "http://127.0.0.1:$PORT/apply-template" \
+			-H 'Content-Type: application/json' -d @"$f" |
+			prompt_of > "$DIR/chat.theirs" 2> "$DIR/chat.err"
+		"$BUILD/llmctl" template -m "$model" "$f" > "$DIR/chat.ours" 2>> "$DIR/chat.err"
+		if ! cmp -s "$DIR/chat.ours" "$DIR/chat.theirs" ||
+		   [ ! -s "$DIR/chat.ours" ]; then
+			bad=$((bad + 1))
+			[ -n "$first" ] || first="$(basename "$f"): llm '$(head -c 300 "$DIR/chat.ours")' llama.cpp '$(head -c 300 "$DIR/chat.theirs")' $(head -c 200 "$DIR/chat.err")"
+		fi
+	done
+	stop_server
+	if [ $bad -eq 0 ]; then
+		pass "$what: $n conversations rendered as llama-server's /apply-template renders them"
+	else
+		fail "$what" "$bad of $n conversations differ; first: $first"
+	fi
+}
+
+for fam in llama3 qwen3; do
+	[ -r "$DIR/hf-$fam.gguf" ] &&
+		chat_check "chat template of $fam (converted)" "$DIR/hf-$fam.gguf"
+done
+node -e 'process.stdout.write(require(process.argv[1]).chat_template)' \
+	"$ROOT/tests/data/llama2-chat/tokenizer_config.json" > "$DIR/llama2.tmpl" || exit 2
+"$BUILD/tools/mkmodel" -q --vocab 600 --chat-template "$DIR/llama2.tmpl" \
+	"$DIR/llama2-chat.gguf" || exit 2
+chat_check "chat template of Llama 2 (synthetic SentencePiece model)" "$DIR/llama2-chat.gguf"
+if "$BUILD/llmctl" template -m "$DIR/bpe-gpt-2.gguf" tests/data/chat/1-user.json \
+		> "$DIR/chat.ours" 2> "$DIR/chat.err"; then
+	fail "no chat template (GPT-2 vocabulary)" "rendered: $(head -c 200 "$DIR/chat.ours")"
+elif grep -q "has no chat template" "$DIR/chat.err"; then
+	pass "no chat template (GPT-2 vocabulary): refused: $(cat "$DIR/chat.err")"
+else
+	fail "no chat template (GPT-2 vocabulary)" "$(cat "$DIR/chat.err")"
+fi
+
 # ---- generation: greedy tokens and log-probabilities ----
 #
 # For each model and prompt: 64 greedy tokens from llama-server

@@ -67,7 +67,8 @@
  * @n_kv_heads: key/value heads (grouped-query attention when < n_heads)
  * @n_ff: feed-forward width
  * @type_mask: bit (1 << LLM_TYPE_x) set for each tensor type present
- * @reserved: must be zero
+ * @chat_template: enum llm_chat_template: the family of the file's
+ *	chat template that LLM_IOC_CHAT renders (zero in ABI 1 before chat)
  */
 struct llm_model_info {
 	char name[LLM_NAME_LEN];
@@ -83,7 +84,7 @@ struct llm_model_info {
 	__u32 n_kv_heads;
 	__u32 n_ff;
 	__u32 type_mask;
-	__u32 reserved;
+	__u32 chat_template;
 };
 
 /* Tensor types, numbered as ggml numbers them. */
@@ -661,6 +662,99 @@ struct llm_node_status {
 	__u64 unknown_drops;
 };
 
+/*
+ * Chat: a conversation turn rendered with the model's own chat template,
+ * in the kernel.  The file's tokenizer.chat_template is recognised by
+ * family (there is no template engine in the kernel); a template of no
+ * family below, or none, is refused (EOPNOTSUPP).
+ */
+enum llm_chat_template {
+	LLM_CHAT_TEMPLATE_NONE = 0,	/* the file has none (GPT-2, base models) */
+	LLM_CHAT_TEMPLATE_UNKNOWN,	/* one of no family below */
+	LLM_CHAT_TEMPLATE_LLAMA3,	/* <|start_header_id|>role<|end_header_id|> */
+	LLM_CHAT_TEMPLATE_CHATML,	/* <|im_start|>role ... <|im_end|> (Qwen) */
+	LLM_CHAT_TEMPLATE_LLAMA2,	/* <s>[INST] <<SYS>> ... [/INST] */
+};
+
+/* Who says a message (struct llm_chat_msg.role). */
+enum llm_chat_role {
+	LLM_CHAT_SYSTEM = 1,
+	LLM_CHAT_USER,
+	LLM_CHAT_ASSISTANT,
+};
+
+#define LLM_CHAT_MAX_MSGS	64
+
+/**
+ * struct llm_chat_msg - one message of a conversation
+ * @role: enum llm_chat_role
+ * @len: bytes at @content (UTF-8, not NUL-terminated)
+ * @content: user address of the text
+ */
+struct llm_chat_msg {
+	__u32 role;
+	__u32 len;
+	__u64 content;
+};
+
+/**
+ * struct llm_chat - LLM_IOC_CHAT: messages in, a reply to read()
+ * @size: sizeof(struct llm_chat)
+ * @flags: LLM_CHAT_* bits
+ * @msgs: user address of @n_msgs struct llm_chat_msg
+ * @n_msgs: 1 .. LLM_CHAT_MAX_MSGS (0 with LLM_CHAT_RENDER)
+ * @template: out: enum llm_chat_template of the loaded model
+ * @text: with LLM_CHAT_RENDER, user address for the rendered text
+ * @text_cap: bytes available at @text
+ * @text_len: out: bytes of the rendered text (with LLM_CHAT_RENDER, also
+ *	when they do not fit: then ENOSPC)
+ * @n_prompt_bytes: out: without LLM_CHAT_RENDER, bytes the prompt that
+ *	was submitted has (the turn as rendered)
+ * @reserved: zero
+ *
+ * Without LLM_CHAT_RENDER, the messages are what the conversation on this
+ * session says next, ending with a user message: they are rendered with
+ * the template (after the closing of the reply before, when the session's
+ * context ends in one; from the start, BOS text included, when the context
+ * is empty, reset, or LLM_CHAT_RESET is set), the assistant's header is
+ * added, and the result is submitted as write() submits a prompt: read()
+ * streams the reply, which ends at the template's end-of-turn token
+ * (<|eot_id|>, <|im_end|>, EOS), stop reason LLM_STOP_EOS.  The rendered
+ * text is tokenized with the vocabulary's special tokens recognised, as
+ * llama.cpp tokenizes a chat prompt (so "<|im_end|>" typed in a message
+ * is that token); no BOS is added in front of a text that starts with
+ * BOS's own text.
+ *
+ * With LLM_CHAT_RENDER, the messages are rendered as a whole
+ * conversation from its start, with the assistant's header when the last
+ * message is the user's, into @text; nothing is submitted and the session
+ * is not touched (it needs no write access): what llama.cpp's
+ * /apply-template returns for them.
+ *
+ * Fails with EOPNOTSUPP (the model has no chat template, or one of no
+ * known family: @template says which), EINVAL (a role unknown or out of
+ * the order the template allows, a last message not the user's, text not
+ * UTF-8, flags or @reserved not zero), E2BIG (more than
+ * LLM_CHAT_MAX_MSGS messages, or a rendered turn over max_prompt_bytes),
+ * ENOSPC (LLM_CHAT_RENDER: over @text_cap), and as write() does (ENODATA,
+ * EBUSY, EFAULT, ...).
+ */
+struct llm_chat {
+	__u32 size;
+	__u32 flags;
+	__u64 msgs;
+	__u32 n_msgs;
+	__u32 template;
+	__u64 text;
+	__u32 text_cap;
+	__u32 text_len;
+	__u32 n_prompt_bytes;
+	__u32 reserved;
+};
+
+#define LLM_CHAT_RESET		(1U << 0)	/* start a new conversation */
+#define LLM_CHAT_RENDER		(1U << 1)	/* only render, into @text */
+
 #define LLM_IOC_GET_INFO	_IOWR(LLM_IOC_MAGIC, 0x00, struct llm_info)
 #define LLM_IOC_LOAD		_IOWR(LLM_IOC_MAGIC, 0x01, struct llm_load)
 #define LLM_IOC_UNLOAD		_IO(LLM_IOC_MAGIC, 0x02)
@@ -681,5 +775,6 @@ struct llm_node_status {
 #define LLM_IOC_CANCEL		_IO(LLM_IOC_MAGIC, 0x0a)
 #define LLM_IOC_NODE_SET	_IOW(LLM_IOC_MAGIC, 0x0b, struct llm_node_config)
 #define LLM_IOC_NODE_GET	_IOWR(LLM_IOC_MAGIC, 0x0c, struct llm_node_status)
+#define LLM_IOC_CHAT		_IOWR(LLM_IOC_MAGIC, 0x0d, struct llm_chat)
 
 #endif /* _UAPI_LINUX_LLM_H */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * llmctl chat: an interactive conversation with the kernel's model in one
- * session, so each turn continues from the ones before.
+ * session, so each turn continues from the ones before.  Each line is a
+ * user message the kernel renders with the model's chat template
+ * (LLM_IOC_CHAT), or plain text (--raw, or a model with no template).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 
 #include "llmctl.h"
 #include "../uapi/llm.h"
+#include "../llm/core/chat.h"
 
 void help_chat(FILE *out)
 {
@@ -20,9 +23,17 @@ void help_chat(FILE *out)
 		"usage: llmctl chat [options]\n"
 		"\n"
 		"Talk with the kernel's model: each line you type is sent to\n"
-		"/dev/llm and the completion streams back.  All turns share one\n"
+		"/dev/llm and the reply streams back.  All turns share one\n"
 		"session, so the model sees the whole conversation until the\n"
 		"context is full or you reset it.\n"
+		"\n"
+		"Each line is a user message: the kernel renders it with the\n"
+		"model's chat template (tokenizer.chat_template: Llama 3, ChatML\n"
+		"as Qwen's, Llama 2), and the reply ends at the template's end of\n"
+		"turn.  A model with no template (GPT-2, base models such as\n"
+		"stories260K) gets each line as plain text, as with --raw, and a\n"
+		"note says so; a template of another family is refused (exit\n"
+		"status 1) unless --raw is given.\n"
 		"\n"
 		"Typed commands:\n"
 		"  /reset   forget the conversation\n"
@@ -36,6 +47,11 @@ void help_chat(FILE *out)
 		"  -s, --seed S     sampler seed (default 0: random)\n"
 		"  -S, --stop STR   stop a reply when STR appears\n"
 		"  -q, --quiet      no statistics after each reply\n"
+		"  --system TEXT    the system message the conversation starts with\n"
+		"                   (again after /reset); needs a chat template\n"
+		"  --raw            send each line as plain text to be completed,\n"
+		"                   with no template (how chat worked before\n"
+		"                   templates)\n"
 		"\n"
 		"Ctrl-C stops the reply being generated; at the prompt it leaves.\n");
 }
@@ -46,8 +62,56 @@ static void on_sigint(int sig)
 	llmctl_interrupted = 1;
 }
 
-/* One turn: send @line, stream the reply.  -1 on a fatal error. */
-static int turn(int fd, const char *line, bool quiet)
+/* The family of the loaded model's chat template (0 on older kernels). */
+static unsigned int template_of(int fd)
+{
+	struct llm_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	if (ioctl(fd, LLM_IOC_GET_INFO, &info) < 0)
+		return LLM_CHAT_TEMPLATE_NONE;
+	return info.model.chat_template;
+}
+
+/* Send @line as a user message (after @system on a new conversation). */
+static int send_chat(int fd, const char *line, const char *system)
+{
+	struct llm_chat_msg m[2];
+	struct llm_chat ch;
+	unsigned int n = 0;
+
+	if (system) {
+		m[n].role = LLM_CHAT_SYSTEM;
+		m[n].len = strlen(system);
+		m[n++].content = (unsigned long)system;
+	}
+	m[n].role = LLM_CHAT_USER;
+	m[n].len = strlen(line);
+	m[n++].content = (unsigned long)line;
+	memset(&ch, 0, sizeof(ch));
+	ch.size = sizeof(ch);
+	ch.msgs = (unsigned long)m;
+	ch.n_msgs = n;
+	if (ioctl(fd, LLM_IOC_CHAT, &ch) == 0)
+		return 0;
+	if (errno == EOPNOTSUPP) {
+		fprintf(stderr, "llmctl chat: %s\n", llm_chat_why_not(ch.template));
+		errno = ENOTSUP;
+	} else if (errno == E2BIG) {
+		fprintf(stderr, "llmctl chat: the turn, with its template, is over max_prompt_bytes\n");
+	} else {
+		llmctl_explain_prompt("sending", errno);
+	}
+	return -1;
+}
+
+/*
+ * One turn: send @line (a chat message when @chat; @system starts a new
+ * conversation), stream the reply.  -1 on a fatal error.
+ */
+static int turn(int fd, char *line, bool quiet, bool chat,
+		const char *system)
 {
 	size_t len = strlen(line);
 	bool cancelled = false;
@@ -55,7 +119,12 @@ static int turn(int fd, const char *line, bool quiet)
 	char buf[4096];
 	ssize_t n;
 
-	if (write(fd, line, len) < 0) {
+	if (chat) {
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (send_chat(fd, line, system) < 0)
+			return errno == ENODATA ? -1 : 0;
+	} else if (write(fd, line, len) < 0) {
 		int err = errno;
 
 		llmctl_explain_prompt("sending", err);
@@ -93,7 +162,8 @@ int cmd_chat(int argc, char **argv)
 	struct sigaction sa;
 	char *line = NULL;
 	size_t cap = 0;
-	bool tty = isatty(0);
+	bool tty = isatty(0), chat = false, fresh = true;
+	unsigned int tmpl;
 	int fd, ret;
 
 	memset(&o, 0, sizeof(o));
@@ -107,6 +177,24 @@ int cmd_chat(int argc, char **argv)
 		close(fd);
 		return EXIT_FAIL;
 	}
+	tmpl = template_of(fd);
+	if (!o.raw && tmpl == LLM_CHAT_TEMPLATE_UNKNOWN) {
+		fprintf(stderr, "llmctl chat: %s; --raw sends each line as plain text\n",
+			llm_chat_why_not(tmpl));
+		close(fd);
+		return EXIT_FAIL;
+	}
+	if (!o.raw && tmpl == LLM_CHAT_TEMPLATE_NONE) {
+		if (o.system) {
+			fprintf(stderr, "llmctl chat: --system: %s\n",
+				llm_chat_why_not(tmpl));
+			close(fd);
+			return EXIT_FAIL;
+		}
+		fprintf(stderr, "llmctl chat: %s: each line is sent as plain text, as with --raw\n",
+			llm_chat_why_not(tmpl));
+	}
+	chat = !o.raw && tmpl != LLM_CHAT_TEMPLATE_NONE;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
@@ -130,9 +218,12 @@ int cmd_chat(int argc, char **argv)
 				llmctl_explain("reset", errno);
 			else if (tty)
 				fprintf(stderr, "(conversation forgotten)\n");
+			fresh = true;
 			continue;
 		}
-		if (turn(fd, line, o.quiet) < 0) {
+		ret = turn(fd, line, o.quiet, chat, fresh ? o.system : NULL);
+		fresh = false;
+		if (ret < 0) {
 			ret = EXIT_NOMODEL;
 			break;
 		}

@@ -186,6 +186,8 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		{ "ref", no_argument, NULL, 'R' },
 		{ "kv-type", required_argument, NULL, 'V' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "system", required_argument, NULL, 'Y' },
+		{ "raw", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -269,6 +271,12 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'Y':
+			o->system = optarg;
+			break;
+		case 'W':
+			o->raw = true;
+			break;
 		case 'h':
 			(chat ? help_chat : help_generate)(stdout);
 			return -1;
@@ -281,8 +289,16 @@ int llmctl_parse_gen(int argc, char **argv, struct llmctl_gen *o, bool chat)
 				c);
 			return EXIT_USAGE;
 		}
+		if (!chat && strchr("YW", c)) {
+			fprintf(stderr, "llmctl generate: --system and --raw are options of chat\n");
+			return EXIT_USAGE;
+		}
 	}
 	if (chat) {
+		if (o->raw && o->system) {
+			fprintf(stderr, "llmctl chat: --system needs the chat template, which --raw leaves out\n");
+			return EXIT_USAGE;
+		}
 		if (optind < argc) {
 			fprintf(stderr, "llmctl chat: prompts are typed, not given as arguments\n");
 			return EXIT_USAGE;

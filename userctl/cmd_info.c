@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "llmctl.h"
+#include "../llm/core/chat.h"
 #include "modelfile.h"
 #include "runtime.h"
 #include "../quant/quant.h"
@@ -257,6 +258,8 @@ int cmd_info(int argc, char **argv)
 	       info.model.n_kv_heads, info.model.n_ff);
 	printf("%-18s %u (trained %u)\n", "context", info.model.n_ctx,
 	       info.model.n_ctx_train);
+	printf("%-18s %s\n", "chat_template",
+	       llm_chat_family_name(info.model.chat_template));
 	/* a kernel before the layer range fills in less */
 	if (info.size > offsetof(struct llm_info, layer_end) &&
 	    (info.layer_first || info.layer_end != info.model.n_layers))

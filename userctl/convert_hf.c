@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "convert_hf.h"
 #include "gguf_writer.h"
@@ -45,6 +46,7 @@ struct hf {
 	char *err;
 	size_t errlen;
 	json_t *config, *tok, *tok_cfg;
+	bool bad_json;		/* a file that is there did not parse */
 	struct llm_mapped_file files[MAX_FILES];
 	json_t *headers[MAX_FILES];
 	u32 n_files;
@@ -90,11 +92,22 @@ static json_t *load_json(struct hf *h, const char *name, bool need)
 	char path[4096];
 	json_error_t je;
 	json_t *j;
+	size_t flags = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
-	j = json_load_file(path, 0, &je);
-	if (!j && need)
+	/*
+	 * tokenizer_config.json holds no integer we read, and Hugging Face
+	 * writes model_max_length as 1e30, beyond what jansson takes as an
+	 * integer: read its numbers as reals, or the whole file is lost.
+	 */
+	if (!need)
+		flags = JSON_DECODE_INT_AS_REAL;
+	j = json_load_file(path, flags, &je);
+	/* an optional file that is there but unreadable is an error too */
+	if (!j && (need || access(path, F_OK) == 0)) {
+		h->bad_json = true;
 		fail(h, -EINVAL, "%s: %s (line %d)", path, je.text, je.line);
+	}
 	return j;
 }
 
@@ -743,7 +756,7 @@ int llm_convert_hf(const char *dir, const char *out_path, bool f16,
 		h.tok = load_json(&h, "tokenizer.json", true);
 	if (h.tok)
 		h.tok_cfg = load_json(&h, "tokenizer_config.json", false);
-	if (h.tok)
+	if (h.tok && !h.bad_json)
 		ret = read_config(&h);
 	if (!ret)
 		ret = read_tokenizer(&h);

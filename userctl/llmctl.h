@@ -66,6 +66,8 @@ struct llmctl_gen {
 	u32 kv_type;		/* LLM_T_F32 (0, the default) or LLM_T_F16 */
 	bool quiet;
 	bool ring;
+	const char *system;	/* chat --system */
+	bool raw;		/* chat --raw */
 	int n_stop;
 	unsigned int logprobs;	/* --logprobs K: 0 off */
 	u32 lp_id[20];		/* the last step's K most likely tokens */
@@ -103,6 +105,8 @@ void help_stats(FILE *out);
 int cmd_ring(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 void help_tokenize(FILE *out);
+int cmd_template(int argc, char **argv);
+void help_template(FILE *out);
 void help_ring(FILE *out);
 
 #endif /* LLMCTL_H */

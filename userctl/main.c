@@ -21,6 +21,8 @@ static const struct llmctl_cmd cmds[] = {
 	  cmd_quantize, help_quantize },
 	{ "tokenize", "the token ids a model's vocabulary gives a text",
 	  cmd_tokenize, help_tokenize },
+	{ "template", "a conversation as a model's chat template renders it",
+	  cmd_template, help_template },
 	{ "unload", "drop the kernel's model (root)", cmd_unload, help_unload },
 	{ "stats", "request and token counters, once or --watch",
 	  cmd_stats, help_stats },

@@ -130,10 +130,17 @@ static int prefill_tokens(struct llm_ctx *c, struct llm_request *r, u32 *n)
 		c->tokens[c->n_past] = c->pending;
 		lead = 1;
 	}
+	/* a chat prompt that starts with BOS's text has its BOS already */
+	if (bos && r->special && v->bos != LLM_TOKEN_NONE &&
+	    r->prompt_len >= v->tok[v->bos].len && v->tok[v->bos].len &&
+	    !memcmp(r->prompt, v->tok[v->bos].text, v->tok[v->bos].len))
+		bos = false;
 	cap = min_t(u64, room - lead, (u64)r->max_prompt_tokens + bos);
-	ret = llm_tokenize(v, r->prompt, r->prompt_len, bos,
-			   c->tokens + c->n_past + lead, cap, c->tok_scratch,
-			   c->tok_scratch_bytes);
+	ret = llm_tokenize_ex(v, r->prompt, r->prompt_len,
+			      (bos ? LLM_TOKENIZE_BOS : 0) |
+			      (r->special ? LLM_TOKENIZE_SPECIAL : 0),
+			      c->tokens + c->n_past + lead, cap, c->tok_scratch,
+			      c->tok_scratch_bytes);
 	if (ret == -E2BIG)
 		return cap == room - lead ? -ENOSPC : -E2BIG;
 	if (ret < 0)
@@ -250,7 +257,8 @@ static int decode_step(struct llm_gen *g)
 	tok = r->sample ? r->sample(r->arg, c, &r->sampling, &g->rng) :
 		llm_sample(c, &r->sampling, &g->rng);
 	/* a BOS mid-text starts a new document in the training data */
-	if (tok == v->eos || tok == v->bos) {
+	if (tok == v->eos || tok == v->bos || tok == v->eot ||
+	    (r->end_turn && tok == r->end_turn - 1)) {
 		llm_gen_end(g, LLM_STOP_EOS);
 		return 1;
 	}

@@ -33,6 +33,14 @@ struct llm_request {
 	u64 seed;		/* 0: a fresh random seed */
 	u64 deadline_ns;	/* llm_now_ns() limit, 0: none */
 	char stop[LLM_STOP_MAX][LLM_STOP_LEN];	/* "" unused */
+	/*
+	 * A chat turn: a token that also ends the reply (the template's end
+	 * of turn), plus one, 0 for none (so a zeroed request has none); and
+	 * the prompt's special tokens written as text are those tokens
+	 * (LLM_TOKENIZE_SPECIAL).
+	 */
+	u32 end_turn;
+	bool special;
 	/* Text as it becomes final; non-zero return stops generation. */
 	int (*on_text)(void *arg, const char *text, u32 len);
 	/* Each generated token id (optional). */

@@ -577,7 +577,7 @@ struct key_rule {
 
 #define WHY_ROPE	"RoPE scaling is not supported"
 #define WHY_MOE		"shared or grouped experts are not supported"
-#define WHY_STOP	"stopping at a token other than EOS is not supported"
+#define WHY_STOP	"stopping at a token other than EOS or EOT is not supported"
 
 /* "<arch>.": the hyper-parameters. */
 static const struct key_rule arch_keys[] = {
@@ -657,7 +657,7 @@ static const struct key_rule tokenizer_keys[] = {
 	KR_INERT("ggml.fim_suf_token_id"),
 	KR_INERT("ggml.fim_mid_token_id"),
 	/* tokens llama.cpp ends generation at */
-	KR_ONLY("ggml.eot_token_id", EOS, WHY_STOP),
+	KR_READ("ggml.eot_token_id"),	/* ends generation as EOS does */
 	KR_ONLY("ggml.eom_token_id", EOS, WHY_STOP),
 	KR_ONLY("ggml.fim_pad_token_id", EOS, WHY_STOP),
 	KR_ONLY("ggml.fim_rep_token_id", EOS, WHY_STOP),

@@ -141,6 +141,9 @@ static int vocab_ids(struct llm_vocab *v, const struct llm_gguf *g,
 		ret = get_token_id(g, "tokenizer.ggml.eos_token_id", v->n,
 				   v->bpe ? none : 2, &v->eos, err, errlen);
 	if (!ret)
+		ret = get_token_id(g, "tokenizer.ggml.eot_token_id", v->n,
+				   none, &v->eot, err, errlen);
+	if (!ret)
 		ret = get_token_id(g, "tokenizer.ggml.unknown_token_id", v->n,
 				   v->bpe ? none : 0, &v->unk, err, errlen);
 	if (!ret)

@@ -62,6 +62,7 @@ struct llm_vocab {
 	/* token of each byte (BPE: of its symbol), LLM_TOKEN_NONE if none */
 	u32 byte_tok[256];
 	u32 bos, eos, unk;
+	u32 eot;		/* end of turn: generation stops there too */
 	bool add_bos;
 	bool add_space_prefix;
 	u32 max_len;		/* longest piece, bytes */

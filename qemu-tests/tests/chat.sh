@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 180
 # llmctl as a person uses it (issue 4, point 7): --help of every
-# subcommand, chat over a pipe (turns share a session, /reset forgets,
+# subcommand, chat --raw over a pipe (turns share a session, /reset forgets,
 # a full context is a sentence), stats, Ctrl-C on generate through each
 # interface, the exit codes 2 (usage), 3 (no module) and 4 (no model),
 # and the module's errors turned into sentences.  (Exit code 5: see
@@ -69,7 +69,7 @@ said "llmctl chat with no model exits 4" 4 'no model is loaded' \
 
 check "llmctl load $M" llmctl load -q $M || return
 printf 'Once upon a time\nThe dog\n/reset\nThe dog\n' |
-	llmctl chat -n 20 > /tmp/chat.out 2> /tmp/chat.err
+	llmctl chat --raw -n 20 > /tmp/chat.out 2> /tmp/chat.err
 check_eq "chat over a pipe exits 0 with a reply per line" "0 3" \
 	"$? $(wc -l < /tmp/chat.out)"
 p params 0 0 900 20 0 w 'Once upon a time' r /tmp/c1 w 'The dog' r /tmp/c2 \
@@ -111,7 +111,7 @@ check "llmctl load --fd $M" llmctl load --fd $M
 echo 64 > $LLM_PARAMS/max_context
 check "llmctl load $M with max_context=64" llmctl load -q $M
 printf 'Once upon a time\nThe dog\n/reset\nThe dog\n' |
-	llmctl chat -q -n 100 > /tmp/chat2.out 2> /tmp/chat2.err
+	llmctl chat --raw -q -n 100 > /tmp/chat2.out 2> /tmp/chat2.err
 check_eq "a chat turn with the context full says so in a sentence" \
 	"llmctl: reply: the session's context is full (start a new session, or /reset in chat)" \
 	"$(cat /tmp/chat2.err)"

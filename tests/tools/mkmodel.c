@@ -57,6 +57,7 @@ static void usage(FILE *out)
 		"  --head-dim N     qwen3/qwen3moe: heads of their own width\n"
 		"  --experts N      qwen3moe: experts per layer\n"
 		"  --experts-used K qwen3moe: experts each token runs\n"
+		"  --chat-template FILE  tokenizer.chat_template: FILE's text\n"
 		"\n"
 		"Other options:\n"
 		"  --seed N         weights' seed (default 1)\n"
@@ -85,6 +86,38 @@ static int parse_u32(const char *opt, const char *s, u32 *out)
 	}
 	*out = (u32)v;
 	return 0;
+}
+
+/* A whole text file, NUL-terminated; NULL if unreadable or it has NULs. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = 0, cap = 0, got;
+	char *buf = NULL, *more;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			cap = cap * 2 + 4096;
+			more = realloc(buf, cap + 1);
+			if (!more) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = more;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	fclose(f);
+	buf[n] = 0;
+	if (strlen(buf) != n) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 int main(int argc, char **argv)
@@ -135,6 +168,13 @@ int main(int argc, char **argv)
 			s.name = argv[++a];
 		} else if (!strcmp(arg, "--arch") && a + 1 < argc) {
 			s.arch = argv[++a];
+		} else if (!strcmp(arg, "--chat-template") && a + 1 < argc) {
+			s.chat_template = read_text(argv[++a]);
+			if (!s.chat_template) {
+				fprintf(stderr, "mkmodel: cannot read a template from %s\n",
+					argv[a]);
+				return 2;
+			}
 		} else if (!strcmp(arg, "--tied")) {
 			s.tied = true;
 		} else if (!strcmp(arg, "--bpe")) {

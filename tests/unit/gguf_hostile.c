@@ -812,9 +812,9 @@ static void model_key_cases(struct gen *x, const struct llm_model *m)
 		 LLM_GGUF_BOOL, &v,
 		 "tokenizer.ggml.add_sep_token = true: appending a separator to the prompt is not supported");
 	raw_u32(&v, eot);
-	snprintf(e, sizeof(e), "tokenizer.ggml.eot_token_id = %u: stopping at a token other than EOS is not supported (EOS is %u)",
+	snprintf(e, sizeof(e), "tokenizer.ggml.eom_token_id = %u: stopping at a token other than EOS or EOT is not supported (EOS is %u)",
 		 eot, m->vocab.eos);
-	model_kv(x, "eot", false, "tokenizer.ggml.eot_token_id", LLM_GGUF_U32,
+	model_kv(x, "eom", false, "tokenizer.ggml.eom_token_id", LLM_GGUF_U32,
 		 &v, e);
 	raw_bool(&v, true);
 	model_kv(x, "remove-whitespace", false,

@@ -108,6 +108,7 @@ bool synth_preset(const char *name, struct synth_shape *s)
 			bool tied = s->tied;
 			const char *n = s->name, *bpe = s->bpe_pre;
 			const char *arch = s->arch;
+			const char *tmpl = s->chat_template;
 
 			*s = presets[i].s;
 			s->seed = seed;
@@ -115,6 +116,7 @@ bool synth_preset(const char *name, struct synth_shape *s)
 			s->name = n;
 			s->bpe_pre = bpe;
 			s->arch = arch;
+			s->chat_template = tmpl;
 			return true;
 		}
 	}
@@ -669,6 +671,9 @@ static int add_keys(struct llm_gguf_writer *w, const struct synth_model *m,
 	if (!ret)
 		ret = add_arch_f32(w, s, gpt2 ? "attention.layer_norm_epsilon" :
 				   "attention.layer_norm_rms_epsilon", 1e-5f);
+	if (!ret && s->chat_template)
+		ret = llm_gguf_writer_add_str(w, "tokenizer.chat_template",
+					      s->chat_template);
 	if (!ret && s->bpe_pre)
 		return add_bpe_keys(w, m, s);
 	if (!ret)

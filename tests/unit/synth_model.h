@@ -59,6 +59,8 @@ struct synth_shape {
 	const char *arch;
 	u32 head_dim;
 	u32 experts, experts_used;
+	/* tokenizer.chat_template, or NULL for none */
+	const char *chat_template;
 };
 
 /* The shape of a known model ("stories260K", "stories110M", ...). */

@@ -97,7 +97,8 @@ static void write_tokenizer(const char *model_extra)
 	    model_extra, vocab, re_llama3);
 	put("tokenizer_config.json",
 	    "{\"bos_token\": \"<|bos|>\", \"eos_token\": {\"content\": \"<|x|>\"},\n"
-	    " \"add_bos_token\": true, \"chat_template\": \"{{ messages }}\"}\n");
+	    " \"add_bos_token\": true, \"chat_template\": \"{{ messages }}\",\n"
+	    " \"model_max_length\": 1000000000000000019884624838656}\n");
 }
 
 static void write_config(const char *extra)
