@@ -445,9 +445,25 @@ $(BUILD)/qemu-extra/chat-%.gguf: tests/data/chat-templates/%.tmpl $(BUILD)/tools
 	@mkdir -p $(BUILD)/qemu-extra/chat
 	cp tests/data/chat/*.json $(BUILD)/qemu-extra/chat/
 
+# Each architecture but llama in F32 and llmctl's Q8_0, Q4_0 and Q4_K_M:
+# for the kernel's forward pass of each (qemu-tests/tests/archs.sh).
+ARCH_NAMES := qwen2 qwen3 qwen3moe gpt2
+ARCH_TYPES := f32 q8_0 q4_0 q4_k_m
+ARCH_MODELS := $(foreach a,$(ARCH_NAMES),$(foreach t,$(ARCH_TYPES),$(BUILD)/qemu-extra/arch-$(a)-$(t).gguf))
+arch_opts = $(if $(filter qwen3,$(1)),--kv-heads 2 --head-dim 128,$(if $(filter qwen3moe,$(1)),--kv-heads 2 --experts 8 --experts-used 2,$(if $(filter gpt2,$(1)),--kv-heads 4,--kv-heads 2)))
+$(BUILD)/qemu-extra/arch-%-f32.gguf: $(BUILD)/tools/mkmodel
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/mkmodel -q --arch $* --dim 256 --layers 2 --heads 4 \
+		$(call arch_opts,$*) --ffn 512 --vocab 512 --context 256 \
+		--seed 3 --bpe qwen2 $@
+$(filter-out %-f32.gguf,$(ARCH_MODELS)): $(BUILD)/qemu-extra/arch-%.gguf: $(BUILD)/llmctl
+	@$(MAKE) -s $(BUILD)/qemu-extra/arch-$(firstword $(subst -, ,$*))-f32.gguf
+	$(BUILD)/llmctl quantize -q $(BUILD)/qemu-extra/arch-$(firstword $(subst -, ,$*))-f32.gguf \
+		$@ $(lastword $(subst -, ,$*))
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
 qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS) $(KQ_MODELS) \
-	$(BPE_MODELS) $(CHAT_MODELS)
+	$(BPE_MODELS) $(CHAT_MODELS) $(ARCH_MODELS)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh

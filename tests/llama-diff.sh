@@ -351,4 +351,46 @@ if "$BUILD/llmctl" convert hf "$DIR/hf-rope" "$DIR/hf-rope.gguf" 2> "$DIR/hf-rop
 else
 	fail "llmctl convert hf (rope_scaling llama3)" "$(cat "$DIR/hf-rope.log")"
 fi
+# Every architecture (mkmodel --arch: llama.cpp's keys and tensors, a
+# byte-level BPE vocabulary) in F32 and as llmctl quantizes it: Q8_0 and
+# Q4_K_M files byte-identical to llama-quantize's, and each of F32, Q8_0,
+# Q4_0 and Q4_K_M generating as llama.cpp does.  Widths are whole K-quant
+# super-blocks; qwen3's heads are wider than dim / heads; qwen3moe has 8
+# experts, 2 used, so llama.cpp's 8-expert mix (attn_k, attn_v Q8_0 beside
+# Q4_K) is among them.
+for arch in llama qwen2 qwen3 qwen3moe gpt2; do
+	f32=$DIR/arch-$arch.gguf
+	case $arch in
+	qwen3) extra="--kv-heads 2 --head-dim 128" ;;
+	qwen3moe) extra="--kv-heads 2 --experts 8 --experts-used 2" ;;
+	gpt2) extra="--kv-heads 4" ;;
+	*) extra="--kv-heads 2" ;;
+	esac
+	"$BUILD/tools/mkmodel" -q --arch $arch --dim 256 --layers 2 --heads 4 \
+		$extra --ffn 512 --vocab 512 --context 256 --seed 3 --bpe qwen2 \
+		"$f32" || exit 2
+	gen_check "$arch, F32" "$f32" 1e-3
+	for q in Q8_0 Q4_0 Q4_K_M; do
+		lower=$(echo $q | tr A-Z a-z)
+		ours=$DIR/arch-$arch-$q.gguf
+		if ! "$BUILD/llmctl" quantize -q "$f32" "$ours" $lower \
+				2> "$ours.log"; then
+			fail "$arch, llmctl quantize $lower" "$(cat "$ours.log")"
+			continue
+		fi
+		case $q in Q4_0) ;; *)
+			theirs=$DIR/arch-$arch-llama-$q.gguf
+			what="$arch: llmctl quantize $lower = llama-quantize $q"
+			if ! $LLAMA --run llama-quantize "$f32" "$theirs" $q \
+					> "$theirs.log" 2>&1; then
+				fail "$what" "llama-quantize failed: $(tail -2 "$theirs.log" | tr '\n' ' ')"
+			elif "$BUILD/tools/ggufcmp" "$theirs" "$ours" > "$ours.cmp"; then
+				pass "$what: $(tail -1 "$ours.cmp")"
+			else
+				fail "$what" "$(head -5 "$ours.cmp" | tr '\n' ';')"
+			fi ;;
+		esac
+		gen_check "$arch, $q" "$ours" 0.25
+	done
+done
 [ $fails -eq 0 ]

@@ -673,7 +673,7 @@ static void moe(struct llm_exec *ex, const struct llm_layer *L, u32 n,
 		llm_fpu_begin();
 		for (s = 0; s < k; s++)
 			llm_fwd_scale_add(acc, ex->moe_out + ((u64)t * k + s) * d,
-					  ex->route_w[t * k + s], !s, d);
+					  &ex->route_w[t * k + s], !s, d);
 		llm_fwd_add(ex->x + (u64)t * d, acc, d);
 		llm_fpu_end();
 	}

@@ -229,9 +229,10 @@ void llm_fwd_add_bias(float *y, const struct llm_weight *b, u64 r0, u64 r1)
 		y[i] += bv[i];
 }
 
-void llm_fwd_scale_add(float *acc, const float *y, float w, bool first,
-		       u64 n)
+void llm_fwd_scale_add(float *acc, const float *y, const float *wp,
+		       bool first, u64 n)
 {
+	float w = *wp;
 	u64 i;
 
 	for (i = 0; i < n; i++)

@@ -270,9 +270,12 @@ void llm_fwd_route(const struct llm_model *m, const float *logits,
 		   u32 *ids, float *weights);
 /* y[i] += b[i] for i in [r0, r1) */
 void llm_fwd_add_bias(float *y, const struct llm_weight *b, u64 r0, u64 r1);
-/* acc = w * y (@first), or acc += w * y, over @n */
-void llm_fwd_scale_add(float *acc, const float *y, float w, bool first,
-		       u64 n);
+/*
+ * acc = w * y (@first), or acc += w * y, over @n; @w by address, as
+ * non-FPU callers (exec.c) cannot pass a float in a register
+ */
+void llm_fwd_scale_add(float *acc, const float *y, const float *w,
+		       bool first, u64 n);
 /* y[i] += d[i] for i in [0, n) */
 void llm_fwd_add(float *y, const float *d, u64 n);
 /* g[i] = silu(g[i]) * u[i] for i in [i0, i1) */
