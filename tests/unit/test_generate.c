@@ -179,6 +179,52 @@ static void holdback_at_end(void)
 	llm_runtime_close(&rt);
 }
 
+/*
+ * A reply ends at the vocabulary's end-of-turn token (tokenizer.ggml.
+ * eot_token_id) and at a chat turn's (end_turn), as at EOS: the tokens
+ * before it are the greedy run's, the token itself is not shown.
+ */
+static void stops_at_end_of_turn(void)
+{
+	struct llm_runtime rt;
+	struct llm_request r;
+	struct out full, cut;
+	u32 at, eot;
+
+	CHECK_EQ(open_rt(&rt), 0);
+	request(&r, "Once upon a time", 0, 1, 40, &full);
+	CHECK_EQ(llm_generate(&rt.ctx, &r), 0);
+	CHECK_EQ(full.n, 40);
+	/* the first token of the run that none before it equals */
+	for (at = 6; at < full.n; at++) {
+		u32 j;
+
+		for (j = 0; j < at && full.tok[j] != full.tok[at]; j++)
+			;
+		if (j == at)
+			break;
+	}
+	CHECK(at < full.n);
+
+	llm_ctx_reset(&rt.ctx);
+	request(&r, "Once upon a time", 0, 1, 40, &cut);
+	r.end_turn = full.tok[at] + 1;
+	CHECK_EQ(llm_generate(&rt.ctx, &r), 0);
+	CHECK_EQ(r.stop_reason, LLM_STOP_EOS);
+	CHECK_EQ(cut.n, at);
+	CHECK(!memcmp(cut.tok, full.tok, at * sizeof(u32)));
+
+	llm_ctx_reset(&rt.ctx);
+	eot = rt.model.vocab.eot;
+	rt.model.vocab.eot = full.tok[at];
+	request(&r, "Once upon a time", 0, 1, 40, &cut);
+	CHECK_EQ(llm_generate(&rt.ctx, &r), 0);
+	CHECK_EQ(r.stop_reason, LLM_STOP_EOS);
+	CHECK_EQ(cut.n, at);
+	rt.model.vocab.eot = eot;
+	llm_runtime_close(&rt);
+}
+
 int main(void)
 {
 	llm_log_quiet = 1;
@@ -186,5 +232,6 @@ int main(void)
 	RUN(conversation_goes_on);
 	RUN(ended_from_outside);
 	RUN(holdback_at_end);
+	RUN(stops_at_end_of_turn);
 	return check_done();
 }
