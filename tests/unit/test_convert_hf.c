@@ -465,9 +465,9 @@ static void refusals(void)
 		}
 		CHECK(access(out, F_OK) != 0);	/* nothing written */
 	}
-	put("config.json", "{\"architectures\": [\"Qwen2ForCausalLM\"]}");
+	put("config.json", "{\"architectures\": [\"PhiForCausalLM\"]}");
 	CHECK(llm_convert_hf(dir, out, false, NULL, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "architecture Qwen2ForCausalLM is not supported"));
+	CHECK(strstr(err, "architecture PhiForCausalLM is not supported"));
 	remove_dir();
 }
 
