@@ -616,7 +616,7 @@ static int emit(struct hf *h, struct llm_gguf_writer *w, const struct tmap *m,
 		if (t->n_dims != tnd || t->ne[0] != want[0] ||
 		    (tnd > 1 && t->ne[1] != want[1]))
 			ret = hf_fail(h, -EINVAL, "tensor %s is %s; the configuration makes it %s",
-				      hn, shape_str(s1, sizeof(s1), t->ne, t->n_dims),
+				      t->name, shape_str(s1, sizeof(s1), t->ne, t->n_dims),
 				      shape_str(s2, sizeof(s2), want, tnd));
 		src[e] = t;
 	}
