@@ -21,8 +21,8 @@
 /* How a Hugging Face tensor becomes the GGUF one. */
 enum op {
 	AS_IS,		/* the same rows in the same order */
-	PERM_Q,		/* llama's Q: each head's rotary halves to pairs */
-	PERM_K,		/* the same over the key/value heads */
+	PERM_Q,		/* (A_PERMUTE) Q: each head's rotary halves to pairs */
+	PERM_K,		/* the same for K, over the key/value heads */
 	TRANSPOSE,	/* GPT-2's Conv1D keeps [in, out]; GGUF wants [out, in] */
 	STACK,		/* one matrix per expert (the second %u), stacked */
 };
@@ -75,6 +75,7 @@ static const char *const key_names[K_FILE_TYPE + 1] = {
 #define A_SW		(1u << 4)	/* sliding_window < context refused */
 #define A_MOE		(1u << 5)	/* Qwen3-MoE's expert keys */
 #define A_GPT2		(1u << 6)	/* GPT-2's config names and checks */
+#define A_PERMUTE	(1u << 7)	/* Q and K rows permuted (llama) */
 
 struct hf_arch {
 	const char *hf, *gguf;
@@ -102,27 +103,17 @@ static const struct tmap t_top[] = {
 	{ "model.layers.%u.post_attention_layernorm.weight", \
 	  "blk.%u.ffn_norm.weight", LAYER, AS_IS, 0, { N_EMBD } }
 
-/* llama's Q and K rows permuted: GGUF llama rotates adjacent pairs */
-static const struct tmap t_llama_attn[] = {
+/*
+ * Q and K permuted for llama only (A_PERMUTE): GGUF llama rotates
+ * adjacent pairs, Hugging Face the halves of a head; llama.cpp rotates
+ * Qwen NEOX-style, the halves, as Hugging Face does.
+ */
+static const struct tmap t_attn[] = {
 	LAYER_NORMS,
 	{ "model.layers.%u.self_attn.q_proj.weight", "blk.%u.attn_q.weight",
 	  LAYER, PERM_Q, 0, { N_EMBD, N_Q } },
 	{ "model.layers.%u.self_attn.k_proj.weight", "blk.%u.attn_k.weight",
 	  LAYER, PERM_K, 0, { N_EMBD, N_KV } },
-	{ "model.layers.%u.self_attn.v_proj.weight", "blk.%u.attn_v.weight",
-	  LAYER, AS_IS, 0, { N_EMBD, N_KV } },
-	{ "model.layers.%u.self_attn.o_proj.weight", "blk.%u.attn_output.weight",
-	  LAYER, AS_IS, 0, { N_Q, N_EMBD } },
-	END
-};
-
-/* Qwen's rotary embedding is NEOX style in GGUF too: no permutation */
-static const struct tmap t_qwen_attn[] = {
-	LAYER_NORMS,
-	{ "model.layers.%u.self_attn.q_proj.weight", "blk.%u.attn_q.weight",
-	  LAYER, AS_IS, 0, { N_EMBD, N_Q } },
-	{ "model.layers.%u.self_attn.k_proj.weight", "blk.%u.attn_k.weight",
-	  LAYER, AS_IS, 0, { N_EMBD, N_KV } },
 	{ "model.layers.%u.self_attn.v_proj.weight", "blk.%u.attn_v.weight",
 	  LAYER, AS_IS, 0, { N_EMBD, N_KV } },
 	{ "model.layers.%u.self_attn.o_proj.weight", "blk.%u.attn_output.weight",
@@ -211,13 +202,13 @@ static const struct tmap t_gpt2[] = {
 	END
 };
 
-static const struct tmap *const llama_tables[] = { t_top, t_llama_attn, t_mlp, NULL };
+static const struct tmap *const llama_tables[] = { t_top, t_attn, t_mlp, NULL };
 static const struct tmap *const qwen2_tables[] = {
-	t_top, t_qwen_attn, t_qkv_bias, t_mlp, NULL };
+	t_top, t_attn, t_qkv_bias, t_mlp, NULL };
 static const struct tmap *const qwen3_tables[] = {
-	t_top, t_qwen_attn, t_qk_norm, t_mlp, NULL };
+	t_top, t_attn, t_qk_norm, t_mlp, NULL };
 static const struct tmap *const qwen3moe_tables[] = {
-	t_top, t_qwen_attn, t_qk_norm, t_moe, NULL };
+	t_top, t_attn, t_qk_norm, t_moe, NULL };
 static const struct tmap *const gpt2_tables[] = { t_gpt2, NULL };
 
 /* the keys in the order llama.cpp's converter adds them */
@@ -234,9 +225,11 @@ static const u8 gpt2_keys[] = {
 	K_BLOCKS, K_CTX, K_EMBD, K_FF, K_HEADS, K_LN_EPS, K_FILE_TYPE, K_END };
 
 static const struct hf_arch archs[] = {
-	{ "LlamaForCausalLM", "llama", A_LLAMA3_ROPE | A_NO_BIAS | A_SW, NULL,
+	{ "LlamaForCausalLM", "llama",
+	  A_LLAMA3_ROPE | A_NO_BIAS | A_SW | A_PERMUTE, NULL,
 	  llama_tables, llama_keys },
-	{ "MistralForCausalLM", "llama", A_LLAMA3_ROPE | A_NO_BIAS | A_SW, NULL,
+	{ "MistralForCausalLM", "llama",
+	  A_LLAMA3_ROPE | A_NO_BIAS | A_SW | A_PERMUTE, NULL,
 	  llama_tables, llama_keys },
 	{ "Qwen2ForCausalLM", "qwen2", A_QWEN_SW, NULL, qwen2_tables,
 	  qwen_keys },
@@ -562,7 +555,7 @@ static u64 src_row(const struct hf *h, u8 op, u64 r, u64 rows)
 {
 	u64 heads = op == PERM_Q ? h->heads : h->kv_heads, hd, head, k;
 
-	if (op != PERM_Q && op != PERM_K)
+	if ((op != PERM_Q && op != PERM_K) || !(h->arch->flags & A_PERMUTE))
 		return r;
 	/* as llama.cpp's LlamaModel.permute: new row 2j + s of a head is
 	 * old row s * hd/2 + j (the halves of the rotation interleaved) */

@@ -140,38 +140,77 @@ static float value(u32 t, u64 i)
 	return (float)(int)(t * 7 + i % 13) / 4.0f - 8.0f;
 }
 
-/* model.safetensors with @n_extra more tensors named "extra.N". */
-static void write_tensors(bool bf16, u32 skip, u32 n_extra)
+/* ---- the other architectures, on tensor lists built per test ---- */
+
+struct hft {
+	char name[80];
+	u64 rows, cols;		/* rows 0: a vector of cols */
+	u32 vt;			/* its values: value() or val2() of this */
+};
+
+static struct hft list[64];
+static u32 n_list;
+
+static void hft(u64 rows, u64 cols, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void hft(u64 rows, u64 cols, const char *fmt, ...)
 {
-	char hdr[8192], path[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(list[n_list].name, sizeof(list[n_list].name), fmt, ap);
+	va_end(ap);
+	list[n_list].rows = rows;
+	list[n_list].cols = cols;
+	list[n_list].vt = n_list;
+	n_list++;
+}
+
+/* Element @i of list tensor @t: exact in F32, different everywhere. */
+static float val2(u32 t, u64 i)
+{
+	return (float)(t * 4096 + i) / 256.0f;
+}
+
+static u32 idx(const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < n_list && strcmp(list[i].name, name); i++)
+		;
+	if (i == n_list)
+		check_fail(__FILE__, __LINE__, "no source tensor %s", name);
+	return i;
+}
+
+/* model.safetensors of list[], F32 or (@bf16) BF16, values by @val */
+static void write_list(bool bf16, float (*val)(u32 t, u64 i))
+{
+	char hdr[16384], path[128];
 	size_t hl = 1;
 	u64 off = 0, k, n;
 	u32 t;
 	FILE *f;
 
 	hdr[0] = '{';
-	for (t = 0; t < ARRAY_SIZE(tensors) + n_extra; t++) {
-		const struct st_tensor *s = &tensors[t % ARRAY_SIZE(tensors)];
-		char name[64];
+	for (t = 0; t < n_list; t++) {
+		const struct hft *s = &list[t];
+		char shape[48];
 
-		if (t == skip)
-			continue;
-		snprintf(name, sizeof(name), "%s", t < ARRAY_SIZE(tensors) ?
-			 s->name : "extra.weight");
 		n = (s->rows ? s->rows : 1) * s->cols * (bf16 ? 2 : 4);
 		if (s->rows)
-			hl += sprintf(hdr + hl, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%llu,%llu],\"data_offsets\":[%llu,%llu]}",
-				      hl > 1 ? "," : "", name, bf16 ? "BF16" : "F32",
-				      (unsigned long long)s->rows,
-				      (unsigned long long)s->cols,
-				      (unsigned long long)off,
-				      (unsigned long long)(off + n));
+			snprintf(shape, sizeof(shape), "%llu,%llu",
+				 (unsigned long long)s->rows,
+				 (unsigned long long)s->cols);
 		else
-			hl += sprintf(hdr + hl, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%llu],\"data_offsets\":[%llu,%llu]}",
-				      hl > 1 ? "," : "", name, bf16 ? "BF16" : "F32",
-				      (unsigned long long)s->cols,
-				      (unsigned long long)off,
-				      (unsigned long long)(off + n));
+			snprintf(shape, sizeof(shape), "%llu",
+				 (unsigned long long)s->cols);
+		hl += snprintf(hdr + hl, sizeof(hdr) - hl,
+			       "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
+			       t ? "," : "", s->name, bf16 ? "BF16" : "F32", shape,
+			       (unsigned long long)off,
+			       (unsigned long long)(off + n));
 		off += n;
 	}
 	hdr[hl++] = '}';
@@ -182,14 +221,10 @@ static void write_tensors(bool bf16, u32 skip, u32 n_extra)
 	k = hl;
 	fwrite(&k, 8, 1, f);
 	fwrite(hdr, 1, hl, f);
-	for (t = 0; t < ARRAY_SIZE(tensors) + n_extra; t++) {
-		const struct st_tensor *s = &tensors[t % ARRAY_SIZE(tensors)];
-
-		if (t == skip)
-			continue;
-		n = (s->rows ? s->rows : 1) * s->cols;
+	for (t = 0; t < n_list; t++) {
+		n = (list[t].rows ? list[t].rows : 1) * list[t].cols;
 		for (k = 0; k < n; k++) {
-			float v = value(t % ARRAY_SIZE(tensors), k);
+			float v = val(list[t].vt, k);
 
 			if (bf16) {
 				u32 b;
@@ -204,6 +239,27 @@ static void write_tensors(bool bf16, u32 skip, u32 n_extra)
 		}
 	}
 	fclose(f);
+}
+
+/*
+ * model.safetensors of the llama tensors[] but number @skip, and
+ * @n_extra more named "extra.weight", with value()s.
+ */
+static void write_tensors(bool bf16, u32 skip, u32 n_extra)
+{
+	u32 t;
+
+	n_list = 0;
+	for (t = 0; t < ARRAY_SIZE(tensors) + n_extra; t++) {
+		const struct st_tensor *s = &tensors[t % ARRAY_SIZE(tensors)];
+
+		if (t == skip)
+			continue;
+		hft(s->rows, s->cols, "%s", t < ARRAY_SIZE(tensors) ?
+		    s->name : "extra.weight");
+		list[n_list - 1].vt = t % ARRAY_SIZE(tensors);
+	}
+	write_list(bf16, value);
 }
 
 static void make_dir(void)
@@ -471,94 +527,6 @@ static void refusals(void)
 	remove_dir();
 }
 
-/* ---- the other architectures, on tensor lists built per test ---- */
-
-struct hft {
-	char name[80];
-	u64 rows, cols;		/* rows 0: a vector of cols */
-};
-
-static struct hft list[64];
-static u32 n_list;
-
-static void hft(u64 rows, u64 cols, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void hft(u64 rows, u64 cols, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(list[n_list].name, sizeof(list[n_list].name), fmt, ap);
-	va_end(ap);
-	list[n_list].rows = rows;
-	list[n_list++].cols = cols;
-}
-
-/* Element @i of list tensor @t: exact in F32, different everywhere. */
-static float val2(u32 t, u64 i)
-{
-	return (float)(t * 4096 + i) / 256.0f;
-}
-
-static u32 idx(const char *name)
-{
-	u32 i;
-
-	for (i = 0; i < n_list && strcmp(list[i].name, name); i++)
-		;
-	if (i == n_list)
-		check_fail(__FILE__, __LINE__, "no source tensor %s", name);
-	return i;
-}
-
-static void write_list(void)
-{
-	char hdr[16384], path[128];
-	size_t hl = 1;
-	u64 off = 0, k, n;
-	u32 t;
-	FILE *f;
-
-	hdr[0] = '{';
-	for (t = 0; t < n_list; t++) {
-		const struct hft *s = &list[t];
-		char shape[48];
-
-		n = (s->rows ? s->rows : 1) * s->cols * 4;
-		if (s->rows)
-			snprintf(shape, sizeof(shape), "%llu,%llu",
-				 (unsigned long long)s->rows,
-				 (unsigned long long)s->cols);
-		else
-			snprintf(shape, sizeof(shape), "%llu",
-				 (unsigned long long)s->cols);
-		hl += snprintf(hdr + hl, sizeof(hdr) - hl,
-			       "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
-			       t ? "," : "", s->name, shape,
-			       (unsigned long long)off,
-			       (unsigned long long)(off + n));
-		off += n;
-	}
-	hdr[hl++] = '}';
-	while (hl % 8)
-		hdr[hl++] = ' ';
-	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
-	f = fopen(path, "wb");
-	k = hl;
-	fwrite(&k, 8, 1, f);
-	fwrite(hdr, 1, hl, f);
-	for (t = 0; t < n_list; t++) {
-		n = (list[t].rows ? list[t].rows : 1) * list[t].cols;
-		for (k = 0; k < n; k++) {
-			float v = val2(t, k);
-
-			fwrite(&v, 4, 1, f);
-		}
-	}
-	fclose(f);
-}
-
 /* How GGUF element o (row-major over ne) finds its source. */
 enum how { SAME, TRANSPOSED, STACKED };
 
@@ -738,7 +706,7 @@ static void qwen(void)
 
 			qwen_list(arch);
 			qwen_config(arch, "");
-			write_list();
+			write_list(false, val2);
 			if (!convert(f16, &f, &g, &a))
 				continue;
 			snprintf(pre, sizeof(pre), "%s", arch == 2 ? "qwen2" :
@@ -912,7 +880,7 @@ static void gpt2(void)
 
 			gpt2_list(pre, p == 1);
 			gpt2_config("");
-			write_list();
+			write_list(false, val2);
 			if (!convert(f16, &f, &g, &a))
 				continue;
 			expect_arch(&g, "gpt2");
@@ -1040,7 +1008,7 @@ static void arch_refusals(void)
 			break;
 		}
 		/* duplicate JSON keys: jansson keeps the last one */
-		write_list();
+		write_list(false, val2);
 		unlink(out);
 		err[0] = '\0';
 		CHECK(llm_convert_hf(dir, out, false, NULL, err, sizeof(err)) < 0);
