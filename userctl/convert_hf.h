@@ -5,10 +5,13 @@
  * F16 or BF16 tensors), tokenizer.json and tokenizer_config.json.  Used by
  * `llmctl convert hf`.
  *
- * Architectures: LlamaForCausalLM and MistralForCausalLM (GGUF llama, Q
- * and K rows permuted as llama.cpp permutes them).  Tokenizers: byte-level
- * BPE with the Llama 3, Qwen2 or GPT-2 pre-tokenizer.  Anything else is
- * refused with a sentence naming it.
+ * Architectures (convert_hf_arch.c has a table each): LlamaForCausalLM
+ * and MistralForCausalLM (GGUF llama, Q and K rows permuted as llama.cpp
+ * permutes them), Qwen2ForCausalLM (qwen2), Qwen3ForCausalLM (qwen3),
+ * Qwen3MoeForCausalLM (qwen3moe, experts stacked) and GPT2LMHeadModel
+ * (gpt2, Conv1D weights transposed).  Tokenizers: byte-level BPE with
+ * the Llama 3, Qwen2 or GPT-2 pre-tokenizer.  Anything else is refused
+ * with a sentence naming it.
  */
 #ifndef LLMCTL_CONVERT_HF_H
 #define LLMCTL_CONVERT_HF_H
@@ -26,7 +29,8 @@ struct llm_convert_hf_stats {
 };
 
 /*
- * Convert @dir to @out_path, tensors in F32 or (@f16) F16, norms F32.
+ * Convert @dir to @out_path, tensors in F32 or (@f16) F16; vectors, the
+ * MoE router and GPT-2's position embedding F32.
  * 0, or a negative errno with a sentence in @err; nothing is written on
  * error.
  */

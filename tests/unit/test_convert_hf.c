@@ -141,38 +141,77 @@ static float value(u32 t, u64 i)
 	return (float)(int)(t * 7 + i % 13) / 4.0f - 8.0f;
 }
 
-/* model.safetensors with @n_extra more tensors named "extra.N". */
-static void write_tensors(bool bf16, u32 skip, u32 n_extra)
+/* ---- the other architectures, on tensor lists built per test ---- */
+
+struct hft {
+	char name[80];
+	u64 rows, cols;		/* rows 0: a vector of cols */
+	u32 vt;			/* its values: value() or val2() of this */
+};
+
+static struct hft list[64];
+static u32 n_list;
+
+static void hft(u64 rows, u64 cols, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void hft(u64 rows, u64 cols, const char *fmt, ...)
 {
-	char hdr[8192], path[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(list[n_list].name, sizeof(list[n_list].name), fmt, ap);
+	va_end(ap);
+	list[n_list].rows = rows;
+	list[n_list].cols = cols;
+	list[n_list].vt = n_list;
+	n_list++;
+}
+
+/* Element @i of list tensor @t: exact in F32, different everywhere. */
+static float val2(u32 t, u64 i)
+{
+	return (float)(t * 4096 + i) / 256.0f;
+}
+
+static u32 idx(const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < n_list && strcmp(list[i].name, name); i++)
+		;
+	if (i == n_list)
+		check_fail(__FILE__, __LINE__, "no source tensor %s", name);
+	return i;
+}
+
+/* model.safetensors of list[], F32 or (@bf16) BF16, values by @val */
+static void write_list(bool bf16, float (*val)(u32 t, u64 i))
+{
+	char hdr[16384], path[128];
 	size_t hl = 1;
 	u64 off = 0, k, n;
 	u32 t;
 	FILE *f;
 
 	hdr[0] = '{';
-	for (t = 0; t < ARRAY_SIZE(tensors) + n_extra; t++) {
-		const struct st_tensor *s = &tensors[t % ARRAY_SIZE(tensors)];
-		char name[64];
+	for (t = 0; t < n_list; t++) {
+		const struct hft *s = &list[t];
+		char shape[48];
 
-		if (t == skip)
-			continue;
-		snprintf(name, sizeof(name), "%s", t < ARRAY_SIZE(tensors) ?
-			 s->name : "extra.weight");
 		n = (s->rows ? s->rows : 1) * s->cols * (bf16 ? 2 : 4);
 		if (s->rows)
-			hl += sprintf(hdr + hl, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%llu,%llu],\"data_offsets\":[%llu,%llu]}",
-				      hl > 1 ? "," : "", name, bf16 ? "BF16" : "F32",
-				      (unsigned long long)s->rows,
-				      (unsigned long long)s->cols,
-				      (unsigned long long)off,
-				      (unsigned long long)(off + n));
+			snprintf(shape, sizeof(shape), "%llu,%llu",
+				 (unsigned long long)s->rows,
+				 (unsigned long long)s->cols);
 		else
-			hl += sprintf(hdr + hl, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%llu],\"data_offsets\":[%llu,%llu]}",
-				      hl > 1 ? "," : "", name, bf16 ? "BF16" : "F32",
-				      (unsigned long long)s->cols,
-				      (unsigned long long)off,
-				      (unsigned long long)(off + n));
+			snprintf(shape, sizeof(shape), "%llu",
+				 (unsigned long long)s->cols);
+		hl += snprintf(hdr + hl, sizeof(hdr) - hl,
+			       "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%s],\"data_offsets\":[%llu,%llu]}",
+			       t ? "," : "", s->name, bf16 ? "BF16" : "F32", shape,
+			       (unsigned long long)off,
+			       (unsigned long long)(off + n));
 		off += n;
 	}
 	hdr[hl++] = '}';
@@ -183,14 +222,10 @@ static void write_tensors(bool bf16, u32 skip, u32 n_extra)
 	k = hl;
 	fwrite(&k, 8, 1, f);
 	fwrite(hdr, 1, hl, f);
-	for (t = 0; t < ARRAY_SIZE(tensors) + n_extra; t++) {
-		const struct st_tensor *s = &tensors[t % ARRAY_SIZE(tensors)];
-
-		if (t == skip)
-			continue;
-		n = (s->rows ? s->rows : 1) * s->cols;
+	for (t = 0; t < n_list; t++) {
+		n = (list[t].rows ? list[t].rows : 1) * list[t].cols;
 		for (k = 0; k < n; k++) {
-			float v = value(t % ARRAY_SIZE(tensors), k);
+			float v = val(list[t].vt, k);
 
 			if (bf16) {
 				u32 b;
@@ -205,6 +240,27 @@ static void write_tensors(bool bf16, u32 skip, u32 n_extra)
 		}
 	}
 	fclose(f);
+}
+
+/*
+ * model.safetensors of the llama tensors[] but number @skip, and
+ * @n_extra more named "extra.weight", with value()s.
+ */
+static void write_tensors(bool bf16, u32 skip, u32 n_extra)
+{
+	u32 t;
+
+	n_list = 0;
+	for (t = 0; t < ARRAY_SIZE(tensors) + n_extra; t++) {
+		const struct st_tensor *s = &tensors[t % ARRAY_SIZE(tensors)];
+
+		if (t == skip)
+			continue;
+		hft(s->rows, s->cols, "%s", t < ARRAY_SIZE(tensors) ?
+		    s->name : "extra.weight");
+		list[n_list - 1].vt = t % ARRAY_SIZE(tensors);
+	}
+	write_list(bf16, value);
 }
 
 static void make_dir(void)
@@ -466,9 +522,507 @@ static void refusals(void)
 		}
 		CHECK(access(out, F_OK) != 0);	/* nothing written */
 	}
-	put("config.json", "{\"architectures\": [\"Qwen2ForCausalLM\"]}");
+	put("config.json", "{\"architectures\": [\"PhiForCausalLM\"]}");
 	CHECK(llm_convert_hf(dir, out, false, NULL, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "architecture Qwen2ForCausalLM is not supported"));
+	CHECK(strstr(err, "architecture PhiForCausalLM is not supported"));
+	remove_dir();
+}
+
+/* How GGUF element o (row-major over ne) finds its source. */
+enum how { SAME, TRANSPOSED, STACKED };
+
+/*
+ * GGUF tensor @gn must be of @type (F16 where @f16 and @half), shape
+ * ne[0..2] (0: absent), each element the source's by the formula: SAME
+ * o -> (hf, o); TRANSPOSED (r, c) -> (hf, c * rows + r); STACKED
+ * (e, r, c) -> (hf with e for "%u", r * ne[0] + c).
+ */
+static void expect(const struct llm_gguf *g, const char *gn, bool f16,
+		   bool half, u64 ne0, u64 ne1, u64 ne2, enum how how,
+		   const char *hf)
+{
+	const struct llm_gguf_tensor *t = llm_gguf_find_tensor(g, gn);
+	u64 rows = ne1 ? ne1 : 1, n = ne0 * rows * (ne2 ? ne2 : 1), o;
+	u32 src = how == STACKED ? 0 : idx(hf);
+	char name[96];
+
+	if (!t) {
+		check_fail(__FILE__, __LINE__, "%s is missing", gn);
+		return;
+	}
+	if (t->type != (f16 && half ? LLM_T_F16 : LLM_T_F32) ||
+	    t->ne[0] != ne0 || t->ne[1] != (ne1 ? ne1 : 1) ||
+	    t->ne[2] != (ne2 ? ne2 : 1) ||
+	    t->n_dims != (ne2 ? 3u : ne1 ? 2u : 1u)) {
+		check_fail(__FILE__, __LINE__, "%s: type %u, [%llu, %llu, %llu] in %u dimensions",
+			   gn, t->type, (unsigned long long)t->ne[0],
+			   (unsigned long long)t->ne[1],
+			   (unsigned long long)t->ne[2], t->n_dims);
+		return;
+	}
+	for (o = 0; o < n; o++) {
+		u64 r = o / ne0 % rows, c = o % ne0, i = o;
+		float want;
+
+		if (how == TRANSPOSED)
+			i = c * rows + r;
+		if (how == STACKED) {
+			snprintf(name, sizeof(name), hf, (u32)(o / (ne0 * rows)));
+			src = idx(name);
+			i = o % (ne0 * rows);
+		}
+		want = val2(src, i);
+		if (t->type == LLM_T_F16)
+			want = llm_fp16_to_fp32(llm_fp32_to_fp16(want));
+		if (f32_at(t, o) != want) {
+			check_fail(__FILE__, __LINE__, "%s[%llu] = %g, want %g (%s[%llu])",
+				   gn, (unsigned long long)o, f32_at(t, o), want,
+				   list[src].name, (unsigned long long)i);
+			return;
+		}
+	}
+}
+
+static void expect_u32(const struct llm_gguf *g, const char *key, u32 want)
+{
+	u32 v = U32_MAX;
+
+	if (llm_gguf_get_u32(g, key, &v) || v != want)
+		check_fail(__FILE__, __LINE__, "%s = %u, want %u", key, v, want);
+}
+
+/* Convert (F32 or F16 out) and parse; false (reported) on failure. */
+static bool convert(bool f16, struct llm_mapped_file *f, struct llm_gguf *g,
+		    struct llm_arena *a)
+{
+	char err[512] = "";
+
+	unlink(out);
+	if (llm_convert_hf(dir, out, f16, NULL, err, sizeof(err))) {
+		check_fail(__FILE__, __LINE__, "convert: %s", err);
+		return false;
+	}
+	if (llm_map_file(f, out, err, sizeof(err))) {
+		check_fail(__FILE__, __LINE__, "map: %s", err);
+		return false;
+	}
+	llm_arena_init(a, region, REGION);
+	if (llm_gguf_parse(g, f->data, f->len, a, err, sizeof(err))) {
+		check_fail(__FILE__, __LINE__, "parse: %s", err);
+		llm_unmap_file(f);
+		return false;
+	}
+	return true;
+}
+
+static void expect_arch(const struct llm_gguf *g, const char *arch)
+{
+	struct llm_gguf_str s;
+
+	CHECK_EQ(llm_gguf_get_str(g, "general.architecture", &s), 0);
+	if (!llm_gguf_str_eq(s, arch))
+		check_fail(__FILE__, __LINE__, "architecture %.*s, want %s",
+			   (int)s.len, s.p, arch);
+}
+
+#define QH	8	/* qwen3's head_dim, not DIM / HEADS */
+#define EXP	3
+#define FFX	4
+
+/* Qwen2/Qwen3/Qwen3-MoE sources; @arch 2, 3 or 4 (MoE) */
+static void qwen_list(int arch)
+{
+	u32 hd = arch == 2 ? DIM / HEADS : QH, e;
+
+	n_list = 0;
+	hft(259, DIM, "model.embed_tokens.weight");
+	hft(0, DIM, "model.norm.weight");
+	if (arch != 2)
+		hft(259, DIM, "lm_head.weight");
+	hft(0, DIM, "model.layers.0.input_layernorm.weight");
+	hft(HEADS * hd, DIM, "model.layers.0.self_attn.q_proj.weight");
+	hft(KV * hd, DIM, "model.layers.0.self_attn.k_proj.weight");
+	hft(KV * hd, DIM, "model.layers.0.self_attn.v_proj.weight");
+	hft(DIM, HEADS * hd, "model.layers.0.self_attn.o_proj.weight");
+	if (arch == 2) {
+		hft(0, HEADS * hd, "model.layers.0.self_attn.q_proj.bias");
+		hft(0, KV * hd, "model.layers.0.self_attn.k_proj.bias");
+		hft(0, KV * hd, "model.layers.0.self_attn.v_proj.bias");
+	} else {
+		hft(0, hd, "model.layers.0.self_attn.q_norm.weight");
+		hft(0, hd, "model.layers.0.self_attn.k_norm.weight");
+	}
+	hft(0, DIM, "model.layers.0.post_attention_layernorm.weight");
+	if (arch != 4) {
+		hft(FFN, DIM, "model.layers.0.mlp.gate_proj.weight");
+		hft(FFN, DIM, "model.layers.0.mlp.up_proj.weight");
+		hft(DIM, FFN, "model.layers.0.mlp.down_proj.weight");
+		return;
+	}
+	hft(EXP, DIM, "model.layers.0.mlp.gate.weight");
+	for (e = 0; e < EXP; e++) {
+		hft(FFX, DIM, "model.layers.0.mlp.experts.%u.gate_proj.weight", e);
+		hft(FFX, DIM, "model.layers.0.mlp.experts.%u.up_proj.weight", e);
+		hft(DIM, FFX, "model.layers.0.mlp.experts.%u.down_proj.weight", e);
+	}
+}
+
+static void qwen_config(int arch, const char *extra)
+{
+	put("config.json",
+	    "{\"architectures\": [\"%s\"], \"hidden_size\": %d,\n"
+	    " \"intermediate_size\": %d, \"num_hidden_layers\": %d,\n"
+	    " \"num_attention_heads\": %d, \"num_key_value_heads\": %d,\n"
+	    " \"max_position_embeddings\": 64, \"rms_norm_eps\": 1e-06,\n"
+	    " \"rope_theta\": 1000000.0, \"vocab_size\": 259,\n"
+	    " \"sliding_window\": 4096, \"use_sliding_window\": false,\n"
+	    " \"tie_word_embeddings\": %s%s%s}\n",
+	    arch == 2 ? "Qwen2ForCausalLM" : arch == 3 ? "Qwen3ForCausalLM" :
+	    "Qwen3MoeForCausalLM", DIM, FFN, LAYERS, HEADS, KV,
+	    arch == 2 ? "true" : "false",
+	    arch == 2 ? "" : ", \"head_dim\": 8, \"attention_bias\": false",
+	    arch == 4 ? ", \"num_experts\": 3, \"num_experts_per_tok\": 2, \"moe_intermediate_size\": 4, \"norm_topk_prob\": true, \"decoder_sparse_step\": 1, \"mlp_only_layers\": []" :
+	    extra);
+}
+
+/*
+ * 4. Qwen2 (tied, biases), Qwen3 (head_dim 8 with hidden 8 over 2
+ * heads, q/k norms) and Qwen3-MoE (experts stacked): every tensor by
+ * formula, no permutation of Q and K (NEOX rotation), the keys, and what
+ * stays F32 under --outtype f16.
+ */
+static void qwen(void)
+{
+	int arch, k16;
+
+	make_dir();
+	for (arch = 2; arch <= 4; arch++)
+		for (k16 = 0; k16 < 2; k16++) {
+			bool f16 = k16;
+			u32 hd = arch == 2 ? DIM / HEADS : QH;
+			char pre[16];
+			struct llm_mapped_file f;
+			struct llm_arena a;
+			struct llm_gguf g;
+
+			qwen_list(arch);
+			qwen_config(arch, "");
+			write_list(false, val2);
+			if (!convert(f16, &f, &g, &a))
+				continue;
+			snprintf(pre, sizeof(pre), "%s", arch == 2 ? "qwen2" :
+				 arch == 3 ? "qwen3" : "qwen3moe");
+			expect_arch(&g, pre);
+			expect(&g, "token_embd.weight", f16, true, DIM, 259, 0,
+			       SAME, "model.embed_tokens.weight");
+			expect(&g, "output_norm.weight", f16, false, DIM, 0, 0,
+			       SAME, "model.norm.weight");
+			if (arch == 2)
+				CHECK(!llm_gguf_find_tensor(&g, "output.weight"));
+			else
+				expect(&g, "output.weight", f16, true, DIM, 259, 0,
+				       SAME, "lm_head.weight");
+			expect(&g, "blk.0.attn_norm.weight", f16, false, DIM, 0,
+			       0, SAME, "model.layers.0.input_layernorm.weight");
+			expect(&g, "blk.0.attn_q.weight", f16, true, DIM,
+			       HEADS * hd, 0, SAME,
+			       "model.layers.0.self_attn.q_proj.weight");
+			expect(&g, "blk.0.attn_k.weight", f16, true, DIM, KV * hd,
+			       0, SAME, "model.layers.0.self_attn.k_proj.weight");
+			expect(&g, "blk.0.attn_v.weight", f16, true, DIM, KV * hd,
+			       0, SAME, "model.layers.0.self_attn.v_proj.weight");
+			expect(&g, "blk.0.attn_output.weight", f16, true,
+			       HEADS * hd, DIM, 0, SAME,
+			       "model.layers.0.self_attn.o_proj.weight");
+			expect(&g, "blk.0.ffn_norm.weight", f16, false, DIM, 0, 0,
+			       SAME, "model.layers.0.post_attention_layernorm.weight");
+			if (arch == 2) {
+				expect(&g, "blk.0.attn_q.bias", f16, false,
+				       HEADS * hd, 0, 0, SAME,
+				       "model.layers.0.self_attn.q_proj.bias");
+				expect(&g, "blk.0.attn_k.bias", f16, false, KV * hd,
+				       0, 0, SAME,
+				       "model.layers.0.self_attn.k_proj.bias");
+				expect(&g, "blk.0.attn_v.bias", f16, false, KV * hd,
+				       0, 0, SAME,
+				       "model.layers.0.self_attn.v_proj.bias");
+				CHECK_EQ(g.n_tensors, 14);
+			} else {
+				expect(&g, "blk.0.attn_q_norm.weight", f16, false,
+				       QH, 0, 0, SAME,
+				       "model.layers.0.self_attn.q_norm.weight");
+				expect(&g, "blk.0.attn_k_norm.weight", f16, false,
+				       QH, 0, 0, SAME,
+				       "model.layers.0.self_attn.k_norm.weight");
+				expect_u32(&g, arch == 3 ? "qwen3.attention.key_length" :
+					   "qwen3moe.attention.key_length", QH);
+				expect_u32(&g, arch == 3 ? "qwen3.attention.value_length" :
+					   "qwen3moe.attention.value_length", QH);
+			}
+			if (arch != 4) {
+				expect(&g, "blk.0.ffn_gate.weight", f16, true, DIM,
+				       FFN, 0, SAME,
+				       "model.layers.0.mlp.gate_proj.weight");
+				expect(&g, "blk.0.ffn_up.weight", f16, true, DIM,
+				       FFN, 0, SAME,
+				       "model.layers.0.mlp.up_proj.weight");
+				expect(&g, "blk.0.ffn_down.weight", f16, true, FFN,
+				       DIM, 0, SAME,
+				       "model.layers.0.mlp.down_proj.weight");
+			} else {
+				/* the router stays F32, as llama.cpp keeps it */
+				expect(&g, "blk.0.ffn_gate_inp.weight", f16, false,
+				       DIM, EXP, 0, SAME,
+				       "model.layers.0.mlp.gate.weight");
+				expect(&g, "blk.0.ffn_gate_exps.weight", f16, true,
+				       DIM, FFX, EXP, STACKED,
+				       "model.layers.0.mlp.experts.%u.gate_proj.weight");
+				expect(&g, "blk.0.ffn_up_exps.weight", f16, true,
+				       DIM, FFX, EXP, STACKED,
+				       "model.layers.0.mlp.experts.%u.up_proj.weight");
+				expect(&g, "blk.0.ffn_down_exps.weight", f16, true,
+				       FFX, DIM, EXP, STACKED,
+				       "model.layers.0.mlp.experts.%u.down_proj.weight");
+				expect_u32(&g, "qwen3moe.expert_count", EXP);
+				expect_u32(&g, "qwen3moe.expert_used_count", 2);
+				expect_u32(&g, "qwen3moe.expert_feed_forward_length",
+					   FFX);
+				CHECK_EQ(g.n_tensors, 15);
+			}
+			if (arch == 3)
+				CHECK_EQ(g.n_tensors, 14);
+			{
+				char key[64];
+				static const char *const keys[] = {
+					"block_count", "context_length",
+					"embedding_length", "feed_forward_length",
+					"attention.head_count",
+					"attention.head_count_kv",
+				};
+				const u32 want[] = { LAYERS, 64, DIM, FFN, HEADS, KV };
+				size_t k;
+
+				for (k = 0; k < ARRAY_SIZE(keys); k++) {
+					snprintf(key, sizeof(key), "%s.%s", pre,
+						 keys[k]);
+					expect_u32(&g, key, want[k]);
+				}
+				snprintf(key, sizeof(key), "%s.rope.freq_base", pre);
+				CHECK(llm_gguf_find(&g, key));
+				snprintf(key, sizeof(key),
+					 "%s.attention.layer_norm_rms_epsilon", pre);
+				CHECK(llm_gguf_find(&g, key));
+				CHECK(arch != 2 || !llm_gguf_find(&g, "qwen2.attention.key_length"));
+				expect_u32(&g, "general.file_type", f16);
+			}
+			llm_unmap_file(&f);
+		}
+	remove_dir();
+}
+
+static void gpt2_list(const char *pre, bool buffers)
+{
+	n_list = 0;
+	hft(259, DIM, "%swte.weight", pre);
+	hft(64, DIM, "%swpe.weight", pre);
+	hft(0, DIM, "%sh.0.ln_1.weight", pre);
+	hft(0, DIM, "%sh.0.ln_1.bias", pre);
+	hft(DIM, 3 * DIM, "%sh.0.attn.c_attn.weight", pre);	/* [in, out] */
+	hft(0, 3 * DIM, "%sh.0.attn.c_attn.bias", pre);
+	hft(DIM, DIM, "%sh.0.attn.c_proj.weight", pre);
+	hft(0, DIM, "%sh.0.attn.c_proj.bias", pre);
+	hft(0, DIM, "%sh.0.ln_2.weight", pre);
+	hft(0, DIM, "%sh.0.ln_2.bias", pre);
+	hft(DIM, 4 * DIM, "%sh.0.mlp.c_fc.weight", pre);
+	hft(0, 4 * DIM, "%sh.0.mlp.c_fc.bias", pre);
+	hft(4 * DIM, DIM, "%sh.0.mlp.c_proj.weight", pre);
+	hft(0, DIM, "%sh.0.mlp.c_proj.bias", pre);
+	hft(0, DIM, "%sln_f.weight", pre);
+	hft(0, DIM, "%sln_f.bias", pre);
+	if (buffers) {	/* older checkpoints' causal mask, not weights */
+		hft(64, 64, "%sh.0.attn.bias", pre);
+		hft(0, 1, "%sh.0.attn.masked_bias", pre);
+	}
+}
+
+static void gpt2_config(const char *extra)
+{
+	put("config.json",
+	    "{\"architectures\": [\"GPT2LMHeadModel\"], \"n_embd\": %d,\n"
+	    " \"n_head\": %d, \"n_layer\": %d, \"n_positions\": 64,\n"
+	    " \"n_ctx\": 64, \"n_inner\": null, \"layer_norm_epsilon\": 1e-05,\n"
+	    " \"activation_function\": \"gelu_new\", \"vocab_size\": 259,\n"
+	    " \"bos_token_id\": 257, \"eos_token_id\": 258%s}\n",
+	    DIM, HEADS, LAYERS, extra);
+}
+
+/*
+ * 5. GPT-2, saved with and without "transformer." in front of the names
+ * (the second with the causal-mask buffers older checkpoints carry):
+ * Conv1D weights transposed, c_attn's Q, K and V rows in that order in
+ * attn_qkv, biases and the position embedding F32, the classifier tied,
+ * the keys.
+ */
+static void gpt2(void)
+{
+	static const char *const pres[] = { "transformer.", "" };
+	char n[96];
+	size_t p;
+	int k16;
+
+	make_dir();
+	for (p = 0; p < ARRAY_SIZE(pres); p++)
+		for (k16 = 0; k16 < 2; k16++) {
+			bool f16 = k16;
+			const char *pre = pres[p];
+			struct llm_mapped_file f;
+			struct llm_arena a;
+			struct llm_gguf g;
+
+			gpt2_list(pre, p == 1);
+			gpt2_config("");
+			write_list(false, val2);
+			if (!convert(f16, &f, &g, &a))
+				continue;
+			expect_arch(&g, "gpt2");
+#define HF(x) (snprintf(n, sizeof(n), "%s%s", pre, x), n)
+			expect(&g, "token_embd.weight", f16, true, DIM, 259, 0,
+			       SAME, HF("wte.weight"));
+			expect(&g, "position_embd.weight", f16, false, DIM, 64, 0,
+			       SAME, HF("wpe.weight"));
+			expect(&g, "output_norm.weight", f16, false, DIM, 0, 0,
+			       SAME, HF("ln_f.weight"));
+			expect(&g, "output_norm.bias", f16, false, DIM, 0, 0,
+			       SAME, HF("ln_f.bias"));
+			expect(&g, "blk.0.attn_norm.weight", f16, false, DIM, 0, 0,
+			       SAME, HF("h.0.ln_1.weight"));
+			expect(&g, "blk.0.attn_norm.bias", f16, false, DIM, 0, 0,
+			       SAME, HF("h.0.ln_1.bias"));
+			/* row r of attn_qkv is column r of c_attn: Q, K, V */
+			expect(&g, "blk.0.attn_qkv.weight", f16, true, DIM,
+			       3 * DIM, 0, TRANSPOSED, HF("h.0.attn.c_attn.weight"));
+			expect(&g, "blk.0.attn_qkv.bias", f16, false, 3 * DIM, 0,
+			       0, SAME, HF("h.0.attn.c_attn.bias"));
+			expect(&g, "blk.0.attn_output.weight", f16, true, DIM, DIM,
+			       0, TRANSPOSED, HF("h.0.attn.c_proj.weight"));
+			expect(&g, "blk.0.attn_output.bias", f16, false, DIM, 0,
+			       0, SAME, HF("h.0.attn.c_proj.bias"));
+			expect(&g, "blk.0.ffn_norm.weight", f16, false, DIM, 0, 0,
+			       SAME, HF("h.0.ln_2.weight"));
+			expect(&g, "blk.0.ffn_norm.bias", f16, false, DIM, 0, 0,
+			       SAME, HF("h.0.ln_2.bias"));
+			expect(&g, "blk.0.ffn_up.weight", f16, true, DIM, 4 * DIM,
+			       0, TRANSPOSED, HF("h.0.mlp.c_fc.weight"));
+			expect(&g, "blk.0.ffn_up.bias", f16, false, 4 * DIM, 0, 0,
+			       SAME, HF("h.0.mlp.c_fc.bias"));
+			expect(&g, "blk.0.ffn_down.weight", f16, true, 4 * DIM,
+			       DIM, 0, TRANSPOSED, HF("h.0.mlp.c_proj.weight"));
+			expect(&g, "blk.0.ffn_down.bias", f16, false, DIM, 0, 0,
+			       SAME, HF("h.0.mlp.c_proj.bias"));
+#undef HF
+			CHECK_EQ(g.n_tensors, 16);	/* no output.weight: tied */
+			expect_u32(&g, "gpt2.block_count", LAYERS);
+			expect_u32(&g, "gpt2.context_length", 64);
+			expect_u32(&g, "gpt2.embedding_length", DIM);
+			expect_u32(&g, "gpt2.feed_forward_length", 4 * DIM);
+			expect_u32(&g, "gpt2.attention.head_count", HEADS);
+			CHECK(llm_gguf_find(&g, "gpt2.attention.layer_norm_epsilon"));
+			CHECK(!llm_gguf_find(&g, "gpt2.attention.head_count_kv"));
+			/* tokenizer_config's BOS and EOS win over config.json's */
+			expect_u32(&g, "tokenizer.ggml.bos_token_id", 257);
+			llm_unmap_file(&f);
+		}
+	remove_dir();
+}
+
+/* 6. What the new architectures refuse, and the sentence. */
+static void arch_refusals(void)
+{
+	char err[512];
+	int i;
+
+	make_dir();
+	for (i = 0; i < 11; i++) {
+		const char *why = "";
+
+		switch (i) {
+		case 0:
+			qwen_list(2);
+			qwen_config(2, ", \"use_sliding_window\": true");
+			why = "sliding-window attention (use_sliding_window)";
+			break;
+		case 1:
+			qwen_list(2);
+			qwen_config(2, ", \"rope_scaling\": {\"type\": \"yarn\", \"factor\": 4.0}");
+			why = "rope_scaling of type yarn is not supported for this architecture";
+			break;
+		case 2:
+			qwen_list(3);
+			qwen_config(3, ", \"attention_bias\": true");
+			why = "biases (attention_bias, mlp_bias) are not supported for qwen3";
+			break;
+		case 3:
+			qwen_list(4);
+			qwen_config(4, "");
+			put("config.json", "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"hidden_size\": 8, \"intermediate_size\": 16, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"num_key_value_heads\": 1, \"head_dim\": 8, \"num_experts\": 3, \"num_experts_per_tok\": 2, \"moe_intermediate_size\": 4}");
+			why = "norm_topk_prob false";
+			break;
+		case 4:
+			qwen_list(4);
+			put("config.json", "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"hidden_size\": 8, \"intermediate_size\": 16, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"num_key_value_heads\": 1, \"head_dim\": 8, \"num_experts\": 3, \"num_experts_per_tok\": 2, \"moe_intermediate_size\": 4, \"norm_topk_prob\": true, \"mlp_only_layers\": [0]}");
+			why = "dense layers among the experts'";
+			break;
+		case 5:
+			qwen_list(4);
+			qwen_config(4, "");
+			n_list--;	/* expert 2's down_proj */
+			why = "tensor model.layers.0.mlp.experts.2.down_proj.weight is missing";
+			break;
+		case 6:
+			gpt2_list("transformer.", false);
+			gpt2_config(", \"activation_function\": \"relu\"");
+			why = "activation_function relu is not supported";
+			break;
+		case 7:
+			/* c_attn as a Linear would store it, not Conv1D's [in, out] */
+			gpt2_list("transformer.", false);
+			list[4].rows = 3 * DIM;
+			list[4].cols = DIM;
+			gpt2_config("");
+			why = "tensor transformer.h.0.attn.c_attn.weight is [24, 8]; the configuration makes it [8, 24]";
+			break;
+		case 8:
+			gpt2_list("transformer.", false);
+			gpt2_config(", \"quantization_config\": {\"quant_method\": \"gptq\"}");
+			why = "quantized checkpoints (quantization_config)";
+			break;
+		case 9:
+			gpt2_list("transformer.", false);
+			gpt2_config(", \"scale_attn_by_inverse_layer_idx\": true");
+			why = "GPT-2 attention other than scaled";
+			break;
+		case 10:
+			qwen_list(3);
+			qwen_config(3, "");
+			hft(DIM, DIM, "model.layers.0.mlp.experts.0.gate_proj.weight");
+			why = "tensor model.layers.0.mlp.experts.0.gate_proj.weight is not one a qwen3 model has";
+			break;
+		}
+		/* duplicate JSON keys: jansson keeps the last one */
+		write_list(false, val2);
+		unlink(out);
+		err[0] = '\0';
+		CHECK(llm_convert_hf(dir, out, false, NULL, err, sizeof(err)) < 0);
+		if (!strstr(err, why))
+			check_fail(__FILE__, __LINE__, "case %d: '%s', want '%s'",
+				   i, err, why);
+		CHECK(access(out, F_OK) != 0);
+	}
+	/* Mistral's sliding window under the context */
+	write_config(", \"sliding_window\": 16");
+	write_tensors(false, U32_MAX, 0);
+	CHECK(llm_convert_hf(dir, out, false, NULL, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "sliding-window attention (sliding_window 16, under the context of 64)"));
 	remove_dir();
 }
 
@@ -480,6 +1034,9 @@ int main(void)
 	RUN(converts);
 	RUN(refusals);
 	RUN(rope_llama3);
+	RUN(qwen);
+	RUN(gpt2);
+	RUN(arch_refusals);
 	free(region);
 	return check_done();
 }
