@@ -473,8 +473,9 @@ for arch in llama qwen2 qwen3 gpt2 qwen3moe; do
 done
 
 # Every architecture (mkmodel --arch: llama.cpp's keys and tensors, a
-# byte-level BPE vocabulary, random weights; 256 wide, so that K-quants
-# apply) in F32 and as llmctl quantizes it: Q8_0 and
+# byte-level BPE vocabulary; 256 wide, so that K-quants apply; --margin
+# weights, each step's top-1 some 20-30 ahead of top-2, so that a parting
+# is a bug rather than a near-tie) in F32 and as llmctl quantizes it: Q8_0 and
 # Q4_K_M files byte-identical to llama-quantize's, and each of F32, Q8_0,
 # Q4_0 and Q4_K_M generating as llama.cpp does.  Widths are whole K-quant
 # super-blocks; qwen3's heads are wider than dim / heads; qwen3moe has 8
@@ -489,7 +490,7 @@ for arch in llama qwen2 qwen3 qwen3moe gpt2; do
 	*) extra="--kv-heads 2" ;;
 	esac
 	"$BUILD/tools/mkmodel" -q --arch $arch --dim 256 --layers 2 --heads 4 \
-		$extra --ffn 512 --vocab 512 --context 256 --seed 3 --bpe qwen2 \
+		$extra --ffn 512 --vocab 512 --context 256 --seed 3 --bpe qwen2 --margin \
 		"$f32" || exit 2
 	gen_check "$arch, F32" "$f32" 1e-3
 	for q in Q8_0 Q4_0 Q4_K_M; do

@@ -28,7 +28,7 @@ const reply = JSON.parse(fs.readFileSync(llamaPath, "utf8"));
 // steps by walking both in order
 const tokens = reply.tokens;
 const probs = reply.completion_probabilities;
-let worst = 0, i, j = 0;
+let worst = 0, gap = Infinity, i, j = 0;
 for (i = 0; i < Math.min(ours.length, tokens.length); i++) {
 	const o = ours[i];
 	let l = null;
@@ -49,6 +49,8 @@ for (i = 0; i < Math.min(ours.length, tokens.length); i++) {
 	}
 	if (!l)
 		continue;
+	if (l.top_logprobs.length > 1)
+		gap = Math.min(gap, l.top_logprobs[0].logprob - l.top_logprobs[1].logprob);
 	for (const t of l.top_logprobs) {
 		if (!o.top.has(t.id)) {
 			if (t.logprob > Math.min(...o.top.values()) + tol) {
@@ -73,4 +75,4 @@ if (ours.length !== tokens.length && !stoppedAtEos) {
 	console.log(`bad: ${ours.length} tokens from llm, ${tokens.length} from llama.cpp`);
 	process.exit(1);
 }
-console.log(`ok: all ${i} steps the same${stoppedAtEos ? " (both stopped at EOS)" : ""}, max |d logprob| ${worst.toExponential(2)} (tolerance ${tol})`);
+console.log(`ok: all ${i} steps the same${stoppedAtEos ? " (both stopped at EOS)" : ""}, max |d logprob| ${worst.toExponential(2)} (tolerance ${tol}), smallest top-1 lead ${gap.toFixed(2)}`);

@@ -54,6 +54,10 @@ static void usage(FILE *out)
 		"                   (Q/K norms), qwen3moe (experts: --ffn is an\n"
 		"                   expert's width) or gpt2 (LayerNorm, biases,\n"
 		"                   fused Q/K/V, learned positions, GELU)\n"
+		"  --margin         wide greedy margins: each token has a fixed\n"
+		"                   successor ~40 logits ahead of the rest, the\n"
+		"                   layers scaled to bend, not flip, the choice\n"
+		"                   (for comparisons that must not part at ties)\n"
 		"  --head-dim N     qwen3/qwen3moe: heads of their own width\n"
 		"  --experts N      qwen3moe: experts per layer\n"
 		"  --experts-used K qwen3moe: experts each token runs\n"
@@ -166,6 +170,8 @@ int main(int argc, char **argv)
 			s.seed = seed;
 		} else if (!strcmp(arg, "--name") && a + 1 < argc) {
 			s.name = argv[++a];
+		} else if (!strcmp(arg, "--margin")) {
+			s.margin = true;
 		} else if (!strcmp(arg, "--arch") && a + 1 < argc) {
 			s.arch = argv[++a];
 		} else if (!strcmp(arg, "--chat-template") && a + 1 < argc) {

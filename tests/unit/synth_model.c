@@ -105,7 +105,7 @@ bool synth_preset(const char *name, struct synth_shape *s)
 	for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
 		if (!strcmp(name, presets[i].name)) {
 			u64 seed = s->seed;
-			bool tied = s->tied;
+			bool tied = s->tied, margin = s->margin;
 			const char *n = s->name, *bpe = s->bpe_pre;
 			const char *arch = s->arch;
 			const char *tmpl = s->chat_template;
@@ -113,6 +113,7 @@ bool synth_preset(const char *name, struct synth_shape *s)
 			*s = presets[i].s;
 			s->seed = seed;
 			s->tied = tied;
+			s->margin = margin;
 			s->name = n;
 			s->bpe_pre = bpe;
 			s->arch = arch;
@@ -163,6 +164,8 @@ const char *synth_check(const struct synth_shape *s)
 			 SYNTH_MIN_VOCAB);
 		return why;
 	}
+	if (s->margin && s->tied)
+		return "wide margins (--margin) need a classifier of its own (not --tied)";
 	if (s->context < 1 || s->context > (1u << 20))
 		return "the context must be 1..1048576 positions";
 	return NULL;
@@ -518,6 +521,54 @@ static void fill(float *p, const char *name, u64 seed, u64 rows, u64 cols,
  */
 #define CLS_GAIN	3.0f
 
+/* --margin: the layers' share of the residual stream (see make_margin()) */
+#define MARGIN_LAYER_GAIN	0.03f
+/* ... and the successor's logit for a hidden state that is its token's */
+#define MARGIN_LOGIT		40.0f
+
+/*
+ * Wide greedy margins.  The classifier's row for token t's successor
+ * succ(t) (a fixed permutation of the plain tokens: no special or byte
+ * token; a byte token's is a plain one too) is t's embedding scaled so that a hidden state that is t's
+ * embedding, RMS-normed, scores MARGIN_LOGIT; the other rows are other
+ * tokens' embeddings, nearly orthogonal in the width, so they score a
+ * few; rows of the tokens outside the permutation are zero.  The layers'
+ * output projections (and GPT-2's learned positions) are
+ * MARGIN_LAYER_GAIN of their usual scale: they
+ * bend the residual stream, and so every log-probability, but leave the
+ * successor on top by far.  Quantization error moves logits by tenths,
+ * the margins are tens.
+ */
+static void make_margin(struct synth_model *m, const struct synth_shape *s,
+			float *out)
+{
+	const float *e = m->weights;	/* token_embd comes first */
+	u32 lo = s->bpe_pre ? 256 : SYNTH_MIN_VOCAB;
+	u32 hi = s->bpe_pre ? (m->bos < m->eos ? m->bos : m->eos) : s->vocab;
+	u32 n = hi - lo, a = 7, t, i;
+
+	while (n % a == 0)
+		a += 2;
+	memset(out, 0, (size_t)s->vocab * s->dim * sizeof(float));
+	/*
+	 * byte tokens (a prompt's unknown words) lead somewhere too: their
+	 * directions are added to plain tokens' rows
+	 */
+	for (t = 0; t < hi; t++) {
+		const float *et = e + (size_t)t * s->dim;
+		u32 succ = t < lo ? lo + t % n : lo + ((u64)a * (t - lo) + 1) % n;
+		float *row = out + (size_t)succ * s->dim;
+		double sq = 0;
+
+		for (i = 0; i < s->dim; i++)
+			sq += (double)et[i] * et[i];
+		/* x = sqrt(dim) e_t / |e_t| after the norm: row . x = LOGIT */
+		for (i = 0; i < s->dim; i++)
+			row[i] += (float)(MARGIN_LOGIT * et[i] /
+					  sqrt(sq * s->dim));
+	}
+}
+
 static void damp_rows(float *p, u32 dim)
 {
 	u64 i;
@@ -747,11 +798,18 @@ static int add_block(struct llm_gguf_writer *w, struct synth_model *m,
 	int ret = 0;
 
 	for (k = 0; k < sizeof(t) / sizeof(t[0]) && !ret; k++) {
+		float gain = t[k].gain;
+
 		if (!t[k].on)
 			continue;
+		/* --margin: the projections into the residual stream */
+		if (s->margin && t[k].rows > 1 &&
+		    (strstr(t[k].name, "attn_output") ||
+		     strstr(t[k].name, "ffn_down")))
+			gain *= MARGIN_LAYER_GAIN;
 		snprintf(name, sizeof(name), "blk.%u.%s", l, t[k].name);
 		ret = add_tensor3(w, m, s->seed, name, t[k].cols, t[k].rows,
-				  t[k].n3, t[k].gain);
+				  t[k].n3, gain);
 	}
 	return ret;
 }
@@ -766,11 +824,13 @@ static int add_tensors(struct llm_gguf_writer *w, struct synth_model *m,
 
 	ret = add_matrix(w, m, s->seed, "token_embd.weight", s->dim,
 			 s->vocab, CLS_GAIN);
-	if (w)
+	/* (--margin: every token's direction counts, make_margin()) */
+	if (w && !s->margin)
 		damp_rows(m->weights, s->dim);
 	if (!ret && gpt2)
 		ret = add_matrix(w, m, s->seed, "position_embd.weight",
-				 s->dim, s->context, 1.0f);
+				 s->dim, s->context,
+				 s->margin ? MARGIN_LAYER_GAIN : 1.0f);
 	if (!ret)
 		ret = add_matrix(w, m, s->seed, "output_norm.weight",
 				 s->dim, 1, 1.0f);
@@ -782,7 +842,9 @@ static int add_tensors(struct llm_gguf_writer *w, struct synth_model *m,
 
 		ret = add_matrix(w, m, s->seed, "output.weight", s->dim,
 				 s->vocab, CLS_GAIN);
-		if (w)
+		if (w && s->margin)
+			make_margin(m, s, out);
+		else if (w)
 			damp_rows(out, s->dim);
 	}
 	for (l = 0; l < s->layers && !ret; l++)

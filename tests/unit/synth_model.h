@@ -57,6 +57,13 @@ struct synth_shape {
 	 * token, each ffn wide.
 	 */
 	const char *arch;
+	/*
+	 * Wide greedy margins (needs an untied classifier): each plain
+	 * token's successor is fixed, its logit about 40 and the others' a
+	 * few, and the layers' output projections are scaled down so they
+	 * shift the logits without flipping the choice.  See make_margin().
+	 */
+	bool margin;
 	u32 head_dim;
 	u32 experts, experts_used;
 	/* tokenizer.chat_template, or NULL for none */
