@@ -123,14 +123,18 @@ $(BUILD)/libllm.a: $(CORE_OBJS)
 $(BUILD)/libllm-san.a: $(CORE_SAN_OBJS)
 	$(AR) rcs $@ $^
 
-LLMCTL_SRCS := $(wildcard userctl/*.c)
+LLMCTL_SRCS := $(filter-out userctl/cmd_serve.c,$(wildcard userctl/*.c))
 LLMCTL_OBJS := $(LLMCTL_SRCS:%.c=$(BUILD)/rel/%.o)
 
-# llmctl convert hf reads JSON with Debian's jansson (make setup)
-$(BUILD)/llmctl: $(LLMCTL_OBJS) $(BUILD)/libllm.a
-	$(CC) $(USER_CFLAGS) -o $@ $^ -ljansson -lm -lpthread
+# llmctl convert hf reads JSON with Debian's jansson, llmctl serve speaks
+# HTTP with Debian's libmicrohttpd (make setup).  libmicrohttpd is built
+# with GnuTLS, whose p11-kit Debian ships no static library of, so
+# llmctl.static (the QEMU guests' llmctl) has serve/none.c instead of
+# cmd_serve.c: serve is in the dynamically linked llmctl only.
+$(BUILD)/llmctl: $(LLMCTL_OBJS) $(BUILD)/rel/userctl/cmd_serve.o $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lmicrohttpd -ljansson -lm -lpthread
 
-$(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
+$(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/rel/userctl/serve/none.o $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -static -o $@ $^ -ljansson -lm -lpthread
 
 # What unit tests link besides the core: the check frame, an independent
