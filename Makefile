@@ -465,9 +465,20 @@ $(filter-out %-f32.gguf,$(ARCH_MODELS)): $(BUILD)/qemu-extra/arch-%.gguf: $(BUIL
 	$(BUILD)/llmctl quantize -q $(BUILD)/qemu-extra/arch-$(firstword $(subst -, ,$*))-f32.gguf \
 		$@ $(lastword $(subst -, ,$*))
 
+# llmctl serve in the guest (qemu-tests/tests/serve.sh): the dynamically
+# linked llmctl (llmctl.static has no HTTP server) with the shared
+# libraries it needs and their loader, run as
+# /extra/serve/ld-linux-x86-64.so.2 --library-path /extra/serve /extra/serve/llmctl.
+SERVE_BUNDLE := $(BUILD)/qemu-extra/serve/llmctl
+$(SERVE_BUNDLE): $(BUILD)/llmctl
+	@rm -rf $(dir $@) && mkdir -p $(dir $@)
+	cp $< $@
+	ldd $< | awk '$$2 == "=>" && $$3 ~ /^\// { print $$3 } $$1 ~ /^\/.*ld-linux/ { print $$1 }' | \
+		xargs -r cp -L -t $(dir $@)
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
 qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS) $(KQ_MODELS) \
-	$(BPE_MODELS) $(CHAT_MODELS) $(ARCH_MODELS)
+	$(BPE_MODELS) $(CHAT_MODELS) $(ARCH_MODELS) $(SERVE_BUNDLE)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh
