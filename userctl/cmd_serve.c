@@ -394,28 +394,22 @@ static int utf8_take(struct req *r, const char *s, size_t n, char **dst,
 
 /*
  * The next piece of the reply into @buf: > 0 bytes, 0 at its end, -errno
- * (-ECONNRESET: the client went away).  Waits on the session and on the
- * client's socket at once, so a client that hangs up is noticed while the
- * kernel is still computing.
+ * (-ECONNRESET: the client went away).  A blocking read() generates in
+ * this thread's context and returns each token's text as it is made, so
+ * a stream has an event per token; the client's socket is looked at
+ * before each, so a client that hangs up stops the generation within a
+ * token step.  (poll() on the session would have a kernel worker
+ * generate ahead, and hand over several tokens' text at once.)
  */
 static ssize_t next_piece(struct req *r, char *buf, size_t cap)
 {
-	struct pollfd p[2] = {
-		{ .fd = r->fd, .events = POLLIN },
-		{ .fd = r->sock, .events = POLLRDHUP },
-	};
+	struct pollfd p = { .fd = r->sock, .events = POLLRDHUP };
 	ssize_t n;
 
 	for (;;) {
-		if (poll(p, r->sock >= 0 ? 2 : 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r->sock >= 0 && (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		if (r->sock >= 0 && poll(&p, 1, 0) > 0 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			return -ECONNRESET;
-		if (!p[0].revents)
-			continue;
 		n = read(r->fd, buf, cap);
 		if (n >= 0)
 			return n;
