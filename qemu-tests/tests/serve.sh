@@ -174,6 +174,17 @@ for i in 1 2 3 4; do
 done
 check_eq "4 clients at once (2 streaming) each get their text alone" 4 "$same"
 
+# The kernel's slots for the server's user all taken (sessions_per_user
+# 5, held by another process of uid 1000): 429 sessions_exhausted
+llmtest runas 1000 sh -c 'exec 3<>/dev/llm 4<>/dev/llm 5<>/dev/llm 6<>/dev/llm 7<>/dev/llm; sleep 30' &
+HOLD=$!
+wait_until 100 sh -c '[ "$(cat /sys/kernel/llm/sessions_active)" = 5 ]'
+bad "uid 1000's sessions all open elsewhere" 429 sessions_exhausted \
+	/v1/completions '{"prompt": "x", "max_tokens": 1}'
+kill $HOLD
+wait $HOLD 2> /dev/null
+wait_until 100 sh -c '[ "$(cat /sys/kernel/llm/sessions_active)" = 0 ]'
+
 # Chat: no template on stories260K
 bad "chat on a model with no chat template" 400 no_chat_template \
 	/v1/chat/completions '{"messages": [{"role": "user", "content": "Hi"}]}'
@@ -298,7 +309,14 @@ check_output "... and the server's own" '^llm_serve_requests_total [0-9]+$' cat 
 check_status "SIGTERM: the server ends with status 0" 0 stop_server
 
 # --api-key: 401 without it or with another, 200 with it; /health open
-check "llmctl serve --api-key" start_server --api-key sk-test || return
+check "llmctl serve --api-key --timeout 2" start_server --api-key sk-test --timeout 2 || return
+t0=$(now_ms)
+sleep 10 | nc 127.0.0.1 $PORT > /dev/null 2>&1 &
+NC=$!
+wait_until 80 sh -c "! kill -0 $NC 2> /dev/null"
+check_range "a connection that sends nothing is closed after --timeout 2 (ms)" \
+	1500 5000 $(($(now_ms) - t0))
+kill $NC 2> /dev/null
 bad "no API key: 401" 401 invalid_api_key /v1/completions '{"prompt": "x"}'
 bad "a wrong API key: 401" 401 invalid_api_key /v1/completions '{"prompt": "x", "max_tokens": 1}' -k sk-tesT
 httpc -k sk-test GET $PORT /v1/models > $P.out 2>&1
