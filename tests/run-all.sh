@@ -118,7 +118,7 @@ main() {
 	if skipped serve; then
 		result "SKIP serve-openai: skipped on request"
 	else
-		step serve-openai tests/serve-openai.sh
+		step serve-openai tests/serve-openai.sh $(skipped qemu && echo --no-guest)
 	fi
 
 	if skipped fuzz; then
