@@ -1351,6 +1351,11 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "llmctl serve: listening on http://%s:%u/%s\n",
 		inet_ntoa(opts.host), opts.port,
 		opts.api_key ? " (API key required)" : "");
+	if (!opts.api_key && ntohl(opts.host.s_addr) >> 24 != 127)
+		fprintf(stderr, "llmctl serve: warning: anyone who can reach this address may use the model: consider --api-key\n");
+	if (geteuid() == 0)
+		fprintf(stderr, "llmctl serve: note: running as root is not needed; any user with access to %s may serve\n",
+			llmctl_dev_path);
 	while (!stopping)
 		sigsuspend(&old);
 	fprintf(stderr, "llmctl serve: stopping\n");
