@@ -736,6 +736,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			pthread_mutex_lock(&stats_lock);
 			n_cancelled++;
 			pthread_mutex_unlock(&stats_lock);
+			fprintf(stderr, "llmctl serve: %s: the client went away; its generation is stopped\n",
+				r->id);
 			req_release(r);
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		} else {
@@ -940,6 +942,8 @@ static enum MHD_Result do_generate(struct MHD_Connection *c, struct req *r)
 			pthread_mutex_lock(&stats_lock);
 			n_cancelled++;
 			pthread_mutex_unlock(&stats_lock);
+			fprintf(stderr, "llmctl serve: %s: the client went away; its generation is stopped\n",
+				r->id);
 			free(text);
 			req_release(r);
 			return MHD_NO;
@@ -1238,6 +1242,14 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd's messages, said to be its */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("llmctl serve: libmicrohttpd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -1342,6 +1354,7 @@ int cmd_serve(int argc, char **argv)
 			     MHD_OPTION_CONNECTION_LIMIT,
 			     opts.max_sessions * 4 + 16,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "llmctl serve: cannot listen on %s:%u: %s\n",

@@ -289,6 +289,9 @@ check_range "... after a few of its 200 tokens" 1 20 \
 	$(($(llm_sys tokens_generated_total) - gen0))
 check_output "... /metrics counts it as cancelled" '^llm_serve_cancelled_total 1$' \
 	httpc -b GET $PORT /metrics
+check_output "... and the server's log says so" \
+	'^llmctl serve: cmpl-[0-9]+: the client went away; its generation is stopped$' cat $P.log
+check_fails "... with no unprefixed libmicrohttpd line" grep -v '^llmctl serve: ' $P.log
 # the same without streaming: the reply is being computed when it goes
 gen0=$(llm_sys tokens_generated_total)
 httpc POST $PORT /v1/completions '{"prompt": "Once", "max_tokens": 200, "temperature": 0}' > /dev/null 2>&1 &
