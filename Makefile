@@ -123,14 +123,18 @@ $(BUILD)/libllm.a: $(CORE_OBJS)
 $(BUILD)/libllm-san.a: $(CORE_SAN_OBJS)
 	$(AR) rcs $@ $^
 
-LLMCTL_SRCS := $(wildcard userctl/*.c)
+LLMCTL_SRCS := $(filter-out userctl/cmd_serve.c,$(wildcard userctl/*.c))
 LLMCTL_OBJS := $(LLMCTL_SRCS:%.c=$(BUILD)/rel/%.o)
 
-# llmctl convert hf reads JSON with Debian's jansson (make setup)
-$(BUILD)/llmctl: $(LLMCTL_OBJS) $(BUILD)/libllm.a
-	$(CC) $(USER_CFLAGS) -o $@ $^ -ljansson -lm -lpthread
+# llmctl convert hf reads JSON with Debian's jansson, llmctl serve speaks
+# HTTP with Debian's libmicrohttpd (make setup).  libmicrohttpd is built
+# with GnuTLS, whose p11-kit Debian ships no static library of, so
+# llmctl.static (the QEMU guests' llmctl) has serve/none.c instead of
+# cmd_serve.c: serve is in the dynamically linked llmctl only.
+$(BUILD)/llmctl: $(LLMCTL_OBJS) $(BUILD)/rel/userctl/cmd_serve.o $(BUILD)/libllm.a
+	$(CC) $(USER_CFLAGS) -o $@ $^ -lmicrohttpd -ljansson -lm -lpthread
 
-$(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/libllm.a
+$(BUILD)/llmctl.static: $(LLMCTL_OBJS) $(BUILD)/rel/userctl/serve/none.o $(BUILD)/libllm.a
 	$(CC) $(USER_CFLAGS) -static -o $@ $^ -ljansson -lm -lpthread
 
 # What unit tests link besides the core: the check frame, an independent
@@ -461,9 +465,20 @@ $(filter-out %-f32.gguf,$(ARCH_MODELS)): $(BUILD)/qemu-extra/arch-%.gguf: $(BUIL
 	$(BUILD)/llmctl quantize -q $(BUILD)/qemu-extra/arch-$(firstword $(subst -, ,$*))-f32.gguf \
 		$@ $(lastword $(subst -, ,$*))
 
+# llmctl serve in the guest (qemu-tests/tests/serve.sh): the dynamically
+# linked llmctl (llmctl.static has no HTTP server) with the shared
+# libraries it needs and their loader, run as
+# /extra/serve/ld-linux-x86-64.so.2 --library-path /extra/serve /extra/serve/llmctl.
+SERVE_BUNDLE := $(BUILD)/qemu-extra/serve/llmctl
+$(SERVE_BUNDLE): $(BUILD)/llmctl
+	@rm -rf $(dir $@) && mkdir -p $(dir $@)
+	cp $< $@
+	ldd $< | awk '$$2 == "=>" && $$3 ~ /^\// { print $$3 } $$1 ~ /^\/.*ld-linux/ { print $$1 }' | \
+		xargs -r cp -L -t $(dir $@)
+
 # Everything the guest tests take from $(BUILD)/qemu-extra.
 qemu-extra: samples test-kmods hostile-corpus $(BIG_LAYERS) $(KQ_MODELS) \
-	$(BPE_MODELS) $(CHAT_MODELS) $(ARCH_MODELS)
+	$(BPE_MODELS) $(CHAT_MODELS) $(ARCH_MODELS) $(SERVE_BUNDLE)
 
 qemu-test: module $(BUILD)/llmctl.static qemu-extra
 	@qemu-tests/run.sh

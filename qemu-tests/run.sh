@@ -36,6 +36,9 @@
 # LLM_QEMU_BOOT_TIMEOUT=S seconds a guest may take to reach /init (120),
 # LLM_MODELS=DIR instead of models/ (its *.gguf and *.bin files go to
 # /models in the guest).
+# LLM_QEMU_ARGS=ARGS added to every QEMU command line (word-split: a
+# NIC for tests/serve-openai.sh), LLM_QEMU_KMODS=NAMES Debian modules put
+# in /kmod besides llm.ko's (its driver).
 #
 # Every guest also gets the Debian modules llm.ko depends on (and the
 # crypto library ones it is about to: KMODS_ALWAYS), from the unpacked
@@ -72,7 +75,8 @@ DEFAULT_SMP=2
 # KMODS_EXTRA adds more (ring.sh: the NIC driver, sch_netem), and
 # INITRAMFS_HOOK, a function, is called with the root before it is packed.
 KMODS_ALWAYS=(libchacha20poly1305)
-KMODS_EXTRA=()
+# shellcheck disable=SC2206
+KMODS_EXTRA=(${LLM_QEMU_KMODS:-})
 INITRAMFS_HOOK=
 
 # Kernel log lines that fail a test wherever they appear (a KCSAN report
@@ -446,7 +450,7 @@ start_test() {
 		-serial stdio -m "$mem" -smp "$smp" "${ACCEL[@]}" \
 		-kernel "$KIMG" -initrd "$OUT/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 oops=panic $quiet llm_test=$name ${LLM_QEMU_APPEND:-}" \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 ${LLM_QEMU_ARGS:-} \
 		< /dev/null >&3 2>&1 &
 	exec 3>&-
 	RUNNING[$!]=$name

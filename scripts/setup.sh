@@ -38,6 +38,7 @@ PACKAGES=(
 	unicode-data		# the BPE tokenizer's Unicode classes
 	curl			# tests/llama-diff.sh asks llama-server
 	libjansson-dev		# llmctl convert hf reads JSON
+	libmicrohttpd-dev	# llmctl serve's HTTP
 )
 # tests/llama-diff.sh runs Hugging Face's tokenizers under node: Debian's
 # nodejs and npm, unless node and npm are there already (a nodejs package

@@ -5,7 +5,8 @@
 #
 # Builds the module, the user tools and what the guest tests want in
 # $BUILD/qemu-extra (make qemu-extra), then runs the unit tests (make
-# unit-test), the comparisons with llama.cpp (tests/llama-diff.sh), the
+# unit-test), the comparisons with llama.cpp (tests/llama-diff.sh), OpenAI's
+# node client against llmctl serve (tests/serve-openai.sh), the
 # fuzz targets (make fuzz-test), checkpatch and sparse, the
 # docs checks, the QEMU harness self-test, the QEMU guest tests, the
 # network ring tests (several guests at once) and make
@@ -18,7 +19,7 @@
 # diagnostics go to stderr.
 #
 # usage: tests/run-all.sh [--skip STEP]...
-#   STEP: unit llama fuzz style selftest qemu ring demo
+#   STEP: unit llama serve fuzz style selftest qemu ring demo
 # Environment: BUILD (default build), JOBS (VMs at a time, default 2).
 
 set -u
@@ -86,7 +87,7 @@ main() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--skip) SKIP+="${2:?--skip needs a step} "; shift ;;
-		*) echo "usage: $0 [--skip unit|llama|fuzz|style|selftest|qemu|ring|demo]..." >&2; exit 2 ;;
+		*) echo "usage: $0 [--skip unit|llama|serve|fuzz|style|selftest|qemu|ring|demo]..." >&2; exit 2 ;;
 		esac
 		shift
 	done
@@ -111,6 +112,13 @@ main() {
 		result "SKIP llama: skipped on request"
 	else
 		step llama tests/llama-diff.sh
+	fi
+
+	# OpenAI's node client against llmctl serve (npm openai, fetched once)
+	if skipped serve; then
+		result "SKIP serve-openai: skipped on request"
+	else
+		step serve-openai tests/serve-openai.sh $(skipped qemu && echo --no-guest)
 	fi
 
 	if skipped fuzz; then

@@ -108,5 +108,7 @@ void help_tokenize(FILE *out);
 int cmd_template(int argc, char **argv);
 void help_template(FILE *out);
 void help_ring(FILE *out);
+int cmd_serve(int argc, char **argv);
+void help_serve(FILE *out);
 
 #endif /* LLMCTL_H */

@@ -28,6 +28,8 @@ static const struct llmctl_cmd cmds[] = {
 	  cmd_stats, help_stats },
 	{ "ring", "join, leave or watch a network ring of machines (root)",
 	  cmd_ring, help_ring },
+	{ "serve", "an OpenAI-compatible HTTP server for the kernel's model",
+	  cmd_serve, help_serve },
 };
 
 static void usage(FILE *out)
