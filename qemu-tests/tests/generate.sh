@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# timeout: 300
+# timeout: 600
 # Inference in the kernel: load stories260K, generate through llmctl, the
 # GENERATE ioctl and the shell one-shot, and check the kernel gives exactly
 # the tokens the userspace build of the same core gives in this VM.
